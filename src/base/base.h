@@ -1,0 +1,95 @@
+/* base: the small pieces every module shares — error codes, diagnostics with a position,
+ * capped growable buffers, clocks, hashing and logging. Nothing here knows about metrics,
+ * SQL or HTTP. */
+#ifndef BW_BASE_H
+#define BW_BASE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "breakwatch/metrics.h" /* BW_OK and the BW_E* codes */
+
+#define BW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__)
+#define BW_LIKELY(x)      __builtin_expect(!!(x), 1)
+#define BW_UNLIKELY(x)    __builtin_expect(!!(x), 0)
+#define BW_PRINTF(f, a)   __attribute__((format(printf, f, a)))
+#else
+#define BW_LIKELY(x)    (x)
+#define BW_UNLIKELY(x)  (x)
+#define BW_PRINTF(f, a)
+#endif
+
+/* A diagnostic: what went wrong and where. Filled by parsers and loaders, read by the caller.
+ * file may be NULL (command line); line and col are 1-based, 0 when not known. */
+struct diag {
+    char msg[512];
+    char file[256];
+    int line;
+    int col;
+};
+
+/* diag_set formats msg and clears the position; diag_at also records file:line:col. Both
+ * return code so that `return diag_set(d, BW_EINVAL, ...)` reads naturally. d may be NULL. */
+int diag_set(struct diag *d, int code, const char *fmt, ...) BW_PRINTF(3, 4);
+int diag_at(struct diag *d, int code, const char *file, int line, int col, const char *fmt, ...)
+    BW_PRINTF(6, 7);
+/* Writes "file:line:col: msg" (omitting what is unknown) into out. */
+void diag_format(const struct diag *d, char *out, size_t outlen);
+
+/* A growable byte buffer with a hard cap. Appends past the cap fail with BW_ENOSPC and leave
+ * the buffer as it was; the memory is kept across buf_reset so steady-state use allocates
+ * nothing. Always NUL-terminated when len > 0 or after any successful append. */
+struct buf {
+    char *data;
+    size_t len;
+    size_t cap;   /* allocated bytes */
+    size_t limit; /* 0: no limit */
+};
+
+void buf_init(struct buf *b, size_t limit);
+void buf_fini(struct buf *b);
+static inline void buf_reset(struct buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+/* Makes room for n more bytes (plus the terminator). 0 or BW_ENOMEM / BW_ENOSPC. */
+int buf_reserve(struct buf *b, size_t n);
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_puts(struct buf *b, const char *s);
+int buf_putc(struct buf *b, char c);
+int buf_printf(struct buf *b, const char *fmt, ...) BW_PRINTF(2, 3);
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+
+/* Clocks, in nanoseconds. */
+int64_t clock_mono_ns(void);
+int64_t clock_real_ns(void);
+
+/* 64-bit FNV-1a over bytes; hash_mix folds another 64-bit value in. */
+uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
+#define HASH_SEED 0xcbf29ce484222325ULL
+
+/* strdup that returns NULL on failure instead of aborting; xstrndup likewise. */
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Logging to stderr with a UTC timestamp and level. log_set_level filters below it. */
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+void log_set_level(enum log_level lvl);
+void log_msg(enum log_level lvl, const char *fmt, ...) BW_PRINTF(2, 3);
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+/* Formats a double as the shortest text that reads back to the same value, laid out like Go's
+ * strconv.FormatFloat(v, 'g', -1, 64): NaN, +Inf, -Inf, 1e+06, 0.0001. With om_float set, a
+ * result without '.' or exponent gets ".0" appended (OpenMetrics canonical floats). Returns
+ * the length written (always < 32); out must hold 32 bytes. */
+size_t fmt_double(char *out, double v, int om_float);
+
+#endif

@@ -1,0 +1,98 @@
+/* engine: the Breakout trading engine that breakwatch runs and watches.
+ *
+ * A market feed (seeded synthetic generator switching between trending / ranging / volatile
+ * regimes, or CSV candle replay) hands the engine exchange-style JSON messages. The engine
+ * runs the state machine idle → scanning → signal_wait → managing (+ halted), a range-breakout
+ * strategy with volume and volatility filters, confirmation in signal_wait, a paper broker with
+ * simulated latency and slippage, position management (stop, target, trailing stop) and risk
+ * (sizing, daily loss limit that flattens and halts until the next trading day). Simulated time
+ * runs `speed` times faster than wall time, or as fast as possible when unpaced (tests,
+ * benchmarks). Everything is deterministic for a seed. */
+#ifndef BW_ENGINE_H
+#define BW_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "breakwatch/metrics.h"
+
+struct journal;
+struct engine;
+
+#define ENGINE_MAX_SYMBOLS 64
+#define ENGINE_SYMBOL_LEN  16
+
+struct engine_config {
+    uint64_t seed;
+    double speed;                 /* simulated seconds per wall second (paced runs) */
+    int paced;                    /* 1: follow the wall clock × speed; 0: as fast as possible */
+    size_t nsymbols;
+    char symbols[ENGINE_MAX_SYMBOLS][ENGINE_SYMBOL_LEN];
+    char replay_dir[1024];        /* empty: synthetic feed */
+    int64_t start_ms;             /* simulated start time, ms since epoch (UTC) */
+    int64_t duration_ms;          /* stop after this much simulated time; 0: run until stopped */
+    /* trading and risk */
+    double starting_equity;       /* account currency */
+    double risk_per_trade;        /* fraction of equity risked per trade (stop distance) */
+    double daily_loss_limit;      /* fraction of start-of-day equity; reaching it halts */
+    int max_positions;
+    /* strategy */
+    int range_lookback;           /* candles forming the range */
+    double volume_factor;         /* breakout candle volume ≥ factor × average volume */
+    double min_volatility, max_volatility; /* ATR / price filter */
+    int confirm_candles;          /* candles the breakout must hold in signal_wait */
+    double stop_atr, target_atr, trail_atr;
+    /* paper broker */
+    double latency_ms_mean;       /* simulated execution latency */
+    double slippage_bps;
+};
+
+/* Fills c with the defaults: about 20 symbols, seed 1, a speed at which a watcher sees a state
+ * change every few seconds and a signal within a minute. */
+void engine_config_defaults(struct engine_config *c);
+
+/* Checks ranges and consistency; BW_EINVAL with the offending setting named in d. */
+int engine_config_validate(const struct engine_config *c, struct diag *d);
+
+/* Creates an engine. reg may be NULL (no instrumentation, for the overhead benchmark);
+ * journal may be NULL (nothing recorded). A replay_dir that does not exist or has no usable
+ * CSV files fails here with BW_ENOENT / BW_EINVAL and the path in d. */
+int engine_new(const struct engine_config *c, bw_registry *reg, struct journal *j,
+               struct engine **out, struct diag *d);
+void engine_free(struct engine *e);
+
+/* Runs on the calling thread until duration_ms of simulated time has passed, the replay ends,
+ * or engine_stop is called. Begins and ends a journal session. */
+int engine_run(struct engine *e);
+/* Runs engine_run on a thread of its own; engine_stop asks it to end and joins it. */
+int engine_start(struct engine *e);
+void engine_stop(struct engine *e);
+
+enum engine_state {
+    STATE_IDLE,
+    STATE_SCANNING,
+    STATE_SIGNAL_WAIT,
+    STATE_MANAGING,
+    STATE_HALTED,
+    STATE_COUNT
+};
+const char *engine_state_name(enum engine_state s);
+/* The declared transition graph: 1 if from → to is an expected transition. */
+int engine_transition_allowed(enum engine_state from, enum engine_state to);
+
+/* A snapshot for tests and the monitoring API; safe to call from any thread. */
+struct engine_stats {
+    enum engine_state state;
+    int64_t sim_time_ms;
+    uint64_t cycles, scans, signals, orders, trades, wins, losses;
+    uint64_t transitions[STATE_COUNT][STATE_COUNT];
+    uint64_t unexpected_transitions;
+    uint64_t loss_limit_triggers;
+    double equity, daily_pnl;
+    int positions_open;
+    char session_id[40];
+};
+void engine_stats_get(struct engine *e, struct engine_stats *out);
+
+#endif

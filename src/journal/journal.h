@@ -1,0 +1,113 @@
+/* journal: what happened, durably — sessions (one per engine run), checkpoints (milestones of
+ * a session and of each trade's path through the pipeline) and events (state changes, signals,
+ * orders, fills, closes, risk triggers, errors), with a correlation id linking
+ * signal → order → fill → close. Writes go to the store (SQLite in the data directory) and to
+ * in-process subscribers (the live bus that the SSE endpoint reads).
+ *
+ * Thread-safe: the engine thread writes, HTTP threads read. Writes are queued and committed in
+ * batches by the journal's own writer thread so the engine never waits on the disk;
+ * journal_flush waits until everything queued so far is committed. */
+#ifndef BW_JOURNAL_H
+#define BW_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+
+struct journal;
+
+enum severity { SEV_DEBUG, SEV_INFO, SEV_WARNING, SEV_ERROR, SEV_CRITICAL };
+/* "debug", "info", "warning", "error", "critical"; severity_parse returns -1 if unknown. */
+const char *severity_name(enum severity s);
+int severity_parse(const char *s);
+
+#define JOURNAL_ID_LEN 40 /* session ids and correlation ids fit in this, NUL included */
+
+/* An event as the engine reports it. Strings are copied; NULL means absent. */
+struct journal_event {
+    int64_t id;                  /* assigned by the journal (monotonic, also the SSE id) */
+    int64_t ts_ms;               /* event time (simulated market time), ms since epoch */
+    const char *session_id;      /* set by journal_event from the current session if NULL */
+    const char *type;            /* state_change, signal, order, fill, close, risk, error, … */
+    enum severity severity;
+    const char *symbol;          /* NULL when not about one symbol */
+    const char *correlation_id;  /* links signal → order → fill → close */
+    const char *message;         /* one human-readable line */
+    const char *data_json;       /* a JSON object with the details, or NULL */
+};
+
+struct journal_session {
+    char id[JOURNAL_ID_LEN];
+    char mode[16];     /* paper, replay */
+    char status[16];   /* running, completed, stopped, halted, crashed */
+    int64_t started_ms, ended_ms; /* wall-clock; ended_ms 0 while running */
+    char *config_json; /* owned; free with journal_session_fini */
+    char *summary_json;
+};
+void journal_session_fini(struct journal_session *s);
+
+/* Opens (creating if needed) the journal in data_dir (breakwatch.db). Sessions left "running"
+ * by a process that died are marked "crashed". BW_OK, or BW_EIO / BW_EACCES with the reason in
+ * d (the path and SQLite's message). */
+int journal_open(const char *data_dir, struct journal **out, struct diag *d);
+/* Flushes the queue, stops the writer thread, closes the store. NULL is a no-op. */
+void journal_close(struct journal *j);
+
+/* Starts a session and makes it the current one; its id (a UUID-like string) goes to id_out.
+ * config_json describes the run. */
+int journal_session_begin(struct journal *j, const char *mode, const char *config_json,
+                          char id_out[JOURNAL_ID_LEN]);
+/* Ends a session with a final status and a summary JSON object (may be NULL). */
+int journal_session_end(struct journal *j, const char *id, const char *status,
+                        const char *summary_json);
+
+/* Records an event (queued; returns its id, > 0, or a negative BW_E* code). Subscribers are
+ * called after it is committed. */
+int64_t journal_event(struct journal *j, const struct journal_event *ev);
+
+/* Records a checkpoint: a named milestone of the current session, optionally of one trade
+ * (correlation_id). */
+int journal_checkpoint(struct journal *j, const char *name, const char *correlation_id,
+                       const char *symbol, int64_t ts_ms, const char *detail_json);
+
+/* Blocks until everything queued before the call is committed. */
+int journal_flush(struct journal *j);
+
+/* Live bus: fn is called on the writer thread for every committed event, in id order. It must
+ * not block; copy what it needs. Returns a subscription id (> 0) or a negative code. */
+typedef void (*journal_sub_fn)(void *ud, const struct journal_event *ev);
+int journal_subscribe(struct journal *j, journal_sub_fn fn, void *ud);
+void journal_unsubscribe(struct journal *j, int sub_id);
+
+/* Reads. Lists are newest first; *out is an array the caller frees with the matching _free. */
+int journal_sessions_list(struct journal *j, size_t limit, struct journal_session **out,
+                          size_t *n);
+void journal_sessions_free(struct journal_session *s, size_t n);
+int journal_session_get(struct journal *j, const char *id, struct journal_session *out);
+
+/* Events with id > after_id (0: from the start) of a session (NULL: any), oldest first, at
+ * most limit. Strings in the result are owned by it. */
+struct journal_event_list {
+    struct journal_event *items;
+    size_t n;
+    void *storage; /* private */
+};
+int journal_events_list(struct journal *j, const char *session_id, int64_t after_id,
+                        size_t limit, struct journal_event_list *out);
+void journal_event_list_free(struct journal_event_list *l);
+
+struct journal_checkpoint_row {
+    int64_t id, ts_ms;
+    const char *session_id, *name, *correlation_id, *symbol, *detail_json;
+};
+struct journal_checkpoint_list {
+    struct journal_checkpoint_row *items;
+    size_t n;
+    void *storage;
+};
+int journal_checkpoints_list(struct journal *j, const char *session_id,
+                             struct journal_checkpoint_list *out);
+void journal_checkpoint_list_free(struct journal_checkpoint_list *l);
+
+#endif
