@@ -22,16 +22,16 @@
 extern "C" {
 #endif
 
-#define BW_OK      0
-#define BW_ENOMEM  (-12) /* out of memory */
-#define BW_EINVAL  (-22) /* bad argument: name, label, bucket layout, value */
-#define BW_EEXIST  (-17) /* a family of that name exists with another type or labels */
-#define BW_ENOENT  (-2)  /* no such thing */
-#define BW_ENOSPC  (-28) /* a fixed capacity (cells, buffer cap) is exhausted */
-#define BW_EIO     (-5)  /* I/O or storage failure */
-#define BW_ERANGE  (-34) /* value out of range */
-#define BW_EBUSY   (-16) /* resource in use (address, lock) */
-#define BW_EACCES  (-13) /* permission denied */
+#define BW_OK     0
+#define BW_ENOMEM (-12) /* out of memory */
+#define BW_EINVAL (-22) /* bad argument: name, label, bucket layout, value */
+#define BW_EEXIST (-17) /* a family of that name exists with another type or labels */
+#define BW_ENOENT (-2)  /* no such thing */
+#define BW_ENOSPC (-28) /* a fixed capacity (cells, buffer cap) is exhausted */
+#define BW_EIO    (-5)  /* I/O or storage failure */
+#define BW_ERANGE (-34) /* value out of range */
+#define BW_EBUSY  (-16) /* resource in use (address, lock) */
+#define BW_EACCES (-13) /* permission denied */
 
 /* Returns a static description of a BW_E* code. */
 const char *bw_strerror(int code);
@@ -55,15 +55,21 @@ bw_registry *bw_registry_new(size_t cells);
 void bw_registry_free(bw_registry *r);
 
 /* Declares a family. name must match [a-zA-Z_:][a-zA-Z0-9_:]*, label names
- * [a-zA-Z_][a-zA-Z0-9_]* without a leading "__" and without "le" on histograms. help is
- * required. Declaring the same family twice with the same type and labels returns the
- * existing one; with a different type or labels, BW_EEXIST. */
+ * [a-zA-Z_][a-zA-Z0-9_]* without a leading "__", distinct, at most BW_MAX_LABELS, and without
+ * "le" on histograms. help is required (non-empty UTF-8). Declaring the same family twice with
+ * the same type and labels (and bounds) returns the existing one; with a different type,
+ * labels or bounds, BW_EEXIST, as when its samples would share a name with another family's
+ * (counters "x" and "x_total", gauge "x_sum" beside histogram "x"). Counters are exposed under
+ * their declared name in text 0.0.4; in OpenMetrics the family is the name without "_total"
+ * and the samples end in "_total". BW_OK, BW_EINVAL, BW_EEXIST or BW_ENOMEM; *out is set on
+ * success. */
 int bw_counter_family(bw_registry *r, const char *name, const char *help, size_t nlabels,
                       const char *const *labels, bw_family **out);
 int bw_gauge_family(bw_registry *r, const char *name, const char *help, size_t nlabels,
                     const char *const *labels, bw_family **out);
-/* bounds: strictly increasing finite upper bounds (+Inf is implicit), or NULL for the default
- * set, which spans 1 microsecond to 10 seconds. */
+/* bounds: at most BW_MAX_BUCKETS strictly increasing finite upper bounds (+Inf is implicit; a
+ * trailing +Inf is accepted and dropped), or NULL with nbounds 0 for the default set, which
+ * spans 1 microsecond to 10 seconds. */
 int bw_histogram_family(bw_registry *r, const char *name, const char *help, size_t nlabels,
                         const char *const *labels, const double *bounds, size_t nbounds,
                         bw_family **out);
@@ -102,7 +108,9 @@ double bw_gauge_value(const bw_gauge *g);
 size_t bw_histogram_read(const bw_histogram *h, uint64_t *buckets, uint64_t *count, double *sum);
 
 /* A collect hook runs at the start of every exposition and visit, before values are read; use
- * it to refresh gauges computed on demand (the process collector is one). */
+ * it to refresh gauges computed on demand (the process collector is one). Hooks run one scrape
+ * at a time, in registration order; a hook may declare and resolve but must not add hooks.
+ * BW_OK, BW_EINVAL or BW_ENOMEM. */
 typedef void (*bw_collect_fn)(bw_registry *r, void *ud);
 int bw_registry_on_collect(bw_registry *r, bw_collect_fn fn, void *ud);
 
@@ -114,12 +122,25 @@ enum bw_format { BW_FORMAT_TEXT, BW_FORMAT_OPENMETRICS };
 enum bw_format bw_format_negotiate(const char *accept, const char **content_type);
 
 /* Renders the registry into *buf (grown with realloc; *cap tracks its size; the caller frees
- * it and should reuse it across scrapes). Sets *len to the bytes written, NUL not counted.
- * Families appear sorted by name, series by label values. BW_OK or BW_ENOMEM. */
+ * it and should reuse it across scrapes). Sets *len to the bytes written, NUL not counted (the
+ * text is NUL-terminated). Families appear sorted by name, series by label values. Histogram
+ * `le` values use the OpenMetrics canonical form ("0.005", "1.0", "+Inf") in both formats.
+ * BW_OK, BW_ENOMEM, or BW_EINVAL for a bad argument. */
 int bw_registry_expose(bw_registry *r, enum bw_format fmt, char **buf, size_t *cap, size_t *len);
 
+/* Whether an HTTP Accept-Encoding header (NULL: absent) allows gzip: gzip or x-gzip with q > 0,
+ * or else * with q > 0. Returns 1 or 0. */
+int bw_accepts_gzip(const char *accept_encoding);
+
+/* Compresses in[0..n) into a gzip stream (RFC 1952) in *buf, grown with realloc like
+ * bw_registry_expose's (the caller frees it and may reuse it); sets *len. Thread-safe.
+ * BW_OK, BW_ENOMEM, BW_EINVAL, or BW_ERANGE when n is above 2 GiB. */
+int bw_gzip(const char *in, size_t n, char **buf, size_t *cap, size_t *len);
+
 /* Walks every sample as exposed in text 0.0.4 (histograms as _bucket/_sum/_count), with the
- * label pairs of the series (le included for buckets). For collectors that record history. */
+ * label pairs of the series (le included for buckets, in its canonical text). For collectors
+ * that record history. Runs the collect hooks first; fn is called with the registry locked, so
+ * it must not declare or resolve. The strings are valid during the call only. */
 typedef void (*bw_sample_fn)(void *ud, const char *name, size_t nlabels,
                              const char *const *label_names, const char *const *label_values,
                              double value);
@@ -128,7 +149,9 @@ void bw_registry_visit(bw_registry *r, bw_sample_fn fn, void *ud);
 /* Registers the process collector: process_cpu_seconds_total, process_resident_memory_bytes,
  * process_virtual_memory_bytes, process_open_fds, process_max_fds, process_start_time_seconds,
  * process_threads, and process_cpu_usage (percent of one core since the previous collection)
- * and process_memory_percent (resident memory as a percent of physical memory). */
+ * and process_memory_percent (resident memory as a percent of physical memory). Linux only
+ * (reads /proc). BW_OK; BW_EEXIST when already registered on r or a name is taken by another
+ * family; BW_EIO when /proc cannot be read; BW_ENOMEM, BW_ENOSPC. */
 int bw_process_collector_register(bw_registry *r);
 
 #ifdef __cplusplus

@@ -13,12 +13,12 @@
 #define BW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #if defined(__GNUC__)
-#define BW_LIKELY(x)      __builtin_expect(!!(x), 1)
-#define BW_UNLIKELY(x)    __builtin_expect(!!(x), 0)
-#define BW_PRINTF(f, a)   __attribute__((format(printf, f, a)))
+#define BW_LIKELY(x)    __builtin_expect(!!(x), 1)
+#define BW_UNLIKELY(x)  __builtin_expect(!!(x), 0)
+#define BW_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
-#define BW_LIKELY(x)    (x)
-#define BW_UNLIKELY(x)  (x)
+#define BW_LIKELY(x)   (x)
+#define BW_UNLIKELY(x) (x)
 #define BW_PRINTF(f, a)
 #endif
 

@@ -4,6 +4,7 @@
  * contents, so a caller can report "too large" and still own a consistent buffer. The memory
  * survives buf_reset, which is what lets exposition and request handling run without
  * allocating once warm. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +27,16 @@ void buf_fini(struct buf *b)
 
 int buf_reserve(struct buf *b, size_t n)
 {
-    size_t need = b->len + n + 1;
-    if (need < b->len)
+    if (n > SIZE_MAX - b->len - 1)
         return BW_ENOSPC;
+    size_t need = b->len + n + 1;
     if (b->limit && need > b->limit + 1)
         return BW_ENOSPC;
     if (need <= b->cap)
         return BW_OK;
     size_t ncap = b->cap ? b->cap : 256;
     while (ncap < need)
-        ncap *= 2;
+        ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
     if (b->limit && ncap > b->limit + 1)
         ncap = b->limit + 1;
     char *p = realloc(b->data, ncap);

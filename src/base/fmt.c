@@ -4,9 +4,10 @@
  *
  * The work is in two steps: find the shortest significant digits that read back to v, then lay
  * them out. Integral values below 2^53 get their digits from integer division (counts and
- * bucket counts, most of an exposition). Other values try 15, 16 and 17 significant digits in
- * turn: when the shortest form has at most 15 digits, rounding v to 15 gives exactly those
- * digits padded with zeros, so the first precision that reads back is the shortest. Layout
+ * bucket counts, most of an exposition). Short decimals (up to 12 digits, such as prices) come
+ * from the same integer path after scaling by 10^k. Other values try 15, 16 and 17 significant
+ * digits in turn: when the shortest form has at most 15 digits, rounding v to 15 gives exactly
+ * those digits padded with zeros, so the first precision that reads back is the shortest. Layout
  * follows Go's rule for shortest 'g': exponent form when the decimal exponent is below -4 or at
  * least 6 (1e+06, 1.234567e+06, 1e-05), plain decimal otherwise. */
 #include <math.h>
@@ -16,26 +17,43 @@
 
 #include "base/base.h"
 
+/* The decimal digits of n > 0 into d without trailing zeros (NUL-terminated); returns the
+ * number of digits n has. */
+static int int_digits(uint64_t n, char *d)
+{
+    char tmp[24];
+    int len = 0, m = 0;
+    while (n) {
+        tmp[len++] = (char)('0' + n % 10);
+        n /= 10;
+    }
+    int ndigits = len;
+    while (len > 0)
+        d[m++] = tmp[--len];
+    while (m > 1 && d[m - 1] == '0')
+        m--;
+    d[m] = '\0';
+    return ndigits;
+}
+
 /* Digits of |v| without leading/trailing zeros into d (NUL-terminated), returns the decimal
  * exponent of the first digit. v must be finite and non-zero. */
 static int shortest_digits(double v, char *d)
 {
     double a = fabs(v);
-    if (a < 9007199254740992.0 && a == floor(a)) {
-        uint64_t n = (uint64_t)a;
-        char tmp[24];
-        int k = 0;
-        while (n) {
-            tmp[k++] = (char)('0' + n % 10);
-            n /= 10;
-        }
-        int exp = k - 1, m = 0;
-        while (k > 0)
-            d[m++] = tmp[--k];
-        while (m > 1 && d[m - 1] == '0')
-            m--;
-        d[m] = '\0';
-        return exp;
+    if (a < 9007199254740992.0 && a == floor(a))
+        return int_digits((uint64_t)a, d) - 1;
+    /* Short decimals (prices, ratios, 0.125): the first k at which the integer nearest v·10^k,
+     * divided back by 10^k, reads back as v. Keeping v·10^k below 1e12 (under 2^40) makes the
+     * product's rounding error tiny against the distance between k-digit decimals, so a k-digit
+     * decimal that reads back as v is the one nearest v and cannot be missed; the first such k
+     * gives the fewest digits, as no non-integral v below 2^53 reads back from an integer. The
+     * division is correctly rounded, so n / 10^k == v is exactly strtod's verdict. */
+    double p = 10;
+    for (int k = 1; k <= 22 && a * p < 1e12; k++, p *= 10) {
+        double n = nearbyint(a * p);
+        if (n != 0 && n / p == a)
+            return int_digits((uint64_t)n, d) - 1 - k;
     }
     char e[40];
     /* Subnormals carry fewer significant bits, so the 15-digit shortcut does not hold. */

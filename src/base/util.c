@@ -139,8 +139,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
     struct tm tm;
     gmtime_r(&secs, &tm);
     size_t n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-    n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03dZ %-5s ",
-                          (int)((now / 1000000) % 1000), names[lvl]);
+    n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03dZ %-5s ", (int)((now / 1000000) % 1000),
+                          names[lvl]);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line + n, sizeof(line) - n, fmt, ap);

@@ -32,11 +32,14 @@ struct engine_config {
     char replay_dir[1024];        /* empty: synthetic feed */
     int64_t start_ms;             /* simulated start time, ms since epoch (UTC) */
     int64_t duration_ms;          /* stop after this much simulated time; 0: run until stopped */
+    int64_t tick_ms;              /* simulated time one engine cycle (one feed step) covers */
+    int64_t candle_ms;            /* candle interval; a multiple of tick_ms */
     /* trading and risk */
     double starting_equity;       /* account currency */
     double risk_per_trade;        /* fraction of equity risked per trade (stop distance) */
     double daily_loss_limit;      /* fraction of start-of-day equity; reaching it halts */
     int max_positions;
+    double max_leverage;          /* a position's notional is at most this × equity */
     /* strategy */
     int range_lookback;           /* candles forming the range */
     double volume_factor;         /* breakout candle volume ≥ factor × average volume */
@@ -46,6 +49,7 @@ struct engine_config {
     /* paper broker */
     double latency_ms_mean;       /* simulated execution latency */
     double slippage_bps;
+    double reject_rate;           /* share of entry orders the simulated exchange rejects */
 };
 
 /* Fills c with the defaults: about 20 symbols, seed 1, a speed at which a watcher sees a state
@@ -61,6 +65,9 @@ int engine_config_validate(const struct engine_config *c, struct diag *d);
 int engine_new(const struct engine_config *c, bw_registry *reg, struct journal *j,
                struct engine **out, struct diag *d);
 void engine_free(struct engine *e);
+/* Attaches the journal after engine_new (main opens the journal only once the configuration,
+ * including the replay files, has been accepted). Call before engine_start / engine_run. */
+void engine_set_journal(struct engine *e, struct journal *j);
 
 /* Runs on the calling thread until duration_ms of simulated time has passed, the replay ends,
  * or engine_stop is called. Begins and ends a journal session. */

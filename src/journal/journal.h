@@ -6,7 +6,11 @@
  *
  * Thread-safe: the engine thread writes, HTTP threads read. Writes are queued and committed in
  * batches by the journal's own writer thread so the engine never waits on the disk;
- * journal_flush waits until everything queued so far is committed. */
+ * journal_flush waits until everything queued so far is committed. Any thread may write; an
+ * event's id is its place in the one queue. Reads see what is committed (within about 50 ms
+ * of the write; call journal_flush first to read your own writes) and run on a connection of
+ * their own, one read at a time, never waiting for the writer. A committed write survives the
+ * process being killed. No call may overlap or follow journal_close. */
 #ifndef BW_JOURNAL_H
 #define BW_JOURNAL_H
 
@@ -22,27 +26,28 @@ enum severity { SEV_DEBUG, SEV_INFO, SEV_WARNING, SEV_ERROR, SEV_CRITICAL };
 const char *severity_name(enum severity s);
 int severity_parse(const char *s);
 
-#define JOURNAL_ID_LEN 40 /* session ids and correlation ids fit in this, NUL included */
+#define JOURNAL_ID_LEN   40 /* session ids and correlation ids fit in this, NUL included */
+#define JOURNAL_WORD_LEN 16 /* a session's mode and status fit in this, NUL included */
 
 /* An event as the engine reports it. Strings are copied; NULL means absent. */
 struct journal_event {
-    int64_t id;                  /* assigned by the journal (monotonic, also the SSE id) */
-    int64_t ts_ms;               /* event time (simulated market time), ms since epoch */
-    const char *session_id;      /* set by journal_event from the current session if NULL */
-    const char *type;            /* state_change, signal, order, fill, close, risk, error, … */
+    int64_t id;             /* assigned by the journal (monotonic, also the SSE id) */
+    int64_t ts_ms;          /* event time (simulated market time), ms since epoch */
+    const char *session_id; /* set by journal_event from the current session if NULL */
+    const char *type;       /* state_change, signal, order, fill, close, risk, error, … */
     enum severity severity;
-    const char *symbol;          /* NULL when not about one symbol */
-    const char *correlation_id;  /* links signal → order → fill → close */
-    const char *message;         /* one human-readable line */
-    const char *data_json;       /* a JSON object with the details, or NULL */
+    const char *symbol;         /* NULL when not about one symbol */
+    const char *correlation_id; /* links signal → order → fill → close */
+    const char *message;        /* one human-readable line */
+    const char *data_json;      /* a JSON object with the details, or NULL */
 };
 
 struct journal_session {
     char id[JOURNAL_ID_LEN];
-    char mode[16];     /* paper, replay */
-    char status[16];   /* running, completed, stopped, halted, crashed */
-    int64_t started_ms, ended_ms; /* wall-clock; ended_ms 0 while running */
-    char *config_json; /* owned; free with journal_session_fini */
+    char mode[JOURNAL_WORD_LEN];   /* paper, replay */
+    char status[JOURNAL_WORD_LEN]; /* running, completed, stopped, halted, crashed */
+    int64_t started_ms, ended_ms;  /* wall-clock; ended_ms 0 while running */
+    char *config_json;             /* owned; free with journal_session_fini */
     char *summary_json;
 };
 void journal_session_fini(struct journal_session *s);
@@ -54,47 +59,61 @@ int journal_open(const char *data_dir, struct journal **out, struct diag *d);
 /* Flushes the queue, stops the writer thread, closes the store. NULL is a no-op. */
 void journal_close(struct journal *j);
 
-/* Starts a session and makes it the current one; its id (a UUID-like string) goes to id_out.
- * config_json describes the run. */
+/* Starts a session and makes it the current one; its id (a random UUID) goes to id_out.
+ * config_json describes the run (may be NULL). BW_EINVAL if mode is empty or does not fit in
+ * JOURNAL_WORD_LEN; BW_EBUSY as for journal_event. */
 int journal_session_begin(struct journal *j, const char *mode, const char *config_json,
                           char id_out[JOURNAL_ID_LEN]);
-/* Ends a session with a final status and a summary JSON object (may be NULL). */
+/* Ends a session with a final status ("completed", "stopped", "halted" or "crashed", else
+ * BW_EINVAL) and a summary JSON object (may be NULL). Ending the current session makes none
+ * current. Ending another one first waits for the queue to be committed, then checks that it
+ * exists: BW_ENOENT if not. */
 int journal_session_end(struct journal *j, const char *id, const char *status,
                         const char *summary_json);
 
 /* Records an event (queued; returns its id, > 0, or a negative BW_E* code). Subscribers are
- * called after it is committed. */
+ * called after it is committed. ev->id is ignored; a session_id is not checked against the
+ * sessions. BW_EINVAL without a type, with an unknown severity or with an id longer than
+ * JOURNAL_ID_LEN allows; BW_EBUSY if the queue stayed full for 2 s (the writer is failing):
+ * the event was not recorded. Events are never dropped silently. */
 int64_t journal_event(struct journal *j, const struct journal_event *ev);
 
-/* Records a checkpoint: a named milestone of the current session, optionally of one trade
- * (correlation_id). */
+/* Records a checkpoint: a named milestone of the current session (none: NULL), optionally of
+ * one trade (correlation_id). BW_EINVAL without a name; BW_EBUSY as for journal_event. */
 int journal_checkpoint(struct journal *j, const char *name, const char *correlation_id,
                        const char *symbol, int64_t ts_ms, const char *detail_json);
 
-/* Blocks until everything queued before the call is committed. */
+/* Blocks until everything queued before the call is committed and handed to subscribers.
+ * If a commit fails meanwhile, returns its code (BW_EIO, BW_EBUSY, BW_ENOSPC, …) at once; the
+ * writer keeps retrying, so a later flush may succeed. */
 int journal_flush(struct journal *j);
 
-/* Live bus: fn is called on the writer thread for every committed event, in id order. It must
- * not block; copy what it needs. Returns a subscription id (> 0) or a negative code. */
+/* Live bus: fn is called on the writer thread for every committed event, in id order, exactly
+ * once. It must not block and must not call back into the journal (flush, subscribe and
+ * unsubscribe would deadlock); ev and its strings are valid only during the call, so copy
+ * what it needs. Returns a subscription id (> 0) or a negative code. Once journal_unsubscribe
+ * returns, fn is not running and will not be called again; an unknown id is a no-op. */
 typedef void (*journal_sub_fn)(void *ud, const struct journal_event *ev);
 int journal_subscribe(struct journal *j, journal_sub_fn fn, void *ud);
 void journal_unsubscribe(struct journal *j, int sub_id);
 
-/* Reads. Lists are newest first; *out is an array the caller frees with the matching _free. */
-int journal_sessions_list(struct journal *j, size_t limit, struct journal_session **out,
-                          size_t *n);
+/* Reads. Sessions are listed newest first, at most limit (0: all); *out is an array the caller
+ * frees with the matching _free. Failures are BW_ENOMEM or BW_EIO (logged with SQLite's
+ * message). journal_session_get: BW_ENOENT if there is no such session; *out is zeroed
+ * then, and is the caller's to journal_session_fini otherwise. */
+int journal_sessions_list(struct journal *j, size_t limit, struct journal_session **out, size_t *n);
 void journal_sessions_free(struct journal_session *s, size_t n);
 int journal_session_get(struct journal *j, const char *id, struct journal_session *out);
 
 /* Events with id > after_id (0: from the start) of a session (NULL: any), oldest first, at
- * most limit. Strings in the result are owned by it. */
+ * most limit (0: all). Strings in the result are owned by it. */
 struct journal_event_list {
     struct journal_event *items;
     size_t n;
     void *storage; /* private */
 };
-int journal_events_list(struct journal *j, const char *session_id, int64_t after_id,
-                        size_t limit, struct journal_event_list *out);
+int journal_events_list(struct journal *j, const char *session_id, int64_t after_id, size_t limit,
+                        struct journal_event_list *out);
 void journal_event_list_free(struct journal_event_list *l);
 
 struct journal_checkpoint_row {
@@ -106,6 +125,7 @@ struct journal_checkpoint_list {
     size_t n;
     void *storage;
 };
+/* Checkpoints of a session (NULL: of all), oldest first: a session's progress reads forward. */
 int journal_checkpoints_list(struct journal *j, const char *session_id,
                              struct journal_checkpoint_list *out);
 void journal_checkpoint_list_free(struct journal_checkpoint_list *l);

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD_DIR [SCALE] — runs breakwatch's benchmarks and prints a table per section.
+#
+# Each section is a function named section_<name>, listed in SECTIONS at the bottom; to add
+# one, write the function and append its name. SCALE (default 1) multiplies iteration counts:
+# 0.1 gives a quick, noisier run. Every figure is the best of several runs (the benchmarks do
+# that themselves), which filters out a machine shared with other work.
+set -euo pipefail
+
+BUILD=${1:?usage: bench/run.sh BUILD_DIR [SCALE]}
+SCALE=${2:-1}
+HERE=$(cd "$(dirname "$0")" && pwd)
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# A python3 with prometheus_client: Debian's python3-prometheus-client is in /usr/bin's.
+find_python() {
+  local p
+  for p in python3 /usr/bin/python3; do
+    if command -v "$p" >/dev/null && "$p" -c 'import prometheus_client' 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+}
+
+# compare C_OUT PY_OUT KEY LABEL GOAL...: one row per KEY — the C figure, the Python figure,
+# their ratio, and whether the C figure meets GOAL (a maximum; "-" for none).
+compare() {
+  local c=$1 py=$2
+  shift 2
+  printf '%-44s %12s %14s %10s  %s\n' "operation" "C" "Python" "Python/C" "goal"
+  while [ $# -gt 0 ]; do
+    awk -v key="$1" -v label="$2" -v goal="$3" '
+      FNR == 1 { file++ }
+      $1 == key { v[file] = $2 }
+      END {
+        c = (1 in v) ? v[1] : "n/a"; p = (2 in v) ? v[2] : "n/a"
+        ratio = (c != "n/a" && p != "n/a" && c > 0) ? sprintf("%.0fx", p / c) : "-"
+        verdict = goal == "-" ? "" : (c != "n/a" && c + 0 <= goal + 0 ? "<= " goal " ok" : "<= " goal " MISSED")
+        printf "%-44s %12s %14s %10s  %s\n", label, c, p, ratio, verdict
+      }' "$c" "$py"
+    shift 3
+  done
+}
+
+section_metrics() {
+  echo "== metrics: instrumentation hot path and exposition (ns) =="
+  "$BUILD/bench_metrics" "$SCALE" >"$TMP/c.txt"
+  local py
+  py=$(find_python)
+  if [ -n "$py" ]; then
+    # Python is about a thousand times slower: a tenth of the iterations keeps it short.
+    "$py" "$HERE/baseline_prometheus_client.py" "$(awk -v s="$SCALE" 'BEGIN{print s/10}')" \
+      >"$TMP/py.txt"
+  else
+    echo "(python3-prometheus-client not installed: no baseline)"
+    : >"$TMP/py.txt"
+  fi
+  compare "$TMP/c.txt" "$TMP/py.txt" \
+    counter_inc_1t_ns "counter inc, 1 thread" 2 \
+    counter_inc_4c_ns "counter inc, 4 counters in turn" 2 \
+    counter_inc_2t_ns_per_thread "counter inc, 2 threads, per thread" - \
+    counter_inc_2t_ns_aggregate "counter inc, 2 threads, aggregate" - \
+    histogram_observe_ns "histogram observe, 22 buckets" 8 \
+    expose_text_ns_per_line "exposition text 0.0.4, per line" 100 \
+    expose_om_ns_per_line "exposition OpenMetrics, per line" 100 \
+    expose_text_us_per_scrape "exposition text 0.0.4, per scrape (us)" - \
+    expose_text_bytes "exposition text 0.0.4, bytes" - \
+    expose_text_lines "exposition text 0.0.4, lines" - \
+    expose_text_allocs_per_scrape "exposition, allocations per warm scrape" 0
+  grep '^#' "$TMP/c.txt" || true
+  echo
+}
+
+SECTIONS=(metrics)
+
+for s in "${SECTIONS[@]}"; do
+  "section_$s"
+done

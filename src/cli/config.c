@@ -1,0 +1,584 @@
+/* config: the settings table, the YAML configuration loader and the flag parser.
+ *
+ * Main data structure: `settings[]`, one row per setting with its YAML key, type, target
+ * field and help. A flag's name is derived from the key ("engine.risk_per_trade" →
+ * "--risk-per-trade"), so the file and the command line cannot drift apart. Range checks are
+ * not repeated here: after a setting is applied the engine's own validator runs, and its
+ * complaint is reported at that setting's position (file:line:col or the flag). */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <yaml.h>
+
+#include "cli/cli.h"
+#include "http/http.h"
+
+enum setting_type {
+    T_LISTEN,
+    T_PATH,
+    T_LOGLEVEL,
+    T_BOOL,
+    T_U64,
+    T_INT,
+    T_DOUBLE,
+    T_SYMBOLS,
+    T_SECONDS,
+    T_TIME
+};
+
+struct setting {
+    const char *key;
+    enum setting_type type;
+    size_t offset; /* into struct bw_config */
+    size_t size;   /* for T_PATH: the buffer size */
+    const char *help;
+};
+
+#define FIELD(f) offsetof(struct bw_config, f), sizeof(((struct bw_config *)0)->f)
+#define ENG(f)   FIELD(engine.f)
+
+static const struct setting settings[] = {
+    {"listen", T_LISTEN, 0, 0, "address to serve HTTP on, HOST:PORT"},
+    {"data_dir", T_PATH, FIELD(data_dir), "directory for the journal and history"},
+    {"log_level", T_LOGLEVEL, FIELD(log_level), "debug, info, warn or error"},
+    {"allow_unauthenticated_remote", T_BOOL, FIELD(allow_unauthenticated_remote),
+     "serve a non-loopback address without authentication"},
+    {"engine.seed", T_U64, ENG(seed), "seed of the synthetic market and the paper broker"},
+    {"engine.speed", T_DOUBLE, ENG(speed), "simulated seconds per wall-clock second"},
+    {"engine.symbols", T_SYMBOLS, 0, 0, "the universe, comma-separated (e.g. BTCUSDT,ETHUSDT)"},
+    {"engine.replay", T_PATH, ENG(replay_dir), "replay CSV candle files from this directory"},
+    {"engine.start", T_TIME, ENG(start_ms), "simulated start, YYYY-MM-DD[THH:MM:SSZ] (UTC)"},
+    {"engine.duration", T_SECONDS, ENG(duration_ms), "stop after this many simulated seconds"},
+    {"engine.starting_equity", T_DOUBLE, ENG(starting_equity), "paper account equity"},
+    {"engine.risk_per_trade", T_DOUBLE, ENG(risk_per_trade), "fraction of equity risked a trade"},
+    {"engine.daily_loss_limit", T_DOUBLE, ENG(daily_loss_limit),
+     "fraction of start-of-day equity that halts trading"},
+    {"engine.max_positions", T_INT, ENG(max_positions), "open positions at most"},
+    {"engine.range_lookback", T_INT, ENG(range_lookback), "candles that form the range"},
+    {"engine.volume_factor", T_DOUBLE, ENG(volume_factor),
+     "breakout volume at least this times the average"},
+    {"engine.min_volatility", T_DOUBLE, ENG(min_volatility), "lowest ATR/price to trade"},
+    {"engine.max_volatility", T_DOUBLE, ENG(max_volatility), "highest ATR/price to trade"},
+    {"engine.confirm_candles", T_INT, ENG(confirm_candles), "candles a breakout must hold"},
+    {"engine.stop_atr", T_DOUBLE, ENG(stop_atr), "stop distance in ATRs"},
+    {"engine.target_atr", T_DOUBLE, ENG(target_atr), "target distance in ATRs"},
+    {"engine.trail_atr", T_DOUBLE, ENG(trail_atr), "trailing stop distance in ATRs"},
+    {"engine.latency_ms", T_DOUBLE, ENG(latency_ms_mean), "mean simulated execution latency"},
+    {"engine.slippage_bps", T_DOUBLE, ENG(slippage_bps), "simulated slippage, basis points"},
+};
+
+void config_defaults(struct bw_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");
+    cfg->listen_port = 8000;
+    snprintf(cfg->data_dir, sizeof(cfg->data_dir), "data");
+    cfg->log_level = LOG_INFO;
+    engine_config_defaults(&cfg->engine);
+}
+
+static const struct setting *setting_find(const char *key)
+{
+    for (size_t i = 0; i < BW_ARRAY_LEN(settings); i++)
+        if (strcmp(settings[i].key, key) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+/* "--risk-per-trade" for "engine.risk_per_trade". */
+static void flag_name(const struct setting *s, char *out, size_t outlen)
+{
+    const char *k = strncmp(s->key, "engine.", 7) == 0 ? s->key + 7 : s->key;
+    size_t n = (size_t)snprintf(out, outlen, "--%s", k);
+    for (size_t i = 2; i < n && i < outlen; i++)
+        if (out[i] == '_')
+            out[i] = '-';
+}
+
+static int parse_double(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(d))
+        return BW_EINVAL;
+    *out = d;
+    return BW_OK;
+}
+
+static int parse_i64(const char *v, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || end == v || *end || n < lo || n > hi)
+        return BW_EINVAL;
+    *out = n;
+    return BW_OK;
+}
+
+/* Parses YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC) into ms since the epoch. */
+static int parse_time(const char *v, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    const char *end = strptime(v, "%Y-%m-%d", &tm);
+    if (end && *end == 'T')
+        end = strptime(end + 1, "%H:%M:%SZ", &tm);
+    if (!end || *end)
+        return BW_EINVAL;
+    *out = (int64_t)timegm(&tm) * 1000;
+    return BW_OK;
+}
+
+/* Splits a comma-separated symbol list into the engine's universe. */
+static int parse_symbols(const char *v, struct engine_config *e, char *err, size_t errlen)
+{
+    struct engine_config tmp = *e;
+    tmp.nsymbols = 0;
+    const char *p = v;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        while (n && p[0] == ' ')
+            p++, n--;
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n == 0 || n >= ENGINE_SYMBOL_LEN) {
+            snprintf(err, errlen, "symbols must be 1 to %d characters", ENGINE_SYMBOL_LEN - 1);
+            return BW_EINVAL;
+        }
+        for (size_t i = 0; i < n; i++) {
+            char c = p[i];
+            if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+                snprintf(err, errlen, "symbol '%.*s': use upper-case letters and digits", (int)n,
+                         p);
+                return BW_EINVAL;
+            }
+        }
+        for (size_t i = 0; i < tmp.nsymbols; i++) {
+            if (strlen(tmp.symbols[i]) == n && memcmp(tmp.symbols[i], p, n) == 0) {
+                snprintf(err, errlen, "symbol '%.*s' is listed twice", (int)n, p);
+                return BW_EINVAL;
+            }
+        }
+        if (tmp.nsymbols == ENGINE_MAX_SYMBOLS) {
+            snprintf(err, errlen, "at most %d symbols", ENGINE_MAX_SYMBOLS);
+            return BW_EINVAL;
+        }
+        memcpy(tmp.symbols[tmp.nsymbols], p, n);
+        tmp.symbols[tmp.nsymbols][n] = '\0';
+        tmp.nsymbols++;
+        p += (comma ? (size_t)(comma - p) + 1 : n);
+        if (comma && !*p) {
+            snprintf(err, errlen, "empty symbol after ','");
+            return BW_EINVAL;
+        }
+    }
+    if (tmp.nsymbols == 0) {
+        snprintf(err, errlen, "the symbol list is empty");
+        return BW_EINVAL;
+    }
+    *e = tmp;
+    return BW_OK;
+}
+
+/* Applies one textual value. On failure writes what was expected into err. */
+static int apply_value(const struct setting *s, struct bw_config *cfg, const char *v, char *err,
+                       size_t errlen)
+{
+    void *field = (char *)cfg + s->offset;
+    double d;
+    long long n;
+    switch (s->type) {
+    case T_LISTEN:
+        if (http_parse_listen(v, cfg->listen_host, sizeof(cfg->listen_host), &cfg->listen_port) ==
+            BW_OK)
+            return BW_OK;
+        snprintf(err, errlen, "expected HOST:PORT (e.g. 127.0.0.1:8000), got '%s'", v);
+        return BW_EINVAL;
+    case T_PATH:
+        if (*v && strlen(v) < s->size) {
+            memcpy(field, v, strlen(v) + 1);
+            return BW_OK;
+        }
+        snprintf(err, errlen, "expected a path of 1 to %zu characters", s->size - 1);
+        return BW_EINVAL;
+    case T_LOGLEVEL: {
+        static const char *const names[] = {"debug", "info", "warn", "error"};
+        for (int i = 0; i < 4; i++) {
+            if (strcmp(v, names[i]) == 0) {
+                *(enum log_level *)field = (enum log_level)i;
+                return BW_OK;
+            }
+        }
+        snprintf(err, errlen, "expected debug, info, warn or error, got '%s'", v);
+        return BW_EINVAL;
+    }
+    case T_BOOL:
+        if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
+            *(int *)field = v[0] == 't';
+            return BW_OK;
+        }
+        snprintf(err, errlen, "expected true or false, got '%s'", v);
+        return BW_EINVAL;
+    case T_U64:
+        if (parse_i64(v, 0, INT64_MAX, &n) == BW_OK) {
+            *(uint64_t *)field = (uint64_t)n;
+            return BW_OK;
+        }
+        snprintf(err, errlen, "expected a non-negative integer, got '%s'", v);
+        return BW_EINVAL;
+    case T_INT:
+        if (parse_i64(v, INT32_MIN, INT32_MAX, &n) == BW_OK) {
+            *(int *)field = (int)n;
+            return BW_OK;
+        }
+        snprintf(err, errlen, "expected an integer, got '%s'", v);
+        return BW_EINVAL;
+    case T_DOUBLE:
+        if (parse_double(v, &d) == BW_OK) {
+            *(double *)field = d;
+            return BW_OK;
+        }
+        snprintf(err, errlen, "expected a number, got '%s'", v);
+        return BW_EINVAL;
+    case T_SECONDS:
+        if (parse_double(v, &d) == BW_OK && d >= 0 && d < 1e12) {
+            *(int64_t *)field = (int64_t)llround(d * 1000);
+            return BW_OK;
+        }
+        snprintf(err, errlen, "expected a number of seconds >= 0, got '%s'", v);
+        return BW_EINVAL;
+    case T_TIME:
+        if (parse_time(v, (int64_t *)field) == BW_OK)
+            return BW_OK;
+        snprintf(err, errlen, "expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got '%s'", v);
+        return BW_EINVAL;
+    case T_SYMBOLS:
+        return parse_symbols(v, &cfg->engine, err, errlen);
+    }
+    return BW_EINVAL;
+}
+
+/* Applies a setting, then lets the engine validate the result, so a range error is reported
+ * against the setting that caused it. */
+static int apply_checked(const struct setting *s, struct bw_config *cfg, const char *v, char *err,
+                         size_t errlen)
+{
+    struct bw_config saved = *cfg;
+    int rc = apply_value(s, cfg, v, err, errlen);
+    if (rc == BW_OK && strncmp(s->key, "engine.", 7) == 0) {
+        struct diag d;
+        rc = engine_config_validate(&cfg->engine, &d);
+        if (rc)
+            snprintf(err, errlen, "%s", d.msg);
+    }
+    if (rc)
+        *cfg = saved;
+    return rc;
+}
+
+/* YAML ------------------------------------------------------------------------------------ */
+
+struct yaml_ctx {
+    const char *path;
+    yaml_document_t *doc;
+    struct bw_config *cfg;
+    struct diag *d;
+};
+
+static int yaml_err(struct yaml_ctx *y, const yaml_node_t *n, const char *fmt, ...) BW_PRINTF(3, 4);
+
+static int yaml_err(struct yaml_ctx *y, const yaml_node_t *n, const char *fmt, ...)
+{
+    char msg[sizeof(y->d->msg)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return diag_at(y->d, BW_EINVAL, y->path, (int)n->start_mark.line + 1,
+                   (int)n->start_mark.column + 1, "%s", msg);
+}
+
+/* Joins a sequence of scalars with commas (how T_SYMBOLS reads lists). */
+static int yaml_join(struct yaml_ctx *y, const char *key, yaml_node_t *seq, char *out,
+                     size_t outlen)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = yaml_document_get_node(y->doc, *it);
+        if (!item || item->type != YAML_SCALAR_NODE)
+            return yaml_err(y, item ? item : seq, "%s: list items must be plain values", key);
+        int w = snprintf(out + len, outlen - len, "%s%s", len ? "," : "",
+                         (const char *)item->data.scalar.value);
+        if (w < 0 || (size_t)w >= outlen - len)
+            return yaml_err(y, seq, "%s: the list is too long", key);
+        len += (size_t)w;
+    }
+    return BW_OK;
+}
+
+static int yaml_mapping(struct yaml_ctx *y, yaml_node_t *map, const char *prefix)
+{
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(y->doc, p->value);
+        if (!k || !v || k->type != YAML_SCALAR_NODE)
+            return yaml_err(y, k ? k : map, "keys must be plain names");
+        char key[128];
+        snprintf(key, sizeof(key), "%s%s", prefix, (const char *)k->data.scalar.value);
+        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *k2 = yaml_document_get_node(y->doc, q->key);
+            if (k2 && k2->type == YAML_SCALAR_NODE &&
+                strcmp((const char *)k2->data.scalar.value, (const char *)k->data.scalar.value) ==
+                    0)
+                return yaml_err(y, k, "%s: set twice", key);
+        }
+        if (!*prefix && strcmp(key, "engine") == 0) {
+            if (v->type != YAML_MAPPING_NODE)
+                return yaml_err(y, v, "engine: expected a mapping of engine settings");
+            int rc = yaml_mapping(y, v, "engine.");
+            if (rc)
+                return rc;
+            continue;
+        }
+        const struct setting *s = setting_find(key);
+        if (!s)
+            return yaml_err(y, k, "unknown setting '%s'", key);
+        char value[2048];
+        if (v->type == YAML_SEQUENCE_NODE && s->type == T_SYMBOLS) {
+            int rc = yaml_join(y, key, v, value, sizeof(value));
+            if (rc)
+                return rc;
+        } else if (v->type == YAML_SCALAR_NODE) {
+            snprintf(value, sizeof(value), "%s", (const char *)v->data.scalar.value);
+        } else {
+            return yaml_err(y, v, "%s: expected a single value", key);
+        }
+        char err[sizeof(((struct diag *)0)->msg)];
+        if (apply_checked(s, y->cfg, value, err, sizeof(err)))
+            return yaml_err(y, v, "%s: %s", key, err);
+    }
+    return BW_OK;
+}
+
+int config_load_file(const char *path, struct bw_config *cfg, struct diag *d)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return diag_at(d, errno == ENOENT ? BW_ENOENT : BW_EIO, path, 0, 0,
+                       "cannot open configuration file: %s", strerror(errno));
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    int rc = BW_OK;
+    int have_doc = 0;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_file(&parser, f);
+    if (!yaml_parser_load(&parser, &doc)) {
+        rc = diag_at(d, BW_EINVAL, path, (int)parser.problem_mark.line + 1,
+                     (int)parser.problem_mark.column + 1, "YAML syntax error: %s",
+                     parser.problem ? parser.problem : "unknown");
+        goto done;
+    }
+    have_doc = 1;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root)
+        goto done; /* an empty file changes nothing */
+    struct bw_config work = *cfg;
+    struct yaml_ctx y = {path, &doc, &work, d};
+    if (root->type != YAML_MAPPING_NODE) {
+        rc = yaml_err(&y, root, "expected a mapping of settings at the top level");
+        goto done;
+    }
+    rc = yaml_mapping(&y, root, "");
+    if (rc == BW_OK)
+        *cfg = work;
+done:
+    if (have_doc)
+        yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    fclose(f);
+    return rc;
+}
+
+/* Command line ------------------------------------------------------------------------------ */
+
+static const struct setting *flag_find(const char *name, size_t len)
+{
+    char flag[64];
+    for (size_t i = 0; i < BW_ARRAY_LEN(settings); i++) {
+        flag_name(&settings[i], flag, sizeof(flag));
+        if (strlen(flag) == len && memcmp(flag, name, len) == 0)
+            return &settings[i];
+    }
+    return NULL;
+}
+
+/* Splits argv[*i] into flag name and value ("--x=v" or "--x v"), advancing *i past a separate
+ * value. */
+static int flag_split(int argc, char **argv, int *i, size_t *namelen, const char **value,
+                      struct diag *d)
+{
+    const char *arg = argv[*i];
+    const char *eq = strchr(arg, '=');
+    *namelen = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (eq) {
+        *value = eq + 1;
+        return BW_OK;
+    }
+    if (*i + 1 >= argc)
+        return diag_set(d, BW_EINVAL, "%s needs a value", arg);
+    *value = argv[++*i];
+    return BW_OK;
+}
+
+int cli_parse(int argc, char **argv, struct bw_config *cfg, enum cli_command *cmd, struct diag *d)
+{
+    int first = 1;
+    *cmd = CLI_RUN;
+    if (argc > 1 && argv[1][0] != '-') {
+        if (strcmp(argv[1], "run") != 0)
+            return diag_set(d, BW_EINVAL, "unknown command '%s' (see breakwatch --help)", argv[1]);
+        first = 2;
+    }
+    /* Pass 1: help, version and the configuration file, which the other flags override. */
+    for (int i = first; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            *cmd = CLI_HELP;
+            return BW_OK;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            *cmd = CLI_VERSION;
+            return BW_OK;
+        }
+    }
+    for (int i = first; i < argc; i++) {
+        if (strncmp(argv[i], "--config", 8) != 0 || (argv[i][8] && argv[i][8] != '='))
+            continue;
+        size_t nl;
+        const char *v;
+        int rc = flag_split(argc, argv, &i, &nl, &v, d);
+        if (rc)
+            return rc;
+        if ((rc = config_load_file(v, cfg, d)) != BW_OK)
+            return rc;
+    }
+    /* Pass 2: every other flag, in order. */
+    for (int i = first; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strncmp(arg, "--", 2) != 0)
+            return diag_set(d, BW_EINVAL, "unexpected argument '%s' (see breakwatch --help)", arg);
+        size_t nl;
+        const char *v;
+        int rc = flag_split(argc, argv, &i, &nl, &v, d);
+        if (rc)
+            return rc;
+        if (nl == 8 && strncmp(arg, "--config", 8) == 0)
+            continue;
+        const struct setting *s = flag_find(arg, nl);
+        if (!s)
+            return diag_set(d, BW_EINVAL, "unknown option '%.*s' (see breakwatch --help)", (int)nl,
+                            arg);
+        char err[sizeof(((struct diag *)0)->msg)];
+        if (apply_checked(s, cfg, v, err, sizeof(err)))
+            return diag_set(d, BW_EINVAL, "%.*s: %s", (int)nl, arg, err);
+    }
+    if (cfg->engine.replay_dir[0]) {
+        struct stat st;
+        if (stat(cfg->engine.replay_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            return diag_set(d, BW_ENOENT, "replay: '%s' is not a directory",
+                            cfg->engine.replay_dir);
+    }
+    if (!cfg->allow_unauthenticated_remote && !http_host_is_loopback(cfg->listen_host))
+        return diag_set(d, BW_EINVAL,
+                        "listen: refusing to serve %s without authentication; use a loopback "
+                        "address or set allow_unauthenticated_remote (--allow-unauthenticated-"
+                        "remote=true) if that is really wanted",
+                        cfg->listen_host);
+    return BW_OK;
+}
+
+/* Renders the current value of a setting for the usage text. */
+static void show_value(const struct setting *s, const struct bw_config *cfg, char *out,
+                       size_t outlen)
+{
+    const void *field = (const char *)cfg + s->offset;
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    switch (s->type) {
+    case T_LISTEN:
+        snprintf(out, outlen, "%s:%d", cfg->listen_host, cfg->listen_port);
+        break;
+    case T_PATH:
+        snprintf(out, outlen, "%s", *(const char *)field ? (const char *)field : "(none)");
+        break;
+    case T_LOGLEVEL:
+        snprintf(out, outlen, "%s", levels[*(const enum log_level *)field]);
+        break;
+    case T_BOOL:
+        snprintf(out, outlen, "%s", *(const int *)field ? "true" : "false");
+        break;
+    case T_U64:
+        snprintf(out, outlen, "%llu", (unsigned long long)*(const uint64_t *)field);
+        break;
+    case T_INT:
+        snprintf(out, outlen, "%d", *(const int *)field);
+        break;
+    case T_DOUBLE:
+        fmt_double(out, *(const double *)field, 0);
+        break;
+    case T_SECONDS: {
+        int64_t ms = *(const int64_t *)field;
+        if (ms)
+            fmt_double(out, (double)ms / 1000.0, 0);
+        else
+            snprintf(out, outlen, "until stopped");
+        break;
+    }
+    case T_TIME: {
+        time_t t = (time_t)(*(const int64_t *)field / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        break;
+    }
+    case T_SYMBOLS: {
+        size_t len = 0;
+        out[0] = '\0';
+        for (size_t i = 0; i < cfg->engine.nsymbols && len + 20 < outlen; i++)
+            len += (size_t)snprintf(out + len, outlen - len, "%s%s", i ? "," : "",
+                                    cfg->engine.symbols[i]);
+        break;
+    }
+    }
+}
+
+void cli_usage(FILE *out)
+{
+    struct bw_config def;
+    config_defaults(&def);
+    fprintf(out, "usage: breakwatch [run] [options]\n"
+                 "\n"
+                 "Runs the Breakout engine on a simulated (or replayed) market and watches it:\n"
+                 "metrics at /api/metrics, health at /api/health.\n"
+                 "\n"
+                 "options:\n"
+                 "  --config FILE   read settings from a YAML file (flags override it)\n"
+                 "  --help          show this text\n"
+                 "  --version       print the version\n");
+    for (size_t i = 0; i < BW_ARRAY_LEN(settings); i++) {
+        char flag[64], val[512];
+        flag_name(&settings[i], flag, sizeof(flag));
+        show_value(&settings[i], &def, val, sizeof(val));
+        fprintf(out, "  %-32s %s\n  %-32s   default: %s\n", flag, settings[i].help, "", val);
+    }
+    fprintf(out, "\nEvery option is also a key of the configuration file: engine settings\n"
+                 "under 'engine:' (e.g. engine: {speed: 60}), the others at the top level.\n");
+}

@@ -1,0 +1,399 @@
+/* engine: the loop — a simulated clock, one cycle per feed step, the session around it.
+ *
+ * A cycle at simulated time now: the feed's messages for (now − tick, now] are parsed and
+ * applied, due orders answered, open positions checked, the risk book marked (a new UTC day
+ * resumes trading; reaching the loss limit flattens and halts), the symbols whose candle
+ * closed scanned, and then the state is derived from the book:
+ *
+ *   halted       the loss limit was reached today
+ *   idle         not enough history yet, or the first cycle of a new day after a halt
+ *   signal_wait  a signal awaits confirmation or an entry order awaits its fill
+ *   managing     positions are open
+ *   scanning     none of the above
+ *
+ * The design decision: the state is derived, never set by the code that changes the book, so
+ * it cannot drift from what the engine holds; state.c checks every move against the declared
+ * graph. Simulated time advances tick_ms per cycle; paced runs sleep so it runs `speed` times
+ * faster than the wall clock, unpaced runs go flat out. Pacing reads the wall clock but never
+ * feeds it into the simulation, so paced and unpaced runs of a seed do the same things.
+ *
+ * Threads: the loop runs on the caller's thread (engine_run) or its own (engine_start).
+ * Everything in struct engine belongs to that thread except `pub`, the snapshot published at
+ * the end of each cycle under `lock`, and `stop`. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/internal.h"
+
+static const char *const milestone_names[MILESTONE_COUNT] = {
+    "first_scan", "first_signal", "first_order", "first_fill", "first_trade_closed"};
+
+void engine_event(struct engine *e, const char *type, enum severity sev, int sym,
+                  const struct trade *t, const char *data_json, const char *fmt, ...)
+{
+    if (!e->journal && !e->trace)
+        return;
+    char msg[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    struct journal_event ev = {
+        .ts_ms = e->now_ms,
+        .type = type,
+        .severity = sev,
+        .symbol = sym >= 0 ? e->market.sym[sym].name : NULL,
+        .correlation_id = t ? t->id : NULL,
+        .message = msg,
+        .data_json = data_json,
+    };
+    if (e->trace)
+        e->trace(e->trace_ud, &ev);
+    if (e->journal && journal_event(e->journal, &ev) < 0)
+        log_warn("engine: could not journal a %s event", type);
+}
+
+void engine_checkpoint(struct engine *e, const char *name, int sym, const struct trade *t,
+                       const char *detail_json)
+{
+    const char *symbol = sym >= 0 ? e->market.sym[sym].name : NULL;
+    const char *corr = t ? t->id : NULL;
+    if (e->trace) {
+        struct journal_event ev = {.ts_ms = e->now_ms,
+                                   .type = "checkpoint",
+                                   .severity = SEV_DEBUG,
+                                   .symbol = symbol,
+                                   .correlation_id = corr,
+                                   .message = name,
+                                   .data_json = detail_json};
+        e->trace(e->trace_ud, &ev);
+    }
+    if (e->journal &&
+        journal_checkpoint(e->journal, name, corr, symbol, e->now_ms, detail_json) < 0)
+        log_warn("engine: could not journal checkpoint %s", name);
+}
+
+void engine_milestone(struct engine *e, enum milestone m)
+{
+    if (e->milestones & (1u << m))
+        return;
+    e->milestones |= 1u << m;
+    engine_checkpoint(e, milestone_names[m], -1, NULL, NULL);
+}
+
+void engine_set_trace(struct engine *e, engine_trace_fn fn, void *ud)
+{
+    e->trace = fn;
+    e->trace_ud = ud;
+}
+
+void engine_set_journal(struct engine *e, struct journal *j)
+{
+    e->journal = j;
+}
+
+static void publish(struct engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    struct engine_stats *p = &e->pub;
+    p->state = e->sm.cur;
+    p->sim_time_ms = e->now_ms;
+    p->cycles = e->cycles;
+    p->scans = e->scans;
+    p->signals = e->signals;
+    p->orders = e->orders;
+    p->trades = e->trades;
+    p->wins = e->wins;
+    p->losses = e->losses;
+    memcpy(p->transitions, e->sm.count, sizeof(p->transitions));
+    p->unexpected_transitions = e->sm.unexpected;
+    p->loss_limit_triggers = e->risk.triggers;
+    p->equity = trade_equity(e);
+    p->daily_pnl = risk_daily_pnl(&e->risk, p->equity);
+    int pending;
+    trade_counts(e, &pending, &p->positions_open);
+    memcpy(p->session_id, e->session_id, sizeof(p->session_id));
+    pthread_mutex_unlock(&e->lock);
+}
+
+void engine_stats_get(struct engine *e, struct engine_stats *out)
+{
+    pthread_mutex_lock(&e->lock);
+    *out = e->pub;
+    pthread_mutex_unlock(&e->lock);
+}
+
+int engine_new(const struct engine_config *c, bw_registry *reg, struct journal *j,
+               struct engine **out, struct diag *d)
+{
+    int rc = engine_config_validate(c, d);
+    if (rc != BW_OK)
+        return rc;
+    struct engine *e = calloc(1, sizeof(*e));
+    pthread_condattr_t ca;
+    if (!e)
+        return diag_set(d, BW_ENOMEM, "out of memory creating the engine");
+    e->cfg = *c;
+    e->journal = j;
+    if (e->cfg.start_ms == 0) { /* now, on a candle boundary */
+        int64_t now = clock_real_ns() / 1000000;
+        e->cfg.start_ms = now - now % e->cfg.candle_ms;
+    }
+    rc = feed_new(&e->cfg, &e->feed, d);
+    if (rc != BW_OK)
+        goto err;
+    /* The universe and start the feed settled on (a replay's files and first candle). */
+    e->cfg.start_ms = e->feed->start_ms;
+    e->cfg.nsymbols = e->feed->nsymbols;
+    for (size_t i = 0; i < e->feed->nsymbols; i++)
+        memcpy(e->cfg.symbols[i], e->feed->sym[i].name, ENGINE_SYMBOL_LEN);
+    market_init(&e->market, e->feed);
+    rc = engine_metrics_init(&e->m, reg, &e->market, d);
+    if (rc != BW_OK)
+        goto err;
+    e->now_ms = e->start_ms = e->cfg.start_ms;
+    broker_init(&e->broker, &e->cfg);
+    risk_init(&e->risk, &e->cfg, e->now_ms);
+    state_init(&e->sm, &e->m, e->now_ms);
+    metrics_set(e->m.equity, e->cfg.starting_equity);
+    metrics_set(e->m.budget, 1.0);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&e->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&e->lock, NULL);
+    publish(e);
+    *out = e;
+    return BW_OK;
+err:
+    feed_free(e->feed);
+    free(e);
+    return rc;
+}
+
+void engine_free(struct engine *e)
+{
+    if (!e)
+        return;
+    engine_stop(e);
+    feed_free(e->feed);
+    pthread_cond_destroy(&e->wake);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
+
+static void bad_message(struct engine *e, const struct diag *d)
+{
+    e->bad_messages++;
+    engine_event(e, "error", SEV_WARNING, -1, NULL, NULL, "market message refused: %s", d->msg);
+}
+
+static void check_risk(struct engine *e, double equity)
+{
+    int flags = risk_update(&e->risk, e->now_ms, equity);
+    char data[200];
+    double pnl = risk_daily_pnl(&e->risk, equity);
+    snprintf(data, sizeof(data),
+             "{\"daily_pnl\":%.2f,\"day_start_equity\":%.2f,\"daily_loss_limit\":%g}", pnl,
+             e->risk.day_start_equity, e->risk.limit);
+    if (flags & RISK_RESUMED) {
+        engine_event(e, "risk", SEV_INFO, -1, NULL, data, "new trading day: trading resumes");
+        engine_checkpoint(e, "trading_resumed", -1, NULL, data);
+    }
+    if (flags & RISK_TRIGGERED) {
+        metrics_inc(e->m.loss_limit);
+        engine_event(e, "risk", SEV_CRITICAL, -1, NULL, data,
+                     "daily loss limit reached (P&L %.2f, limit %.2f): flattening, trading "
+                     "halted until the next UTC day",
+                     pnl, -e->risk.limit * e->risk.day_start_equity);
+        engine_checkpoint(e, "daily_loss_limit", -1, NULL, data);
+        trade_flatten(e);
+    }
+}
+
+static void scan(struct engine *e)
+{
+    int64_t t0 = metrics_clock(&e->m);
+    e->scans++;
+    metrics_inc(e->m.scans);
+    engine_milestone(e, MILESTONE_FIRST_SCAN);
+    trade_scan(e);
+    if (e->m.on)
+        metrics_observe_ns(e->m.scan_duration, clock_mono_ns() - t0);
+}
+
+static enum engine_state derive(const struct engine *e)
+{
+    int pending, open;
+    trade_counts(e, &pending, &open);
+    if (e->risk.halted)
+        return STATE_HALTED;
+    if (e->sm.cur == STATE_HALTED)
+        return STATE_IDLE;
+    if (e->sm.cur == STATE_IDLE) /* after a halt, wait until the book is flat */
+        return e->warm && !pending && !open ? STATE_SCANNING : STATE_IDLE;
+    return pending ? STATE_SIGNAL_WAIT : open ? STATE_MANAGING : STATE_SCANNING;
+}
+
+int engine_cycle(struct engine *e)
+{
+    int64_t t0 = metrics_clock(&e->m);
+    int rc = feed_step(e->feed, e->now_ms);
+    if (rc < 0) {
+        engine_event(e, "error", SEV_CRITICAL, -1, NULL, NULL, "market feed failed: %s",
+                     bw_strerror(rc));
+        return rc;
+    }
+    int64_t t = metrics_clock(&e->m);
+    for (size_t i = 0, n = feed_count(e->feed); i < n; i++) {
+        size_t len;
+        const char *msg = feed_message(e->feed, i, &len);
+        struct diag d;
+        if (market_apply(&e->market, msg, len, &d) != BW_OK)
+            bad_message(e, &d);
+        if (e->m.on) { /* one clock read a message: its end is the next one's start */
+            int64_t t1 = clock_mono_ns();
+            metrics_observe_ns(e->m.message_processing, t1 - t);
+            t = t1;
+        }
+    }
+    trade_orders(e);
+    trade_manage(e);
+    check_risk(e, trade_equity(e));
+    if (e->market.nfresh > 0) {
+        for (size_t i = 0; i < e->market.n && !e->warm; i++)
+            e->warm = strategy_ready(&e->market.sym[i].strat, e->cfg.range_lookback);
+        if (e->sm.cur != STATE_IDLE && e->sm.cur != STATE_HALTED && !e->risk.halted)
+            scan(e);
+    }
+    market_cycle_done(&e->market);
+    engine_state_set(e, derive(e), NULL);
+    e->cycles++;
+    publish(e);
+    if (e->m.on) {
+        metrics_set(e->m.positions, e->pub.positions_open);
+        metrics_set(e->m.equity, e->pub.equity);
+        metrics_set(e->m.daily_pnl, e->pub.daily_pnl);
+        metrics_set(e->m.budget, risk_budget_remaining(&e->risk, e->pub.equity));
+        metrics_inc(e->m.cycles);
+        metrics_observe_ns(e->m.cycle_time, clock_mono_ns() - t0);
+    }
+    return rc;
+}
+
+/* Sleeps until the wall clock catches up with simulated time; 1 when asked to stop. */
+static int pace(struct engine *e, int64_t wall0_ns)
+{
+    int64_t due = wall0_ns + (int64_t)((double)(e->now_ms - e->start_ms) * 1e6 / e->cfg.speed);
+    pthread_mutex_lock(&e->lock);
+    while (!atomic_load(&e->stop) && clock_mono_ns() < due) {
+        struct timespec ts = {.tv_sec = due / 1000000000, .tv_nsec = due % 1000000000};
+        pthread_cond_timedwait(&e->wake, &e->lock, &ts);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return atomic_load(&e->stop);
+}
+
+static char *summary_json(const struct engine *e, const char *status)
+{
+    char *s = malloc(640);
+    if (!s)
+        return NULL;
+    snprintf(s, 640,
+             "{\"status\":\"%s\",\"sim_start_ms\":%lld,\"sim_end_ms\":%lld,\"cycles\":%llu,"
+             "\"scans\":%llu,\"signals\":%llu,\"orders\":%llu,\"trades\":%llu,\"wins\":%llu,"
+             "\"losses\":%llu,\"loss_limit_triggers\":%llu,\"unexpected_transitions\":%llu,"
+             "\"bad_messages\":%llu,\"starting_equity\":%.2f,\"equity\":%.2f,\"pnl\":%.2f,"
+             "\"positions_open\":%d,\"state\":\"%s\"}",
+             status, (long long)e->start_ms, (long long)e->now_ms, (unsigned long long)e->cycles,
+             (unsigned long long)e->scans, (unsigned long long)e->signals,
+             (unsigned long long)e->orders, (unsigned long long)e->trades,
+             (unsigned long long)e->wins, (unsigned long long)e->losses,
+             (unsigned long long)e->risk.triggers, (unsigned long long)e->sm.unexpected,
+             (unsigned long long)e->bad_messages, e->cfg.starting_equity, e->pub.equity,
+             e->pub.equity - e->cfg.starting_equity, e->pub.positions_open,
+             engine_state_name(e->sm.cur));
+    return s;
+}
+
+int engine_run(struct engine *e)
+{
+    int rc = BW_OK;
+    const char *status = "completed";
+    char *config = NULL, *summary = NULL;
+    const char *mode = e->cfg.replay_dir[0] ? "replay" : "paper";
+    if (e->journal) {
+        config = engine_config_json(&e->cfg);
+        rc = journal_session_begin(e->journal, mode, config, e->session_id);
+        if (rc != BW_OK) {
+            log_error("engine: cannot begin a journal session: %s", bw_strerror(rc));
+            goto out;
+        }
+        publish(e);
+    }
+    char detail[160];
+    snprintf(detail, sizeof(detail), "{\"mode\":\"%s\",\"symbols\":%zu,\"start_ms\":%lld}", mode,
+             e->market.n, (long long)e->start_ms);
+    engine_checkpoint(e, "session_started", -1, NULL, detail);
+    int64_t end_ms = e->cfg.duration_ms ? e->start_ms + e->cfg.duration_ms : INT64_MAX;
+    int64_t wall0 = clock_mono_ns();
+    for (; e->now_ms < end_ms; e->now_ms += e->cfg.tick_ms) {
+        if (atomic_load(&e->stop) || (e->cfg.paced && pace(e, wall0))) {
+            status = "stopped";
+            break;
+        }
+        rc = engine_cycle(e);
+        if (rc == FEED_DONE) {
+            rc = BW_OK;
+            break;
+        }
+        if (rc != BW_OK) {
+            status = "stopped";
+            break;
+        }
+    }
+    summary = summary_json(e, status);
+    engine_checkpoint(e, "session_ended", -1, NULL, summary);
+    if (e->journal && journal_session_end(e->journal, e->session_id, status, summary) != BW_OK)
+        log_warn("engine: could not end journal session %s", e->session_id);
+out:
+    free(config);
+    free(summary);
+    return rc;
+}
+
+static void *thread_main(void *arg)
+{
+    struct engine *e = arg;
+    e->run_rc = engine_run(e);
+    if (e->run_rc != BW_OK)
+        log_error("engine: stopped: %s", bw_strerror(e->run_rc));
+    return NULL;
+}
+
+int engine_start(struct engine *e)
+{
+    if (e->thread_started)
+        return BW_EBUSY;
+    atomic_store(&e->stop, 0);
+    if (pthread_create(&e->thread, NULL, thread_main, e) != 0)
+        return BW_ENOMEM;
+    e->thread_started = 1;
+    return BW_OK;
+}
+
+void engine_stop(struct engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    atomic_store(&e->stop, 1);
+    pthread_cond_broadcast(&e->wake);
+    pthread_mutex_unlock(&e->lock);
+    if (e->thread_started) {
+        pthread_join(e->thread, NULL);
+        e->thread_started = 0;
+    }
+}

@@ -1,0 +1,83 @@
+/* state: the engine's state machine — idle → scanning → signal_wait → managing, plus halted.
+ *
+ * The expected transitions are declared once, in `graph[][]`, each with what it means;
+ * engine_transition_allowed reads that table and nothing else. A transition is never refused:
+ * the engine's state is derived from its book (see engine.c), so refusing would make the
+ * state lie. Instead every transition is counted (engine_state_transitions_total{from,to},
+ * even one shorter than a scrape), its dwell time observed in simulated seconds, the
+ * engine_state gauges moved, and one outside the graph is also counted in
+ * engine_unexpected_transitions_total and journaled as an error — a bug detector that an
+ * alert rule can watch. */
+#include <stdio.h>
+
+#include "engine/internal.h"
+
+static const char *const state_names[STATE_COUNT] = {"idle", "scanning", "signal_wait", "managing",
+                                                     "halted"};
+
+/* from → to: what the transition means. NULL: not expected. */
+static const char *const graph[STATE_COUNT][STATE_COUNT] = {
+    [STATE_IDLE] = {[STATE_SCANNING] = "enough history to scan"},
+    [STATE_SCANNING] = {[STATE_SIGNAL_WAIT] = "breakout signal, waiting for confirmation"},
+    [STATE_SIGNAL_WAIT] =
+        {
+            [STATE_SCANNING] = "signal dropped, nothing open",
+            [STATE_MANAGING] = "no signal pending, managing open positions",
+            [STATE_HALTED] = "daily loss limit reached",
+        },
+    [STATE_MANAGING] =
+        {
+            [STATE_SCANNING] = "all positions closed",
+            [STATE_SIGNAL_WAIT] = "breakout signal while positions are open",
+            [STATE_HALTED] = "daily loss limit reached",
+        },
+    [STATE_HALTED] = {[STATE_IDLE] = "new trading day"},
+};
+
+const char *engine_state_name(enum engine_state s)
+{
+    return (unsigned)s < STATE_COUNT ? state_names[s] : "unknown";
+}
+
+int engine_transition_allowed(enum engine_state from, enum engine_state to)
+{
+    return (unsigned)from < STATE_COUNT && (unsigned)to < STATE_COUNT && graph[from][to];
+}
+
+void state_init(struct state_machine *sm, const struct engine_metrics *m, int64_t now_ms)
+{
+    *sm = (struct state_machine){.cur = STATE_IDLE, .entered_ms = now_ms};
+    for (int s = 0; s < STATE_COUNT; s++)
+        metrics_set(m->state[s], s == STATE_IDLE);
+}
+
+int engine_state_set(struct engine *e, enum engine_state to, const char *reason)
+{
+    struct state_machine *sm = &e->sm;
+    enum engine_state from = sm->cur;
+    if (to == from || (unsigned)to >= STATE_COUNT)
+        return -1;
+    int expected = engine_transition_allowed(from, to);
+    double dwell = (double)(e->now_ms - sm->entered_ms) / 1000.0;
+    sm->count[from][to]++;
+    sm->cur = to;
+    sm->entered_ms = e->now_ms;
+    metrics_inc(e->m.transitions[from][to]);
+    metrics_observe(e->m.dwell[from], dwell);
+    metrics_set(e->m.state[from], 0);
+    metrics_set(e->m.state[to], 1);
+    if (!reason)
+        reason = expected ? graph[from][to] : "outside the declared state graph";
+    char data[160];
+    snprintf(data, sizeof(data), "{\"from\":\"%s\",\"to\":\"%s\",\"dwell_seconds\":%.3f}",
+             state_names[from], state_names[to], dwell);
+    engine_event(e, "state_change", to == STATE_HALTED ? SEV_WARNING : SEV_INFO, -1, NULL, data,
+                 "%s → %s: %s", state_names[from], state_names[to], reason);
+    if (!expected) {
+        sm->unexpected++;
+        metrics_inc(e->m.unexpected[from][to]);
+        engine_event(e, "error", SEV_ERROR, -1, NULL, data, "unexpected state transition %s → %s",
+                     state_names[from], state_names[to]);
+    }
+    return expected;
+}

@@ -1,0 +1,136 @@
+/* metrics: the structures shared by registry.c (families, series, hot path), expose.c
+ * (rendering, negotiation, gzip) and process.c (the process collector). Not included from
+ * outside src/metrics/ except by the module's own unit tests. */
+#ifndef BW_METRICS_INTERNAL_H
+#define BW_METRICS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "breakwatch/metrics.h"
+
+/* The shared shard used by threads that found no free writer slot. */
+#define METRICS_SHARED_SHARD BW_MAX_WRITERS
+
+/* Handles. Counters and histograms name cells in the registry's shards; a gauge is its value. */
+struct bw_counter {
+    bw_registry *r;
+    uint32_t cell;
+};
+
+struct bw_histogram {
+    bw_registry *r;
+    const double *bounds; /* the family's, nbounds finite and increasing */
+    uint32_t cell;        /* nbounds + 1 per-bucket counts (not cumulative), then the sum */
+    uint32_t nbounds;
+};
+
+struct bw_gauge {
+    _Atomic double value;
+};
+
+struct metrics_str {
+    char *s;
+    size_t len;
+};
+
+/* The canonical text of one histogram bound: fmt_double(v, 1), "+Inf" for the last. */
+struct metrics_le {
+    char s[32];
+    size_t len;
+};
+
+/* One label set of a family. The label text is rendered once, at resolve time, so exposition
+ * only copies bytes: label escaping is the same in text 0.0.4 and OpenMetrics, and `le` uses
+ * one canonical form in both (see registry.c), so one rendering serves both formats. */
+struct metrics_series {
+    union {
+        struct bw_counter counter;
+        struct bw_gauge gauge;
+        struct bw_histogram hist;
+    } h;
+    uint64_t hash;                     /* of the label values, for the family's index */
+    const char *values[BW_MAX_LABELS]; /* point into text */
+    struct metrics_str labels;         /* `{a="x",b="y"}`, or "" without labels */
+    struct metrics_str bucket_prefix;  /* histograms: `{a="x",le="`; a bucket line adds the
+                                          bound's text and `"}` */
+    char *text;                        /* owns the bytes above */
+};
+
+/* Sample and descriptor names of a family, each owned (NULL when the type has none). */
+enum metrics_name {
+    NAME_DECLARED,  /* as declared; the 0.0.4 descriptor name */
+    NAME_OM_FAMILY, /* the OpenMetrics descriptor name: a counter's without "_total" */
+    NAME_TEXT,      /* counter and gauge sample name in text 0.0.4 */
+    NAME_OM,        /* counter and gauge sample name in OpenMetrics (counters end in _total) */
+    NAME_BUCKET,    /* histogram sample names */
+    NAME_SUM,
+    NAME_COUNT,
+    NAME_KINDS
+};
+
+struct bw_family {
+    bw_registry *r;
+    enum bw_type type;
+    struct metrics_str names[NAME_KINDS];
+    struct metrics_str header[2]; /* HELP and TYPE lines, indexed by enum bw_format */
+    size_t nlabels;
+    const char *label_names[BW_MAX_LABELS + 1]; /* owned; histograms add a static "le" */
+    double *bounds;                             /* histograms */
+    size_t nbounds;
+    struct metrics_le *le;          /* nbounds + 1 entries */
+    int negative_bounds;            /* OpenMetrics then omits _sum and _count */
+    struct metrics_series **series; /* sorted by label values */
+    size_t nseries, series_cap;
+    struct metrics_series **index; /* open addressing on hash, index_cap a power of two */
+    size_t index_cap;
+};
+
+struct metrics_hook {
+    bw_collect_fn fn;
+    void *ud;
+    void (*fini)(void *ud);
+};
+
+struct bw_registry {
+    /* Per writer slot, a block of `cells` cells written only by the slot's owner; the last
+     * entry is the shared shard (allocated up front, updated with CAS). */
+    _Atomic(_Atomic double *) shards[BW_MAX_WRITERS + 1];
+    _Atomic int nshards; /* slots at or above this have no shard yet */
+    size_t cells;
+
+    pthread_mutex_t mu; /* families, series, next_cell */
+    size_t next_cell;
+    bw_family **families; /* sorted by declared name */
+    size_t nfamilies, families_cap;
+
+    pthread_mutex_t collect_mu; /* hooks, and running them one scrape at a time */
+    struct metrics_hook *hooks;
+    size_t nhooks, hooks_cap;
+};
+
+/* Sums cells first .. first+n-1 over every shard into out. Lock-free; may run concurrently
+ * with writers (each cell is read atomically, a set of cells is not a snapshot). */
+void metrics_read(const bw_registry *r, uint32_t first, size_t n, double *out);
+
+/* Runs the collect hooks in registration order. Takes collect_mu (not mu). */
+void metrics_run_hooks(bw_registry *r);
+
+/* Adds a collect hook. fini (may be NULL) is called with ud by bw_registry_free. With unique
+ * set, fails with BW_EEXIST if a hook with the same fn is already registered. BW_OK, BW_ENOMEM
+ * or BW_EEXIST; on failure fini is not called. A hook must not add hooks (deadlock). */
+int metrics_registry_hook(bw_registry *r, bw_collect_fn fn, void *ud, void (*fini)(void *ud),
+                          int unique);
+
+/* Makes the counter's total v when v is above it (counters stay monotonic). For collectors that
+ * read a cumulative figure from outside, such as CPU time; not for concurrent writers. */
+void metrics_counter_set(bw_counter *c, double v);
+
+/* The number of per-thread shards the registry has allocated (test seam: slot reuse keeps it
+ * small however many threads have come and gone). */
+size_t metrics_registry_shards(const bw_registry *r);
+
+#endif

@@ -1,0 +1,1041 @@
+/* registry: metric families, their series, and the lock-free hot path.
+ *
+ * A registry owns its families in an array sorted by name; a family owns its series in an array
+ * sorted by label values, plus an open-addressing hash index over them so that resolving a
+ * label set is one probe. Declaring, resolving and scraping take the registry mutex; the hot
+ * path never does.
+ *
+ * The one design decision: counter and histogram values live in cells, and every writer thread
+ * writes only its own copy of them. A thread claims one of BW_MAX_WRITERS process-wide writer
+ * slots on its first update (a bitmap; a pthread key destructor hands the slot back when the
+ * thread exits, and the next owner keeps adding to the same memory). Per registry, each slot
+ * has a lazily allocated shard of `cells` doubles. A cell of a shard has exactly one writer, so
+ * an update is a relaxed atomic load and store: no lock, no CAS, no contended cache line. A
+ * read sums the shards. Threads beyond BW_MAX_WRITERS share one extra shard updated with CAS.
+ *
+ * Histogram cells hold per-bucket (not cumulative) counts and then the sum; _count is the sum
+ * of the bucket counts, so it always equals the +Inf bucket. Bucket `le` text uses the
+ * OpenMetrics canonical float form ("1.0", "0.005", "1e-06", "+Inf") in both exposition
+ * formats: Prometheus 3 normalises `le` to that form on ingestion, so a query filtering on
+ * le="1.0" matches whichever format was scraped. */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/metrics.h"
+
+#if defined(__GNUC__)
+#define COLD        __attribute__((cold, noinline))
+#define TLS_INITIAL __attribute__((tls_model("initial-exec")))
+#else
+#define COLD
+#define TLS_INITIAL
+#endif
+
+#define DEFAULT_CELLS 65536
+#define SHARD_PAD     64 /* bytes each side of a shard, so no other allocation shares a line */
+#define LINEAR_MAX    8  /* bucket search: linear up to this many bounds, then binary */
+
+const double bw_default_buckets[] = {1e-6, 2.5e-6, 5e-6,   1e-5, 2.5e-5, 5e-5,  1e-4, 2.5e-4,
+                                     5e-4, 1e-3,   2.5e-3, 5e-3, 0.01,   0.025, 0.05, 0.1,
+                                     0.25, 0.5,    1,      2.5,  5,      10};
+const size_t bw_default_buckets_len = BW_ARRAY_LEN(bw_default_buckets);
+
+_Static_assert(BW_MAX_WRITERS == 64, "writer slots are one 64-bit bitmap");
+
+/* ---- writer slots ------------------------------------------------------------------------ */
+
+/* The calling thread's slot: -1 before its first update, METRICS_SHARED_SHARD when none was
+ * free. initial-exec keeps the access a single %fs-relative load in the shared library too. */
+static _Thread_local int writer_slot TLS_INITIAL = -1;
+static _Atomic uint64_t slots_taken;
+static pthread_key_t slot_key;
+static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+static int slot_key_ok;
+
+static void slot_release(void *p)
+{
+    int s = (int)(intptr_t)p - 1;
+    atomic_fetch_and_explicit(&slots_taken, ~(UINT64_C(1) << s), memory_order_release);
+    writer_slot = -1;
+}
+
+static void slot_key_create(void)
+{
+    slot_key_ok = pthread_key_create(&slot_key, slot_release) == 0;
+}
+
+/* Claims a free slot for the calling thread. The acquire pairs with slot_release so the new
+ * owner sees everything the previous owner wrote to the slot's shards. */
+static COLD int slot_claim(void)
+{
+    int s = METRICS_SHARED_SHARD;
+    pthread_once(&slot_once, slot_key_create);
+    uint64_t taken = atomic_load_explicit(&slots_taken, memory_order_relaxed);
+    while (slot_key_ok && ~taken) {
+        int bit = __builtin_ctzll(~taken);
+        uint64_t mask = UINT64_C(1) << bit;
+        if (!atomic_compare_exchange_weak_explicit(&slots_taken, &taken, taken | mask,
+                                                   memory_order_acquire, memory_order_relaxed))
+            continue;
+        if (pthread_setspecific(slot_key, (void *)(intptr_t)(bit + 1)) == 0)
+            s = bit;
+        else
+            atomic_fetch_and_explicit(&slots_taken, ~mask, memory_order_release);
+        break;
+    }
+    writer_slot = s;
+    return s;
+}
+
+/* ---- shards ------------------------------------------------------------------------------- */
+
+static _Atomic double *shard_new(size_t cells)
+{
+    char *p = calloc(1, cells * sizeof(double) + 2 * SHARD_PAD);
+    return p ? (_Atomic double *)(void *)(p + SHARD_PAD) : NULL;
+}
+
+static void shard_free(_Atomic double *s)
+{
+    if (s)
+        free((char *)(void *)s - SHARD_PAD);
+}
+
+/* Allocates the shard of the calling thread's slot. Only the slot's owner gets here, so a plain
+ * release store publishes it; nshards is raised after it so a reader that sees the new count
+ * sees the shard. NULL when out of memory (the caller falls back to the shared shard). */
+static COLD _Atomic double *shard_claim(bw_registry *r, int slot)
+{
+    _Atomic double *s = shard_new(r->cells);
+    if (!s)
+        return NULL;
+    atomic_store_explicit(&r->shards[slot], s, memory_order_release);
+    int n = atomic_load_explicit(&r->nshards, memory_order_relaxed);
+    while (n <= slot && !atomic_compare_exchange_weak_explicit(
+                            &r->nshards, &n, slot + 1, memory_order_release, memory_order_relaxed))
+        ;
+    return s;
+}
+
+/* The calling thread's own cells in r, or NULL when it has none yet (no slot claimed, no
+ * shard allocated here, or no slot free). -1 converts to a huge unsigned, so one comparison
+ * covers both "no slot yet" and "shared". */
+static inline _Atomic double *own_cells(const bw_registry *r)
+{
+    unsigned slot = (unsigned)writer_slot;
+    return BW_LIKELY(slot < METRICS_SHARED_SHARD)
+               ? atomic_load_explicit(&r->shards[slot], memory_order_relaxed)
+               : NULL;
+}
+
+/* An update of a cell only the calling thread writes: no lock prefix, no CAS. */
+static inline void own_add(_Atomic double *c, double v)
+{
+    double x = atomic_load_explicit(c, memory_order_relaxed);
+    atomic_store_explicit(c, x + v, memory_order_relaxed);
+}
+
+/* Everything the fast path leaves out, kept out of line so the fast path needs no stack frame:
+ * claims a slot and allocates the shard on a thread's first update, or falls back to the
+ * shared shard (CAS) when there is no free slot or no memory. */
+static COLD void slow_add(bw_registry *r, uint32_t cell, double v)
+{
+    int slot = writer_slot < 0 ? slot_claim() : writer_slot;
+    _Atomic double *c = NULL;
+    if (slot < METRICS_SHARED_SHARD) {
+        c = atomic_load_explicit(&r->shards[slot], memory_order_relaxed);
+        if (!c)
+            c = shard_claim(r, slot);
+    }
+    if (c) {
+        own_add(&c[cell], v);
+        return;
+    }
+    _Atomic double *x =
+        &atomic_load_explicit(&r->shards[METRICS_SHARED_SHARD], memory_order_relaxed)[cell];
+    double old = atomic_load_explicit(x, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(x, &old, old + v, memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+}
+
+static void add_shard(const bw_registry *r, int s, uint32_t first, size_t n, double *out)
+{
+    _Atomic double *c = atomic_load_explicit(&r->shards[s], memory_order_acquire);
+    for (size_t i = 0; c && i < n; i++)
+        out[i] += atomic_load_explicit(&c[first + i], memory_order_relaxed);
+}
+
+void metrics_read(const bw_registry *r, uint32_t first, size_t n, double *out)
+{
+    memset(out, 0, n * sizeof(*out));
+    int ns = atomic_load_explicit(&r->nshards, memory_order_acquire);
+    for (int s = 0; s < ns; s++)
+        add_shard(r, s, first, n, out);
+    add_shard(r, METRICS_SHARED_SHARD, first, n, out);
+}
+
+size_t metrics_registry_shards(const bw_registry *r)
+{
+    size_t n = 0;
+    for (int s = 0; s < METRICS_SHARED_SHARD; s++)
+        n += atomic_load_explicit(&r->shards[s], memory_order_acquire) != NULL;
+    return n;
+}
+
+/* ---- hot path ----------------------------------------------------------------------------- */
+
+void bw_counter_inc(bw_counter *c)
+{
+    if (BW_UNLIKELY(!c))
+        return;
+    _Atomic double *cells = own_cells(c->r);
+    if (BW_LIKELY(cells != NULL))
+        own_add(&cells[c->cell], 1.0);
+    else
+        slow_add(c->r, c->cell, 1.0);
+}
+
+void bw_counter_add(bw_counter *c, double v)
+{
+    if (BW_UNLIKELY(!c || !(v >= 0)))
+        return;
+    _Atomic double *cells = own_cells(c->r);
+    if (BW_LIKELY(cells != NULL))
+        own_add(&cells[c->cell], v);
+    else
+        slow_add(c->r, c->cell, v);
+}
+
+void bw_gauge_set(bw_gauge *g, double v)
+{
+    if (BW_LIKELY(g != NULL))
+        atomic_store_explicit(&g->value, v, memory_order_relaxed);
+}
+
+void bw_gauge_add(bw_gauge *g, double v)
+{
+    if (BW_UNLIKELY(!g))
+        return;
+    double old = atomic_load_explicit(&g->value, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(&g->value, &old, old + v, memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+}
+
+/* The index of the first bound >= v, nbounds when there is none. Written with !(v <= b) so
+ * that NaN lands in +Inf, as in the Go client. The binary search is branch-free (the compiler
+ * turns the ternary into a conditional move) because observed values are unpredictable. */
+static inline size_t bucket_of(const double *b, size_t n, double v)
+{
+    if (n <= LINEAR_MAX) {
+        size_t i = 0;
+        while (i < n && !(v <= b[i]))
+            i++;
+        return i;
+    }
+    size_t base = 0, len = n;
+    while (len > 1) {
+        size_t half = len / 2;
+        base = !(v <= b[base + half - 1]) ? base + half : base;
+        len -= half;
+    }
+    return base + !(v <= b[base]);
+}
+
+void bw_histogram_observe(bw_histogram *h, double v)
+{
+    if (BW_UNLIKELY(!h))
+        return;
+    uint32_t bucket = h->cell + (uint32_t)bucket_of(h->bounds, h->nbounds, v);
+    uint32_t sum = h->cell + h->nbounds + 1;
+    _Atomic double *cells = own_cells(h->r);
+    if (BW_LIKELY(cells != NULL)) {
+        own_add(&cells[bucket], 1.0);
+        own_add(&cells[sum], v);
+        return;
+    }
+    slow_add(h->r, bucket, 1.0);
+    slow_add(h->r, sum, v);
+}
+
+/* ---- reads -------------------------------------------------------------------------------- */
+
+double bw_counter_value(const bw_counter *c)
+{
+    double v = 0;
+    if (c)
+        metrics_read(c->r, c->cell, 1, &v);
+    return v;
+}
+
+double bw_gauge_value(const bw_gauge *g)
+{
+    return g ? atomic_load_explicit(&g->value, memory_order_relaxed) : 0;
+}
+
+size_t bw_histogram_read(const bw_histogram *h, uint64_t *buckets, uint64_t *count, double *sum)
+{
+    if (!h)
+        return 0;
+    double cells[BW_MAX_BUCKETS + 2];
+    metrics_read(h->r, h->cell, h->nbounds + 2, cells);
+    double cum = 0;
+    for (size_t i = 0; i <= h->nbounds; i++) {
+        cum += cells[i];
+        if (buckets)
+            buckets[i] = (uint64_t)cum;
+    }
+    if (count)
+        *count = (uint64_t)cum;
+    if (sum)
+        *sum = cells[h->nbounds + 1];
+    return h->nbounds + 1;
+}
+
+void metrics_counter_set(bw_counter *c, double v)
+{
+    double cur = bw_counter_value(c);
+    if (v > cur)
+        bw_counter_add(c, v - cur);
+}
+
+/* ---- registry ----------------------------------------------------------------------------- */
+
+bw_registry *bw_registry_new(size_t cells)
+{
+    if (cells == 0)
+        cells = DEFAULT_CELLS;
+    if (cells > UINT32_MAX)
+        return NULL;
+    bw_registry *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->cells = cells;
+    _Atomic double *shared = shard_new(cells);
+    if (!shared)
+        goto err;
+    atomic_init(&r->shards[METRICS_SHARED_SHARD], shared);
+    if (pthread_mutex_init(&r->mu, NULL) != 0)
+        goto err;
+    if (pthread_mutex_init(&r->collect_mu, NULL) != 0) {
+        pthread_mutex_destroy(&r->mu);
+        goto err;
+    }
+    return r;
+err:
+    shard_free(shared);
+    free(r);
+    return NULL;
+}
+
+static void series_free(struct metrics_series *s)
+{
+    free(s->text);
+    free(s);
+}
+
+static void family_free(bw_family *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->nseries; i++)
+        series_free(f->series[i]);
+    free(f->series);
+    free(f->index);
+    for (size_t i = 0; i < NAME_KINDS; i++)
+        free(f->names[i].s);
+    free(f->header[0].s);
+    free(f->header[1].s);
+    for (size_t i = 0; i < f->nlabels; i++)
+        free((char *)f->label_names[i]);
+    free(f->bounds);
+    free(f->le);
+    free(f);
+}
+
+void bw_registry_free(bw_registry *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nhooks; i++)
+        if (r->hooks[i].fini)
+            r->hooks[i].fini(r->hooks[i].ud);
+    free(r->hooks);
+    for (size_t i = 0; i < r->nfamilies; i++)
+        family_free(r->families[i]);
+    free(r->families);
+    for (int s = 0; s <= METRICS_SHARED_SHARD; s++)
+        shard_free(atomic_load_explicit(&r->shards[s], memory_order_acquire));
+    pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->collect_mu);
+    free(r);
+}
+
+int metrics_registry_hook(bw_registry *r, bw_collect_fn fn, void *ud, void (*fini)(void *ud),
+                          int unique)
+{
+    int rc = BW_OK;
+    pthread_mutex_lock(&r->collect_mu);
+    for (size_t i = 0; unique && i < r->nhooks; i++)
+        if (r->hooks[i].fn == fn) {
+            rc = BW_EEXIST;
+            goto out;
+        }
+    if (r->nhooks == r->hooks_cap) {
+        size_t ncap = r->hooks_cap ? 2 * r->hooks_cap : 4;
+        struct metrics_hook *p = realloc(r->hooks, ncap * sizeof(*p));
+        if (!p) {
+            rc = BW_ENOMEM;
+            goto out;
+        }
+        r->hooks = p;
+        r->hooks_cap = ncap;
+    }
+    r->hooks[r->nhooks++] = (struct metrics_hook){fn, ud, fini};
+out:
+    pthread_mutex_unlock(&r->collect_mu);
+    return rc;
+}
+
+int bw_registry_on_collect(bw_registry *r, bw_collect_fn fn, void *ud)
+{
+    if (!r || !fn)
+        return BW_EINVAL;
+    return metrics_registry_hook(r, fn, ud, NULL, 0);
+}
+
+void metrics_run_hooks(bw_registry *r)
+{
+    pthread_mutex_lock(&r->collect_mu);
+    for (size_t i = 0; i < r->nhooks; i++)
+        r->hooks[i].fn(r, r->hooks[i].ud);
+    pthread_mutex_unlock(&r->collect_mu);
+}
+
+/* ---- validation --------------------------------------------------------------------------- */
+
+static int valid_metric_name(const char *s)
+{
+    if (!s || !(*s == '_' || *s == ':' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+        return 0;
+    for (s++; *s; s++)
+        if (!(*s == '_' || *s == ':' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9')))
+            return 0;
+    return 1;
+}
+
+/* [a-zA-Z_][a-zA-Z0-9_]*, not reserved (a leading "__"). */
+static int valid_label_name(const char *s)
+{
+    if (!s || !(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+        return 0;
+    if (s[0] == '_' && s[1] == '_')
+        return 0;
+    for (s++; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9')))
+            return 0;
+    return 1;
+}
+
+/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static int valid_utf8(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        unsigned c = *s, cp, min;
+        size_t n;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        if ((c & 0xe0) == 0xc0) {
+            n = 1, cp = c & 0x1f, min = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2, cp = c & 0x0f, min = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3, cp = c & 0x07, min = 0x10000;
+        } else {
+            return 0;
+        }
+        for (size_t i = 1; i <= n; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        s += n + 1;
+    }
+    return 1;
+}
+
+static int check_labels(enum bw_type type, size_t nlabels, const char *const *labels)
+{
+    if (nlabels > BW_MAX_LABELS || (nlabels && !labels))
+        return BW_EINVAL;
+    for (size_t i = 0; i < nlabels; i++) {
+        if (!valid_label_name(labels[i]))
+            return BW_EINVAL;
+        if (type == BW_HISTOGRAM && strcmp(labels[i], "le") == 0)
+            return BW_EINVAL;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(labels[i], labels[j]) == 0)
+                return BW_EINVAL;
+    }
+    return BW_OK;
+}
+
+/* Checks bounds and returns the number to keep in *n: a trailing +Inf is dropped (it is
+ * implicit). NULL bounds mean the default set and need nbounds 0. */
+static int check_bounds(const double **bounds, size_t *n)
+{
+    if (!*bounds) {
+        if (*n)
+            return BW_EINVAL;
+        *bounds = bw_default_buckets;
+        *n = bw_default_buckets_len;
+        return BW_OK;
+    }
+    if (*n && isinf((*bounds)[*n - 1]) && (*bounds)[*n - 1] > 0)
+        (*n)--;
+    if (*n > BW_MAX_BUCKETS)
+        return BW_EINVAL;
+    for (size_t i = 0; i < *n; i++)
+        if (!isfinite((*bounds)[i]) || (i && !((*bounds)[i] > (*bounds)[i - 1])))
+            return BW_EINVAL;
+    return BW_OK;
+}
+
+/* ---- families ----------------------------------------------------------------------------- */
+
+/* Appends s, escaping backslash and LF, and also '"' when quote is set. */
+static int escape(struct buf *b, const char *s, int quote)
+{
+    int rc = BW_OK;
+    for (const char *p = s; *p && rc == BW_OK; p++) {
+        if (*p == '\\')
+            rc = buf_append(b, "\\\\", 2);
+        else if (*p == '\n')
+            rc = buf_append(b, "\\n", 2);
+        else if (*p == '"' && quote)
+            rc = buf_append(b, "\\\"", 2);
+        else
+            rc = buf_putc(b, *p);
+    }
+    return rc;
+}
+
+static int str_cat(struct metrics_str *out, const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b);
+    out->s = malloc(alen + blen + 1);
+    if (!out->s)
+        return BW_ENOMEM;
+    memcpy(out->s, a, alen);
+    memcpy(out->s + alen, b, blen + 1);
+    out->len = alen + blen;
+    return BW_OK;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+static const char *const type_names[] = {"counter", "gauge", "histogram"};
+
+/* `# HELP name help` and `# TYPE name type` (0.0.4), `# TYPE` then `# HELP` (OpenMetrics,
+ * the recommended order, with '"' escaped too). */
+static int render_header(struct metrics_str *out, const struct metrics_str *name, enum bw_type type,
+                         const char *help, int om)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    int rc = BW_OK;
+    if (om)
+        rc = buf_printf(&b, "# TYPE %s %s\n", name->s, type_names[type]);
+    if (rc == BW_OK)
+        rc = buf_printf(&b, "# HELP %s ", name->s);
+    if (rc == BW_OK)
+        rc = escape(&b, help, om);
+    if (rc == BW_OK)
+        rc = buf_putc(&b, '\n');
+    if (rc == BW_OK && !om)
+        rc = buf_printf(&b, "# TYPE %s %s\n", name->s, type_names[type]);
+    if (rc != BW_OK) {
+        buf_fini(&b);
+        return rc;
+    }
+    out->s = b.data;
+    out->len = b.len;
+    return BW_OK;
+}
+
+static int family_names(bw_family *f, const char *name)
+{
+    size_t n = strlen(name);
+    struct metrics_str *nm = f->names;
+    int rc = str_cat(&nm[NAME_DECLARED], name, n, "");
+    if (rc == BW_OK)
+        rc = str_cat(&nm[NAME_OM_FAMILY], name,
+                     f->type == BW_COUNTER && has_suffix(name, "_total") ? n - 6 : n, "");
+    if (rc == BW_OK && f->type != BW_HISTOGRAM)
+        rc = str_cat(&nm[NAME_TEXT], name, n, "");
+    if (rc == BW_OK && f->type != BW_HISTOGRAM)
+        rc = str_cat(&nm[NAME_OM], nm[NAME_OM_FAMILY].s, nm[NAME_OM_FAMILY].len,
+                     f->type == BW_COUNTER ? "_total" : "");
+    if (rc == BW_OK && f->type == BW_HISTOGRAM)
+        rc = str_cat(&nm[NAME_BUCKET], name, n, "_bucket");
+    if (rc == BW_OK && f->type == BW_HISTOGRAM)
+        rc = str_cat(&nm[NAME_SUM], name, n, "_sum");
+    if (rc == BW_OK && f->type == BW_HISTOGRAM)
+        rc = str_cat(&nm[NAME_COUNT], name, n, "_count");
+    return rc;
+}
+
+static int family_bounds(bw_family *f, const double *bounds, size_t nbounds)
+{
+    f->nbounds = nbounds;
+    f->bounds = malloc((nbounds ? nbounds : 1) * sizeof(double));
+    f->le = malloc((nbounds + 1) * sizeof(*f->le));
+    if (!f->bounds || !f->le)
+        return BW_ENOMEM;
+    for (size_t i = 0; i < nbounds; i++) {
+        f->bounds[i] = bounds[i];
+        f->le[i].len = fmt_double(f->le[i].s, bounds[i], 1);
+        f->negative_bounds |= bounds[i] < 0;
+    }
+    f->le[nbounds].len = fmt_double(f->le[nbounds].s, INFINITY, 1);
+    return BW_OK;
+}
+
+/* Builds a family that is not in the registry yet. */
+static int family_new(bw_registry *r, enum bw_type type, const char *name, const char *help,
+                      size_t nlabels, const char *const *labels, const double *bounds,
+                      size_t nbounds, bw_family **out)
+{
+    bw_family *f = calloc(1, sizeof(*f));
+    if (!f)
+        return BW_ENOMEM;
+    f->r = r;
+    f->type = type;
+    int rc = family_names(f, name);
+    for (size_t i = 0; rc == BW_OK && i < nlabels; i++) {
+        f->label_names[i] = xstrdup(labels[i]);
+        if (!f->label_names[i])
+            rc = BW_ENOMEM;
+        else
+            f->nlabels++;
+    }
+    if (rc == BW_OK)
+        rc = render_header(&f->header[BW_FORMAT_TEXT], &f->names[NAME_DECLARED], type, help, 0);
+    if (rc == BW_OK)
+        rc = render_header(&f->header[BW_FORMAT_OPENMETRICS], &f->names[NAME_OM_FAMILY], type, help,
+                           1);
+    if (rc == BW_OK && type == BW_HISTOGRAM) {
+        f->label_names[nlabels] = "le";
+        rc = family_bounds(f, bounds, nbounds);
+    }
+    if (rc != BW_OK)
+        goto err;
+    *out = f;
+    return BW_OK;
+err:
+    family_free(f);
+    return rc;
+}
+
+static int family_same(const bw_family *f, enum bw_type type, size_t nlabels,
+                       const char *const *labels, const double *bounds, size_t nbounds)
+{
+    if (f->type != type || f->nlabels != nlabels)
+        return 0;
+    for (size_t i = 0; i < nlabels; i++)
+        if (strcmp(f->label_names[i], labels[i]) != 0)
+            return 0;
+    if (type != BW_HISTOGRAM)
+        return 1;
+    return f->nbounds == nbounds &&
+           (nbounds == 0 || memcmp(f->bounds, bounds, nbounds * sizeof(double)) == 0);
+}
+
+/* Whether two families would expose a shared name in either format: counter `x` next to
+ * counter `x_total` (same OpenMetrics family), gauge `x_sum` next to histogram `x`, … */
+static int families_clash(const bw_family *a, const bw_family *b)
+{
+    for (size_t i = 0; i < NAME_KINDS; i++)
+        for (size_t j = 0; a->names[i].s && j < NAME_KINDS; j++)
+            if (b->names[j].s && strcmp(a->names[i].s, b->names[j].s) == 0)
+                return 1;
+    return 0;
+}
+
+/* Index of the first family whose name is >= name. */
+static size_t family_pos(const bw_registry *r, const char *name)
+{
+    size_t lo = 0, hi = r->nfamilies;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(r->families[mid]->names[NAME_DECLARED].s, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int declare(bw_registry *r, enum bw_type type, const char *name, const char *help,
+                   size_t nlabels, const char *const *labels, const double *bounds, size_t nbounds,
+                   bw_family **out)
+{
+    if (!out)
+        return BW_EINVAL;
+    *out = NULL;
+    if (!r || !valid_metric_name(name) || !help || !*help || !valid_utf8(help))
+        return BW_EINVAL;
+    int rc = check_labels(type, nlabels, labels);
+    if (rc == BW_OK && type == BW_HISTOGRAM)
+        rc = check_bounds(&bounds, &nbounds);
+    if (rc != BW_OK)
+        return rc;
+
+    bw_family *f = NULL;
+    pthread_mutex_lock(&r->mu);
+    size_t pos = family_pos(r, name);
+    if (pos < r->nfamilies && strcmp(r->families[pos]->names[NAME_DECLARED].s, name) == 0) {
+        bw_family *old = r->families[pos];
+        rc = family_same(old, type, nlabels, labels, bounds, nbounds) ? BW_OK : BW_EEXIST;
+        *out = rc == BW_OK ? old : NULL;
+        goto out;
+    }
+    rc = family_new(r, type, name, help, nlabels, labels, bounds, nbounds, &f);
+    if (rc != BW_OK)
+        goto out;
+    for (size_t i = 0; i < r->nfamilies; i++)
+        if (families_clash(f, r->families[i])) {
+            rc = BW_EEXIST;
+            goto out;
+        }
+    if (r->nfamilies == r->families_cap) {
+        size_t ncap = r->families_cap ? 2 * r->families_cap : 16;
+        bw_family **p = realloc(r->families, ncap * sizeof(*p));
+        if (!p) {
+            rc = BW_ENOMEM;
+            goto out;
+        }
+        r->families = p;
+        r->families_cap = ncap;
+    }
+    memmove(&r->families[pos + 1], &r->families[pos], (r->nfamilies - pos) * sizeof(f));
+    r->families[pos] = f;
+    r->nfamilies++;
+    *out = f;
+    f = NULL;
+out:
+    pthread_mutex_unlock(&r->mu);
+    family_free(f);
+    return rc;
+}
+
+int bw_counter_family(bw_registry *r, const char *name, const char *help, size_t nlabels,
+                      const char *const *labels, bw_family **out)
+{
+    return declare(r, BW_COUNTER, name, help, nlabels, labels, NULL, 0, out);
+}
+
+int bw_gauge_family(bw_registry *r, const char *name, const char *help, size_t nlabels,
+                    const char *const *labels, bw_family **out)
+{
+    return declare(r, BW_GAUGE, name, help, nlabels, labels, NULL, 0, out);
+}
+
+int bw_histogram_family(bw_registry *r, const char *name, const char *help, size_t nlabels,
+                        const char *const *labels, const double *bounds, size_t nbounds,
+                        bw_family **out)
+{
+    return declare(r, BW_HISTOGRAM, name, help, nlabels, labels, bounds, nbounds, out);
+}
+
+/* ---- series ------------------------------------------------------------------------------- */
+
+static uint64_t values_hash(size_t n, const char *const *values)
+{
+    uint64_t h = HASH_SEED;
+    for (size_t i = 0; i < n; i++)
+        h = hash_bytes(values[i], strlen(values[i]) + 1, h); /* the NUL separates values */
+    return h;
+}
+
+static int values_cmp(size_t n, const char *const *a, const char *const *b)
+{
+    for (size_t i = 0; i < n; i++) {
+        int c = strcmp(a[i], b[i]);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+static struct metrics_series *index_find(const bw_family *f, uint64_t h, const char *const *values)
+{
+    if (!f->index_cap)
+        return NULL;
+    size_t mask = f->index_cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct metrics_series *s = f->index[i];
+        if (!s)
+            return NULL;
+        if (s->hash == h && values_cmp(f->nlabels, s->values, values) == 0)
+            return s;
+    }
+}
+
+static void index_put(struct metrics_series **index, size_t cap, struct metrics_series *s)
+{
+    size_t i = s->hash & (cap - 1);
+    while (index[i])
+        i = (i + 1) & (cap - 1);
+    index[i] = s;
+}
+
+/* Makes room for one more series in both the sorted array and the index (kept at most half
+ * full), so that inserting cannot fail half-way. */
+static int family_reserve(bw_family *f)
+{
+    if (f->nseries == f->series_cap) {
+        size_t ncap = f->series_cap ? 2 * f->series_cap : 8;
+        struct metrics_series **p = realloc(f->series, ncap * sizeof(*p));
+        if (!p)
+            return BW_ENOMEM;
+        f->series = p;
+        f->series_cap = ncap;
+    }
+    if (2 * (f->nseries + 1) > f->index_cap) {
+        size_t ncap = f->index_cap ? 2 * f->index_cap : 16;
+        struct metrics_series **idx = calloc(ncap, sizeof(*idx));
+        if (!idx)
+            return BW_ENOMEM;
+        for (size_t i = 0; i < f->nseries; i++)
+            index_put(idx, ncap, f->series[i]);
+        free(f->index);
+        f->index = idx;
+        f->index_cap = ncap;
+    }
+    return BW_OK;
+}
+
+/* `{a="x",b="y"` without the closing brace; nothing when there are no labels. */
+static int render_pairs(struct buf *b, const bw_family *f, const char *const *values)
+{
+    int rc = BW_OK;
+    for (size_t i = 0; i < f->nlabels && rc == BW_OK; i++) {
+        rc = buf_printf(b, "%c%s=\"", i ? ',' : '{', f->label_names[i]);
+        if (rc == BW_OK)
+            rc = escape(b, values[i], 1);
+        if (rc == BW_OK)
+            rc = buf_putc(b, '"');
+    }
+    return rc;
+}
+
+/* Builds a series' text: the values (NUL-separated), the label block and, for histograms, the
+ * bucket prefix, all in one allocation. */
+static int series_new(const bw_family *f, const char *const *values, uint64_t hash,
+                      struct metrics_series **out)
+{
+    struct metrics_series *s = calloc(1, sizeof(*s));
+    if (!s)
+        return BW_ENOMEM;
+    s->hash = hash;
+    struct buf b;
+    buf_init(&b, 0);
+    size_t voff[BW_MAX_LABELS];
+    int rc = BW_OK;
+    for (size_t i = 0; i < f->nlabels && rc == BW_OK; i++) {
+        voff[i] = b.len;
+        rc = buf_append(&b, values[i], strlen(values[i]) + 1);
+    }
+    size_t loff = b.len, poff = 0, plen = 0;
+    if (rc == BW_OK)
+        rc = render_pairs(&b, f, values);
+    if (rc == BW_OK && f->nlabels)
+        rc = buf_putc(&b, '}');
+    size_t llen = b.len - loff;
+    if (rc == BW_OK && f->type == BW_HISTOGRAM) {
+        rc = buf_putc(&b, '\0');
+        poff = b.len;
+        if (rc == BW_OK)
+            rc = render_pairs(&b, f, values);
+        if (rc == BW_OK)
+            rc = buf_puts(&b, f->nlabels ? ",le=\"" : "{le=\"");
+        plen = b.len - poff;
+    }
+    if (rc == BW_OK)
+        rc = buf_putc(&b, '\0'); /* a buffer even when every piece was empty */
+    if (rc != BW_OK)
+        goto err;
+    s->text = realloc(b.data, b.len); /* give back the growth slack */
+    if (!s->text)
+        s->text = b.data;
+    for (size_t i = 0; i < f->nlabels; i++)
+        s->values[i] = s->text + voff[i];
+    s->labels = (struct metrics_str){s->text + loff, llen};
+    if (f->type == BW_HISTOGRAM)
+        s->bucket_prefix = (struct metrics_str){s->text + poff, plen};
+    *out = s;
+    return BW_OK;
+err:
+    buf_fini(&b);
+    free(s);
+    return rc;
+}
+
+static int resolve(bw_family *f, enum bw_type type, const char *const *values,
+                   struct metrics_series **out)
+{
+    if (!f || f->type != type || (f->nlabels && !values))
+        return BW_EINVAL;
+    for (size_t i = 0; i < f->nlabels; i++)
+        if (!values[i] || !valid_utf8(values[i]))
+            return BW_EINVAL;
+    uint64_t h = values_hash(f->nlabels, values);
+    bw_registry *r = f->r;
+    size_t need = type == BW_COUNTER ? 1 : type == BW_HISTOGRAM ? f->nbounds + 2 : 0;
+    struct metrics_series *s = NULL;
+    int rc = BW_OK;
+
+    pthread_mutex_lock(&r->mu);
+    *out = index_find(f, h, values);
+    if (*out)
+        goto out;
+    if (need > r->cells - r->next_cell) {
+        rc = BW_ENOSPC;
+        goto out;
+    }
+    rc = family_reserve(f);
+    if (rc == BW_OK)
+        rc = series_new(f, values, h, &s);
+    if (rc != BW_OK)
+        goto out;
+    if (type == BW_COUNTER)
+        s->h.counter = (struct bw_counter){r, (uint32_t)r->next_cell};
+    else if (type == BW_HISTOGRAM)
+        s->h.hist =
+            (struct bw_histogram){r, f->bounds, (uint32_t)r->next_cell, (uint32_t)f->nbounds};
+    else
+        atomic_init(&s->h.gauge.value, 0.0);
+    r->next_cell += need;
+    size_t lo = 0, hi = f->nseries;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (values_cmp(f->nlabels, f->series[mid]->values, s->values) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(&f->series[lo + 1], &f->series[lo], (f->nseries - lo) * sizeof(s));
+    f->series[lo] = s;
+    f->nseries++;
+    index_put(f->index, f->index_cap, s);
+    *out = s;
+out:
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+int bw_counter_resolve(bw_family *f, const char *const *values, bw_counter **out)
+{
+    struct metrics_series *s = NULL;
+    if (!out)
+        return BW_EINVAL;
+    int rc = resolve(f, BW_COUNTER, values, &s);
+    *out = s ? &s->h.counter : NULL;
+    return rc;
+}
+
+int bw_gauge_resolve(bw_family *f, const char *const *values, bw_gauge **out)
+{
+    struct metrics_series *s = NULL;
+    if (!out)
+        return BW_EINVAL;
+    int rc = resolve(f, BW_GAUGE, values, &s);
+    *out = s ? &s->h.gauge : NULL;
+    return rc;
+}
+
+int bw_histogram_resolve(bw_family *f, const char *const *values, bw_histogram **out)
+{
+    struct metrics_series *s = NULL;
+    if (!out)
+        return BW_EINVAL;
+    int rc = resolve(f, BW_HISTOGRAM, values, &s);
+    *out = s ? &s->h.hist : NULL;
+    return rc;
+}
+
+int bw_counter_new(bw_registry *r, const char *name, const char *help, bw_counter **out)
+{
+    bw_family *f = NULL;
+    int rc = bw_counter_family(r, name, help, 0, NULL, &f);
+    return rc ? rc : bw_counter_resolve(f, NULL, out);
+}
+
+int bw_gauge_new(bw_registry *r, const char *name, const char *help, bw_gauge **out)
+{
+    bw_family *f = NULL;
+    int rc = bw_gauge_family(r, name, help, 0, NULL, &f);
+    return rc ? rc : bw_gauge_resolve(f, NULL, out);
+}
+
+int bw_histogram_new(bw_registry *r, const char *name, const char *help, const double *bounds,
+                     size_t nbounds, bw_histogram **out)
+{
+    bw_family *f = NULL;
+    int rc = bw_histogram_family(r, name, help, 0, NULL, bounds, nbounds, &f);
+    return rc ? rc : bw_histogram_resolve(f, NULL, out);
+}
+
+/* ---- visit -------------------------------------------------------------------------------- */
+
+static void visit_series(const bw_family *f, const struct metrics_series *s, bw_sample_fn fn,
+                         void *ud)
+{
+    const char *const *names = f->label_names;
+    const char *values[BW_MAX_LABELS + 1];
+    memcpy(values, s->values, f->nlabels * sizeof(*values));
+    if (f->type == BW_COUNTER) {
+        fn(ud, f->names[NAME_TEXT].s, f->nlabels, names, values, bw_counter_value(&s->h.counter));
+        return;
+    }
+    if (f->type == BW_GAUGE) {
+        fn(ud, f->names[NAME_TEXT].s, f->nlabels, names, values, bw_gauge_value(&s->h.gauge));
+        return;
+    }
+    double cells[BW_MAX_BUCKETS + 2], cum = 0;
+    metrics_read(f->r, s->h.hist.cell, f->nbounds + 2, cells);
+    for (size_t i = 0; i <= f->nbounds; i++) {
+        cum += cells[i];
+        values[f->nlabels] = f->le[i].s;
+        fn(ud, f->names[NAME_BUCKET].s, f->nlabels + 1, names, values, cum);
+    }
+    fn(ud, f->names[NAME_SUM].s, f->nlabels, names, values, cells[f->nbounds + 1]);
+    fn(ud, f->names[NAME_COUNT].s, f->nlabels, names, values, cum);
+}
+
+void bw_registry_visit(bw_registry *r, bw_sample_fn fn, void *ud)
+{
+    if (!r || !fn)
+        return;
+    metrics_run_hooks(r);
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->nfamilies; i++)
+        for (size_t j = 0; j < r->families[i]->nseries; j++)
+            visit_series(r->families[i], r->families[i]->series[j], fn, ud);
+    pthread_mutex_unlock(&r->mu);
+}

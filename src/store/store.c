@@ -1,0 +1,528 @@
+/* store: the connection to breakwatch.db — opening (directory, file, pragmas), the schema
+ * migrations, the prepared-statement cache and transactions.
+ *
+ * Main data structure: struct store (store_int.h), one SQLite connection plus its cache of
+ * prepared statements keyed by the address of their static SQL text.
+ *
+ * The design decision: the schema is an append-only list of migration steps, migrations[i]
+ * taking PRAGMA user_version from i to i + 1, each in a transaction of its own that re-reads
+ * the version under the write lock, so a crash mid-upgrade or two processes opening at once
+ * leave the database at a whole version. And an open that fails removes what it created (the
+ * directories, the database file and its -wal/-shm), so a bad --data-dir leaves nothing
+ * behind. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store_int.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* The schema. Append a step for every change; never edit one that has shipped. */
+static const char *const migrations[] = {
+    /* 1: the journal. No foreign keys on session_id: the journal is an append-only log and an
+     * event is never refused for what it refers to; the indexes serve per-session paging by id
+     * and lookups of one trade's path by correlation id. events.id is AUTOINCREMENT so ids are
+     * never reused, even after old rows are deleted: they are SSE cursors. */
+    "CREATE TABLE sessions ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  mode TEXT NOT NULL,"
+    "  config_json TEXT,"
+    "  status TEXT NOT NULL,"
+    "  started_ms INTEGER NOT NULL,"
+    "  ended_ms INTEGER,"
+    "  summary_json TEXT);"
+    "CREATE INDEX sessions_started ON sessions(started_ms);"
+    "CREATE INDEX sessions_status ON sessions(status);"
+    "CREATE TABLE checkpoints ("
+    "  id INTEGER PRIMARY KEY,"
+    "  session_id TEXT,"
+    "  name TEXT NOT NULL,"
+    "  correlation_id TEXT,"
+    "  symbol TEXT,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  detail_json TEXT,"
+    "  recorded_ms INTEGER NOT NULL);"
+    "CREATE INDEX checkpoints_session ON checkpoints(session_id, id);"
+    "CREATE INDEX checkpoints_correlation ON checkpoints(correlation_id);"
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  session_id TEXT,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  severity TEXT NOT NULL,"
+    "  symbol TEXT,"
+    "  correlation_id TEXT,"
+    "  message TEXT,"
+    "  data_json TEXT,"
+    "  recorded_ms INTEGER NOT NULL);"
+    "CREATE INDEX events_session ON events(session_id, id);"
+    "CREATE INDEX events_correlation ON events(correlation_id);",
+};
+
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+
+static int errno_code(int err)
+{
+    return err == EACCES || err == EPERM || err == EROFS ? BW_EACCES : BW_EIO;
+}
+
+static int sqlite_code(sqlite3 *db, int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+        return BW_ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return BW_EBUSY;
+    case SQLITE_FULL:
+        return BW_ENOSPC;
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH:
+        return BW_EACCES;
+    case SQLITE_CANTOPEN:
+        return db ? errno_code(sqlite3_system_errno(db)) : BW_EIO;
+    default:
+        return BW_EIO;
+    }
+}
+
+int store_fail(struct store *s, int rc, const char *what)
+{
+    const char *msg =
+        sqlite3_errcode(s->db) != SQLITE_OK ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    int err = sqlite3_system_errno(s->db);
+    if (err && (rc & 0xff) == SQLITE_CANTOPEN)
+        snprintf(s->err, sizeof(s->err), "%s: %s (%s)", what, msg, strerror(err));
+    else
+        snprintf(s->err, sizeof(s->err), "%s: %s", what, msg);
+    return sqlite_code(s->db, rc);
+}
+
+/* Open-time failures: s->err, prefixed with the database path, into d. */
+static int open_diag(struct store *s, struct diag *d, int code)
+{
+    return diag_set(d, code, "database %s: %s", s->path, s->err);
+}
+
+static int open_fail(struct store *s, struct diag *d, int rc, const char *what)
+{
+    return open_diag(s, d, store_fail(s, rc, what));
+}
+
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_DONE ? BW_OK : store_fail(s, rc, what);
+}
+
+int store_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+int store_bind_int64_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+    return v ? sqlite3_bind_int64(st, i, v) : sqlite3_bind_null(st, i);
+}
+
+const char *store_col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* A linear scan: a connection holds tens of statements, and a pointer compare per entry is
+ * cheaper than hashing the text. */
+int store_stmt(struct store *s, const char *sql, sqlite3_stmt **out)
+{
+    for (size_t i = 0; i < s->nstmts; i++) {
+        if (s->stmts[i].sql == sql) {
+            *out = s->stmts[i].stmt;
+            return BW_OK;
+        }
+    }
+    if (s->nstmts == s->cap_stmts) {
+        size_t ncap = s->cap_stmts ? s->cap_stmts * 2 : 16;
+        struct cached_stmt *p = realloc(s->stmts, ncap * sizeof(*p));
+        if (!p) {
+            snprintf(s->err, sizeof(s->err), "prepare: out of memory");
+            return BW_ENOMEM;
+        }
+        s->stmts = p;
+        s->cap_stmts = ncap;
+    }
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail(s, rc, "prepare");
+    s->stmts[s->nstmts++] = (struct cached_stmt){sql, st};
+    *out = st;
+    return BW_OK;
+}
+
+/* Runs a statement that is not worth caching (open-time pragmas, migrations). */
+static int exec(struct store *s, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? BW_OK : store_fail(s, rc, what);
+}
+
+/* The first column of the first row of a pragma, as text, into out. */
+static int pragma(struct store *s, const char *sql, char *out, size_t outlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        rc = store_fail(s, rc, sql);
+        goto out;
+    }
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = store_fail(s, rc == SQLITE_DONE ? SQLITE_ERROR : rc, sql);
+        goto out;
+    }
+    const char *v = store_col_text(st, 0);
+    snprintf(out, outlen, "%s", v ? v : "");
+    rc = BW_OK;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_begin(struct store *s)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(s, SQL_BEGIN, &st);
+    if (rc)
+        return rc;
+    rc = store_step_done(s, st, "begin");
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_commit(struct store *s)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(s, SQL_COMMIT, &st);
+    if (rc)
+        return rc;
+    rc = store_step_done(s, st, "commit");
+    sqlite3_reset(st);
+    return rc;
+}
+
+void store_rollback(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_get_autocommit(s->db))
+        return;
+    if (store_stmt(s, SQL_ROLLBACK, &st) || store_step_done(s, st, "rollback"))
+        log_error("store: %s", s->err);
+    if (st)
+        sqlite3_reset(st);
+}
+
+/* Brings the schema to the last version, one migration per transaction. */
+static int migrate(struct store *s, struct diag *d)
+{
+    const int latest = (int)BW_ARRAY_LEN(migrations);
+    int rc;
+    for (;;) {
+        char text[32];
+        rc = store_begin(s);
+        if (rc)
+            goto fail;
+        rc = pragma(s, "PRAGMA user_version", text, sizeof(text));
+        if (rc)
+            goto fail;
+        int version = atoi(text);
+        if (version == latest) {
+            rc = store_commit(s);
+            if (rc)
+                goto fail;
+            return BW_OK;
+        }
+        if (version < 0 || version > latest) {
+            store_rollback(s);
+            return diag_set(d, BW_EIO,
+                            "database %s: unknown schema version %d (this breakwatch knows up to "
+                            "%d); use a newer breakwatch or another data directory",
+                            s->path, version, latest);
+        }
+        char set[64];
+        snprintf(set, sizeof(set), "PRAGMA user_version = %d", version + 1);
+        rc = exec(s, migrations[version], "migration");
+        if (rc)
+            goto fail;
+        rc = exec(s, set, "migration");
+        if (rc)
+            goto fail;
+        rc = store_commit(s);
+        if (rc)
+            goto fail;
+        log_info("store: %s migrated to schema version %d", s->path, version + 1);
+    }
+fail:
+    store_rollback(s);
+    return open_diag(s, d, rc);
+}
+
+/* The connection settings. WAL lets readers run beside the writer. synchronous=NORMAL in WAL
+ * mode: a commit has written the WAL through to the operating system before it returns, so a
+ * committed transaction survives the process being killed (kill -9, a crash); only a power
+ * loss or kernel crash can take back the last commits, and never corrupts the file. FULL
+ * would add an fsync to every commit for that last case. */
+static int configure(struct store *s, int reader, struct diag *d)
+{
+    char mode[16];
+    int rc = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    if (rc != SQLITE_OK)
+        return open_fail(s, d, rc, "busy_timeout");
+    if (reader) {
+        rc = exec(s, "PRAGMA query_only = ON", "query_only");
+    } else {
+        rc = pragma(s, "PRAGMA journal_mode = WAL", mode, sizeof(mode));
+        if (!rc && strcmp(mode, "wal") != 0)
+            return diag_set(d, BW_EIO, "database %s: cannot use WAL journal mode (got %s)", s->path,
+                            mode);
+        if (!rc)
+            rc = exec(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", "pragma");
+    }
+    return rc ? open_diag(s, d, rc) : BW_OK;
+}
+
+static int connect(struct store *s, int flags, struct diag *d)
+{
+    int rc = sqlite3_open_v2(s->path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        return BW_OK;
+    if (!s->db)
+        return diag_set(d, BW_ENOMEM, "database %s: out of memory", s->path);
+    return open_fail(s, d, rc, "open");
+}
+
+static void disconnect(struct store *s)
+{
+    for (size_t i = 0; i < s->nstmts; i++)
+        sqlite3_finalize(s->stmts[i].stmt);
+    s->nstmts = 0;
+    sqlite3_close(s->db);
+    s->db = NULL;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    disconnect(s);
+    free(s->stmts);
+    free(s->path);
+    free(s);
+}
+
+const char *store_path(const struct store *s)
+{
+    return s->path;
+}
+
+const char *store_last_error(const struct store *s)
+{
+    return s->err;
+}
+
+static struct store *store_new(const char *path)
+{
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->path = xstrdup(path);
+    if (!s->path) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* A copy of dir without repeated or trailing slashes, so that its prefixes ending at a '/'
+ * are exactly its ancestors. */
+static char *normalize_dir(const char *dir)
+{
+    char *out = malloc(strlen(dir) + 1);
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    for (const char *p = dir; *p; p++) {
+        if (*p == '/' && n > 0 && out[n - 1] == '/')
+            continue;
+        out[n++] = *p;
+    }
+    if (n > 1 && out[n - 1] == '/')
+        n--;
+    out[n] = '\0';
+    return out;
+}
+
+/* Creates one level of data_dir (the last one: data_dir itself): 1 if created, 0 if it was
+ * already a directory, or a negative code naming the level that failed. */
+static int mkdir_one(const char *dir, const char *data_dir, int last, struct diag *d)
+{
+    struct stat st;
+    if (mkdir(dir, 0755) == 0)
+        return 1;
+    int err = errno;
+    if (err == EEXIST) {
+        if (stat(dir, &st) != 0)
+            err = errno;
+        else if (S_ISDIR(st.st_mode))
+            return 0;
+        else
+            err = ENOTDIR;
+    }
+    if (last)
+        return diag_set(d, errno_code(err), "cannot create data directory %s: %s", dir,
+                        strerror(err));
+    return diag_set(d, errno_code(err), "cannot create data directory %s: %s: %s", data_dir, dir,
+                    strerror(err));
+}
+
+/* The directories one mkdir_p call created: the prefixes of dir from first to last bytes
+ * long that end at a '/' or at its end (first 0: none). */
+struct created {
+    size_t first, last;
+};
+
+/* mkdir -p on a normalized dir (data_dir as the user spelled it, for messages). Once one
+ * level is created every deeper one is, so what this call made is a range of levels. */
+static int mkdir_p(char *dir, const char *data_dir, struct created *made, struct diag *d)
+{
+    size_t len = strlen(dir);
+    *made = (struct created){0, 0};
+    for (size_t i = 1; i <= len; i++) {
+        if (i < len && dir[i] != '/')
+            continue;
+        char c = dir[i];
+        dir[i] = '\0';
+        int rc = mkdir_one(dir, data_dir, i == len, d);
+        dir[i] = c;
+        if (rc < 0)
+            return rc;
+        if (rc == 1 && !made->first)
+            made->first = i;
+        if (rc == 1)
+            made->last = i;
+    }
+    return BW_OK;
+}
+
+/* Removes the directories mkdir_p created, deepest first. Truncates dir. */
+static void rmdir_created(char *dir, struct created made)
+{
+    for (size_t i = made.last; i >= made.first; i--) {
+        if (dir[i] != '\0' && dir[i] != '/')
+            continue;
+        dir[i] = '\0';
+        if (rmdir(dir) != 0)
+            log_warn("store: cannot remove %s: %s", dir, strerror(errno));
+        if (i == made.first)
+            break;
+    }
+}
+
+/* Removes the database file and the WAL files that SQLite creates beside it. */
+static void remove_db_files(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    struct buf b;
+    buf_init(&b, 0);
+    for (size_t i = 0; i < BW_ARRAY_LEN(suffixes); i++) {
+        buf_reset(&b);
+        if (buf_printf(&b, "%s%s", path, suffixes[i]) == BW_OK && unlink(b.data) != 0 &&
+            errno != ENOENT)
+            log_warn("store: cannot remove %s: %s", b.data, strerror(errno));
+    }
+    buf_fini(&b);
+}
+
+int store_open(const char *data_dir, struct store **out, struct diag *d)
+{
+    struct store *s = NULL;
+    char *dir = NULL;
+    struct buf path;
+    struct created made = {0, 0};
+    int created_db = 0;
+    struct stat st;
+    int rc;
+
+    *out = NULL;
+    buf_init(&path, 0);
+    if (!data_dir || !*data_dir)
+        return diag_set(d, BW_EINVAL, "data directory: empty path");
+    dir = normalize_dir(data_dir);
+    if (!dir) {
+        rc = diag_set(d, BW_ENOMEM, "data directory %s: out of memory", data_dir);
+        goto fail;
+    }
+    rc = mkdir_p(dir, data_dir, &made, d);
+    if (rc)
+        goto fail;
+    rc = buf_printf(&path, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, STORE_DB_NAME);
+    s = rc ? NULL : store_new(path.data);
+    if (!s) {
+        rc = diag_set(d, BW_ENOMEM, "data directory %s: out of memory", data_dir);
+        goto fail;
+    }
+    created_db = stat(s->path, &st) != 0 && errno == ENOENT;
+    rc = connect(s, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, d);
+    if (rc)
+        goto fail;
+    rc = configure(s, 0, d);
+    if (rc)
+        goto fail;
+    rc = migrate(s, d);
+    if (rc)
+        goto fail;
+    free(dir);
+    buf_fini(&path);
+    *out = s;
+    return BW_OK;
+
+fail:
+    if (s) {
+        disconnect(s);
+        if (created_db)
+            remove_db_files(s->path);
+        store_close(s);
+    }
+    if (made.first)
+        rmdir_created(dir, made);
+    free(dir);
+    buf_fini(&path);
+    return rc;
+}
+
+int store_open_reader(const struct store *primary, struct store **out, struct diag *d)
+{
+    int rc;
+    struct store *s = store_new(primary->path);
+    *out = NULL;
+    if (!s)
+        return diag_set(d, BW_ENOMEM, "database %s: out of memory", primary->path);
+    rc = connect(s, SQLITE_OPEN_READWRITE, d);
+    if (rc)
+        goto fail;
+    rc = configure(s, 1, d);
+    if (rc)
+        goto fail;
+    *out = s;
+    return BW_OK;
+
+fail:
+    store_close(s);
+    return rc;
+}

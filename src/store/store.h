@@ -1,0 +1,94 @@
+/* store: the one SQLite database in the data directory (breakwatch.db). Everything durable goes
+ * through here, and this is the only module that speaks SQL: other modules call operations
+ * named after what they mean (store_event_insert, store_events_after, …), each of them one
+ * cached prepared statement.
+ *
+ * A struct store is one connection. store_open opens the primary (read-write) connection,
+ * creating the directory and the schema as needed; store_open_reader opens a second,
+ * query-only connection to the same file for readers, which WAL lets run beside the writer.
+ * A connection is not thread-safe: one thread at a time (the caller's lock or the caller's
+ * thread). Reads hand rows to a callback; the strings in a row are valid only during the call.
+ *
+ * Errors: 0 or a negative BW_E* code. store_open and store_open_reader explain in a diag;
+ * later failures leave "what failed: SQLite's message" in store_last_error. */
+#ifndef BW_STORE_H
+#define BW_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+
+struct store;
+
+#define STORE_DB_NAME "breakwatch.db"
+
+/* Opens <data_dir>/breakwatch.db, creating data_dir (and missing parents, mode 0755) and the
+ * file if needed, and brings the schema up to date. On failure nothing this call created is
+ * left behind: BW_EACCES when the directory or file may not be written, BW_EIO when they
+ * cannot be used (a path component is a file, the file is not a database, the schema is newer
+ * than this program), BW_EBUSY when another process holds the database locked; d names the
+ * path and carries the system's or SQLite's message. */
+int store_open(const char *data_dir, struct store **out, struct diag *d);
+/* Opens a query-only connection to the database of primary. Same codes as store_open. */
+int store_open_reader(const struct store *primary, struct store **out, struct diag *d);
+/* Finalizes the cached statements and closes the connection. NULL is a no-op. */
+void store_close(struct store *s);
+/* The database file's path. */
+const char *store_path(const struct store *s);
+/* "what failed: SQLite's message" for the last failed call on s, "" if none failed. */
+const char *store_last_error(const struct store *s);
+
+/* Explicit write transactions (BEGIN IMMEDIATE: the write lock is taken up front, so a commit
+ * never fails on a lock upgrade). store_rollback is a no-op outside a transaction. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* ---- the journal's tables (store_journal.c) ---- */
+
+/* NULL strings are SQL NULL; ended_ms 0 means "not ended" (NULL in the table). */
+struct store_session_row {
+    const char *id, *mode, *status, *config_json, *summary_json;
+    int64_t started_ms, ended_ms;
+};
+struct store_checkpoint_row {
+    int64_t id; /* ignored by insert, which assigns it */
+    int64_t ts_ms, recorded_ms;
+    const char *session_id, *name, *correlation_id, *symbol, *detail_json;
+};
+struct store_event_row {
+    int64_t id; /* insert uses it as the row id */
+    int64_t ts_ms, recorded_ms;
+    const char *session_id, *type, *severity, *symbol, *correlation_id, *message, *data_json;
+};
+
+/* Row callbacks: return 0 to go on, or a negative code to stop; the read returns that code. */
+typedef int (*store_session_fn)(void *ud, const struct store_session_row *r);
+typedef int (*store_checkpoint_fn)(void *ud, const struct store_checkpoint_row *r);
+typedef int (*store_event_fn)(void *ud, const struct store_event_row *r);
+
+int store_session_insert(struct store *s, const struct store_session_row *r);
+/* Sets status, ended_ms and summary_json of session r->id. BW_ENOENT if there is none. */
+int store_session_finish(struct store *s, const struct store_session_row *r);
+/* Marks every session still "running" as "crashed", its ended_ms the wall-clock time of its
+ * last recorded event or checkpoint, or now_ms when it recorded none. *n: how many. */
+int store_sessions_mark_crashed(struct store *s, int64_t now_ms, int *n);
+/* Newest first (by started_ms, then insertion order); limit 0: all. */
+int store_sessions_list(struct store *s, size_t limit, store_session_fn fn, void *ud);
+/* Calls fn once with session id; BW_ENOENT if there is none. */
+int store_session_get(struct store *s, const char *id, store_session_fn fn, void *ud);
+
+int store_checkpoint_insert(struct store *s, const struct store_checkpoint_row *r);
+/* Checkpoints of a session (NULL: of all), oldest first. */
+int store_checkpoints_list(struct store *s, const char *session_id, store_checkpoint_fn fn,
+                           void *ud);
+
+int store_event_insert(struct store *s, const struct store_event_row *r);
+/* Events with id > after_id of a session (NULL: any), oldest first, at most limit (0: all). */
+int store_events_after(struct store *s, const char *session_id, int64_t after_id, size_t limit,
+                       store_event_fn fn, void *ud);
+/* The id the next event gets: one past the highest ever used, even if rows were deleted. */
+int store_events_next_id(struct store *s, int64_t *out);
+
+#endif

@@ -1,0 +1,40 @@
+/* store internals, shared by the store_*.c files and by nothing outside src/store/: the
+ * connection, the prepared-statement cache, binding helpers and error mapping. A later table
+ * family (tsdb chunks, alerts, silences) adds a store_<family>.c with its SQL as static
+ * strings, calls store_stmt for each, and appends its schema to migrations[] in store.c. */
+#ifndef BW_STORE_INT_H
+#define BW_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+struct cached_stmt {
+    const char *sql; /* identity: the address of a static string */
+    sqlite3_stmt *stmt;
+};
+
+struct store {
+    sqlite3 *db;
+    char *path;
+    struct cached_stmt *stmts;
+    size_t nstmts, cap_stmts;
+    char err[512];
+};
+
+/* The prepared statement for sql, prepared on first use and cached for the connection's life;
+ * sql must be a static string, since its address is the cache key. The statement comes back
+ * reset with no bindings; the caller resets it when done so that no read stays open. */
+int store_stmt(struct store *s, const char *sql, sqlite3_stmt **out);
+/* Records "what: SQLite's message" in s->err and returns the BW_E* code for SQLite's rc. */
+int store_fail(struct store *s, int rc, const char *what);
+/* Steps a statement that returns no rows: 0 or store_fail(what). */
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what);
+
+/* Binds text (NULL: SQL NULL), or an integer where 0 means SQL NULL. SQLite's rc. */
+int store_bind_text(sqlite3_stmt *st, int i, const char *v);
+int store_bind_int64_or_null(sqlite3_stmt *st, int i, int64_t v);
+/* Column text, NULL for SQL NULL. */
+const char *store_col_text(sqlite3_stmt *st, int i);
+
+#endif

@@ -1,0 +1,52 @@
+# Shared helpers for the integration tests: temporary directories, starting breakwatch on a
+# free loopback port, waiting for HTTP, cleanup. Sourced, not run.
+set -euo pipefail
+
+: "${BREAKWATCH:?BREAKWATCH must point at the breakwatch binary}"
+: "${SRCDIR:?SRCDIR must point at the source tree}"
+
+WORK=$(mktemp -d /tmp/bw-it.XXXXXX)
+PIDS=()
+
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_breakwatch NAME [ARGS...]: starts breakwatch on a free port with its stderr in
+# $WORK/NAME.log; sets BW_PID and BW_URL once /api/health answers.
+start_breakwatch() {
+  local name=$1; shift
+  "$BREAKWATCH" run --listen 127.0.0.1:0 "$@" 2>"$WORK/$name.log" &
+  BW_PID=$!
+  PIDS+=("$BW_PID")
+  BW_URL=""
+  for _ in $(seq 1 100); do
+    BW_URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/$name.log" | head -n1 || true)
+    if [ -n "$BW_URL" ] && curl -fsS "$BW_URL/api/health" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$BW_PID" 2>/dev/null || { cat "$WORK/$name.log" >&2; fail "breakwatch $name exited"; }
+    sleep 0.1
+  done
+  cat "$WORK/$name.log" >&2
+  fail "breakwatch $name did not answer on /api/health"
+}
+
+# wait_for SECONDS CMD...: retries CMD every 0.5 s until it succeeds.
+wait_for() {
+  local secs=$1; shift
+  local tries=$((secs * 2))
+  for _ in $(seq 1 "$tries"); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  return 1
+}

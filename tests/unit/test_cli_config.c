@@ -1,0 +1,233 @@
+/* Tests for src/cli/config.c: defaults, flags, the YAML file, precedence and error positions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cli/cli.h"
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/bw-cli.XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+    return system(cmd);
+}
+
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[128];
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static int parse(struct bw_config *cfg, struct diag *d, int argc, const char **argv)
+{
+    enum cli_command cmd;
+    config_defaults(cfg);
+    memset(d, 0, sizeof(*d));
+    return cli_parse(argc, (char **)argv, cfg, &cmd, d);
+}
+
+static void test_defaults(void **state)
+{
+    struct bw_config cfg;
+    config_defaults(&cfg);
+    assert_string_equal(cfg.listen_host, "127.0.0.1");
+    assert_int_equal(cfg.listen_port, 8000);
+    assert_string_equal(cfg.data_dir, "data");
+    assert_true(cfg.engine.nsymbols >= 15);
+    struct diag d;
+    assert_int_equal(engine_config_validate(&cfg.engine, &d), BW_OK);
+}
+
+static void test_flags(void **state)
+{
+    struct bw_config cfg;
+    struct diag d;
+    const char *argv[] = {"breakwatch", "run",       "--listen=127.0.0.2:9100",
+                          "--seed",     "42",        "--speed",
+                          "7.5",        "--symbols", "BTCUSDT, ETHUSDT",
+                          "--data-dir", "/tmp/x",    "--risk-per-trade",
+                          "0.02"};
+    assert_int_equal(parse(&cfg, &d, 13, argv), BW_OK);
+    assert_string_equal(cfg.listen_host, "127.0.0.2");
+    assert_int_equal(cfg.listen_port, 9100);
+    assert_int_equal(cfg.engine.seed, 42);
+    assert_true(cfg.engine.speed == 7.5);
+    assert_int_equal(cfg.engine.nsymbols, 2);
+    assert_string_equal(cfg.engine.symbols[0], "BTCUSDT");
+    assert_string_equal(cfg.engine.symbols[1], "ETHUSDT");
+    assert_string_equal(cfg.data_dir, "/tmp/x");
+    assert_true(cfg.engine.risk_per_trade == 0.02);
+}
+
+static void test_help_version(void **state)
+{
+    struct bw_config cfg;
+    struct diag d;
+    enum cli_command cmd;
+    const char *a1[] = {"breakwatch", "--bogus", "--help"};
+    config_defaults(&cfg);
+    assert_int_equal(cli_parse(3, (char **)a1, &cfg, &cmd, &d), BW_OK);
+    assert_int_equal(cmd, CLI_HELP);
+    const char *a2[] = {"breakwatch", "--version"};
+    assert_int_equal(cli_parse(2, (char **)a2, &cfg, &cmd, &d), BW_OK);
+    assert_int_equal(cmd, CLI_VERSION);
+}
+
+static void test_flag_errors(void **state)
+{
+    struct bw_config cfg;
+    struct diag d;
+    const char *a1[] = {"breakwatch", "--bogus", "1"};
+    assert_int_equal(parse(&cfg, &d, 3, a1), BW_EINVAL);
+    assert_string_equal(d.msg, "unknown option '--bogus' (see breakwatch --help)");
+    const char *a2[] = {"breakwatch", "--seed"};
+    assert_int_equal(parse(&cfg, &d, 2, a2), BW_EINVAL);
+    assert_string_equal(d.msg, "--seed needs a value");
+    const char *a3[] = {"breakwatch", "--seed", "-4"};
+    assert_int_equal(parse(&cfg, &d, 3, a3), BW_EINVAL);
+    assert_string_equal(d.msg, "--seed: expected a non-negative integer, got '-4'");
+    const char *a4[] = {"breakwatch", "--symbols", "BTCUSDT,btc"};
+    assert_int_equal(parse(&cfg, &d, 3, a4), BW_EINVAL);
+    assert_non_null(strstr(d.msg, "symbol 'btc'"));
+    const char *a5[] = {"breakwatch", "--symbols", "BTCUSDT,BTCUSDT"};
+    assert_int_equal(parse(&cfg, &d, 3, a5), BW_EINVAL);
+    assert_non_null(strstr(d.msg, "listed twice"));
+    /* A range error comes from the engine's validator, reported against the flag. */
+    const char *a6[] = {"breakwatch", "--speed", "0"};
+    assert_int_equal(parse(&cfg, &d, 3, a6), BW_EINVAL);
+    assert_memory_equal(d.msg, "--speed: ", 9);
+    assert_non_null(strstr(d.msg, "speed"));
+    const char *a7[] = {"breakwatch", "--listen", "[::1]:70000"};
+    assert_int_equal(parse(&cfg, &d, 3, a7), BW_EINVAL);
+    const char *a8[] = {"breakwatch", "--listen", "10.1.2.3:8000"};
+    assert_int_equal(parse(&cfg, &d, 3, a8), BW_EINVAL);
+    assert_non_null(strstr(d.msg, "without authentication"));
+    const char *a9[] = {"breakwatch", "--listen", "10.1.2.3:8000", "--allow-unauthenticated-remote",
+                        "true"};
+    assert_int_equal(parse(&cfg, &d, 5, a9), BW_OK);
+}
+
+static void test_yaml_and_precedence(void **state)
+{
+    const char *path = write_file("ok.yml", "# breakwatch\n"
+                                            "listen: 127.0.0.1:9001\n"
+                                            "log_level: warn\n"
+                                            "engine:\n"
+                                            "  seed: 9\n"
+                                            "  speed: 30\n"
+                                            "  symbols: [SOLUSDT, XRPUSDT, ADAUSDT]\n"
+                                            "  start: 2024-03-04\n"
+                                            "  duration: 3600\n");
+    struct bw_config cfg;
+    struct diag d;
+    const char *argv[] = {"breakwatch", "--speed", "90", "--config", path};
+    assert_int_equal(parse(&cfg, &d, 5, argv), BW_OK);
+    assert_int_equal(cfg.listen_port, 9001);
+    assert_int_equal(cfg.log_level, LOG_WARN);
+    assert_int_equal(cfg.engine.seed, 9);
+    assert_true(cfg.engine.speed == 90); /* the flag wins over the file */
+    assert_int_equal(cfg.engine.nsymbols, 3);
+    assert_string_equal(cfg.engine.symbols[2], "ADAUSDT");
+    assert_int_equal(cfg.engine.start_ms, 1709510400000LL);
+    assert_int_equal(cfg.engine.duration_ms, 3600000);
+}
+
+static void expect_file_error(const char *name, const char *text, const char *want)
+{
+    const char *path = write_file(name, text);
+    struct bw_config cfg;
+    struct diag d = {0};
+    config_defaults(&cfg);
+    struct bw_config before = cfg;
+    assert_int_equal(config_load_file(path, &cfg, &d), BW_EINVAL);
+    char msg[1024];
+    diag_format(&d, msg, sizeof(msg));
+    const char *rel = strrchr(msg, '/') + 1;
+    assert_string_equal(rel, want);
+    /* A rejected file changes nothing. */
+    assert_memory_equal(&before, &cfg, sizeof(cfg));
+}
+
+static void test_yaml_errors(void **state)
+{
+    expect_file_error("v.yml", "engine:\n  seed: 3\n  speed: lots\n",
+                      "v.yml:3:10: engine.speed: expected a number, got 'lots'");
+    expect_file_error("k.yml", "engine:\n  seeds: 3\n",
+                      "k.yml:2:3: unknown setting 'engine.seeds'");
+    expect_file_error("t.yml", "listen: 127.0.0.1:1\nlisten: 127.0.0.1:2\n",
+                      "t.yml:2:1: listen: set twice");
+    expect_file_error("s.yml", "engine: [1, 2\n",
+                      "s.yml:2:1: YAML syntax error: did not find "
+                      "expected ',' or ']'");
+    expect_file_error("m.yml", "- 1\n- 2\n",
+                      "m.yml:1:1: expected a mapping of settings at the top level");
+    expect_file_error("l.yml", "engine:\n  symbols: [BTCUSDT, [X]]\n",
+                      "l.yml:2:22: engine.symbols: list items must be plain values");
+    expect_file_error("r.yml", "engine:\n  speed: -1\n",
+                      "r.yml:2:10: engine.speed: speed must be > 0 (got -1)");
+}
+
+static void test_missing_file(void **state)
+{
+    struct bw_config cfg;
+    struct diag d = {0};
+    config_defaults(&cfg);
+    assert_int_equal(config_load_file("/nonexistent/breakwatch.yml", &cfg, &d), BW_ENOENT);
+    assert_string_equal(d.file, "/nonexistent/breakwatch.yml");
+}
+
+/* The documented example configuration loads as it is. */
+static void test_example_file(void **state)
+{
+    struct bw_config cfg;
+    struct diag d = {0};
+    config_defaults(&cfg);
+    int rc = config_load_file(BW_SRCDIR "/breakwatch.example.yml", &cfg, &d);
+    if (rc)
+        fail_msg("%s:%d:%d: %s", d.file, d.line, d.col, d.msg);
+    assert_int_equal(cfg.engine.nsymbols, 5);
+    assert_string_equal(cfg.engine.symbols[4], "XRPUSDT");
+}
+
+static void test_replay_dir_checked(void **state)
+{
+    struct bw_config cfg;
+    struct diag d;
+    const char *argv[] = {"breakwatch", "--replay", "/nonexistent/candles"};
+    assert_int_equal(parse(&cfg, &d, 3, argv), BW_ENOENT);
+    assert_string_equal(d.msg, "replay: '/nonexistent/candles' is not a directory");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_help_version),
+        cmocka_unit_test(test_flag_errors),
+        cmocka_unit_test(test_yaml_and_precedence),
+        cmocka_unit_test(test_yaml_errors),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_example_file),
+        cmocka_unit_test(test_replay_dir_checked),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
