@@ -49,10 +49,10 @@ static int shortest_digits(double v, char *d)
      * decimal that reads back as v is the one nearest v and cannot be missed; the first such k
      * gives the fewest digits, as no non-integral v below 2^53 reads back from an integer. The
      * division is correctly rounded, so n / 10^k == v is exactly strtod's verdict. */
-    double p = 10;
-    for (int k = 1; k <= 22 && a * p < 1e12; k++, p *= 10) {
-        double n = nearbyint(a * p);
-        if (n != 0 && n / p == a)
+    double scale = 10;
+    for (int k = 1; k <= 22 && a * scale < 1e12; k++, scale *= 10) {
+        double n = nearbyint(a * scale);
+        if (n != 0 && n / scale == a)
             return int_digits((uint64_t)n, d) - 1 - k;
     }
     char e[40];

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -321,6 +323,8 @@ void store_close(struct store *s)
     if (!s)
         return;
     disconnect(s);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     free(s->stmts);
     free(s->path);
     free(s);
@@ -341,6 +345,7 @@ static struct store *store_new(const char *path)
     struct store *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
+    s->lock_fd = -1;
     s->path = xstrdup(path);
     if (!s->path) {
         free(s);
@@ -449,18 +454,55 @@ static void remove_db_files(const char *path)
     buf_fini(&b);
 }
 
+/* Takes the data directory's lock (an flock on STORE_LOCK_NAME holding our pid), so a second
+ * breakwatch on the same directory is refused instead of marking the first one's session
+ * crashed. *created tells whether the lock file is new. */
+static int lock_dir(struct store *s, const char *path, const char *data_dir, int *created,
+                    struct diag *d)
+{
+    struct stat st;
+    int rc = BW_OK;
+    *created = stat(path, &st) != 0;
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (s->lock_fd < 0) {
+        rc = diag_set(d, errno == EACCES || errno == EPERM ? BW_EACCES : BW_EIO, "%s: %s", path,
+                      strerror(errno));
+        goto out;
+    }
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(s->lock_fd, pid, sizeof(pid) - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        rc = diag_set(d, BW_EBUSY, "data directory %s is in use by another breakwatch%s%s%s",
+                      data_dir, *pid ? " (pid " : "", pid, *pid ? ")" : "");
+        close(s->lock_fd);
+        s->lock_fd = -1;
+        goto out;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(s->lock_fd, 0) != 0 || pwrite(s->lock_fd, pid, (size_t)len, 0) != len)
+        log_warn("store: cannot write pid to %s: %s", path, strerror(errno));
+out:
+    if (rc && *created)
+        unlink(path);
+    return rc;
+}
+
 int store_open(const char *data_dir, struct store **out, struct diag *d)
 {
     struct store *s = NULL;
     char *dir = NULL;
-    struct buf path;
+    struct buf path, lock;
     struct created made = {0, 0};
-    int created_db = 0;
+    int created_db = 0, created_lock = 0;
     struct stat st;
     int rc;
 
     *out = NULL;
     buf_init(&path, 0);
+    buf_init(&lock, 0);
     if (!data_dir || !*data_dir)
         return diag_set(d, BW_EINVAL, "data directory: empty path");
     dir = normalize_dir(data_dir);
@@ -477,6 +519,14 @@ int store_open(const char *data_dir, struct store **out, struct diag *d)
         rc = diag_set(d, BW_ENOMEM, "data directory %s: out of memory", data_dir);
         goto fail;
     }
+    rc = buf_printf(&lock, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, STORE_LOCK_NAME);
+    if (rc) {
+        diag_set(d, rc, "data directory %s: out of memory", data_dir);
+        goto fail;
+    }
+    rc = lock_dir(s, lock.data, data_dir, &created_lock, d);
+    if (rc)
+        goto fail;
     created_db = stat(s->path, &st) != 0 && errno == ENOENT;
     rc = connect(s, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, d);
     if (rc)
@@ -489,6 +539,7 @@ int store_open(const char *data_dir, struct store **out, struct diag *d)
         goto fail;
     free(dir);
     buf_fini(&path);
+    buf_fini(&lock);
     *out = s;
     return BW_OK;
 
@@ -497,12 +548,15 @@ fail:
         disconnect(s);
         if (created_db)
             remove_db_files(s->path);
+        if (created_lock && s->lock_fd >= 0)
+            unlink(lock.data);
         store_close(s);
     }
     if (made.first)
         rmdir_created(dir, made);
     free(dir);
     buf_fini(&path);
+    buf_fini(&lock);
     return rc;
 }
 

@@ -21,7 +21,8 @@
 
 struct store;
 
-#define STORE_DB_NAME "breakwatch.db"
+#define STORE_DB_NAME   "breakwatch.db"
+#define STORE_LOCK_NAME "breakwatch.lock" /* held (flock) by the process writing the store */
 
 /* Opens <data_dir>/breakwatch.db, creating data_dir (and missing parents, mode 0755) and the
  * file if needed, and brings the schema up to date. On failure nothing this call created is

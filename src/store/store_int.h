@@ -17,6 +17,7 @@ struct cached_stmt {
 struct store {
     sqlite3 *db;
     char *path;
+    int lock_fd; /* the data directory's lock (writer only; -1 for readers) */
     struct cached_stmt *stmts;
     size_t nstmts, cap_stmts;
     char err[512];

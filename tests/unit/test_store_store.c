@@ -231,7 +231,9 @@ static int refused_as_nobody(const char *dir, const char *existing)
     snprintf(want, sizeof(want), "cannot create data directory %s: Permission denied", dir);
     if (store_open(dir, &s, &d) != BW_EACCES || strcmp(d.msg, want) != 0)
         return 3;
-    if (store_open(existing, &s, &d) != BW_EACCES || !strstr(d.msg, "readonly database"))
+    /* The directory's lock file is the first thing it may not write. */
+    if (store_open(existing, &s, &d) != BW_EACCES ||
+        !strstr(d.msg, STORE_LOCK_NAME ": Permission denied"))
         return 4;
     return 0;
 }
@@ -262,8 +264,25 @@ static void test_unwritable_is_eacces(void **state)
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     assert_int_equal(tmpdir_count(ro), 0);
-    assert_int_equal(tmpdir_count(existing), 1); /* the database, untouched */
+    assert_int_equal(tmpdir_count(existing), 2); /* the database and its lock, untouched */
     assert_true(tmpdir_exists(db));
+}
+
+/* A second writer on the same data directory is refused, naming the holder's pid, until the
+ * first one closes. */
+static void test_data_dir_lock(void **state)
+{
+    struct store *a, *b;
+    struct diag d = {0};
+    char want[700];
+    assert_int_equal(store_open(*state, &a, &d), BW_OK);
+    assert_int_equal(store_open(*state, &b, &d), BW_EBUSY);
+    snprintf(want, sizeof(want), "data directory %s is in use by another breakwatch (pid %ld)",
+             (const char *)*state, (long)getpid());
+    assert_string_equal(d.msg, want);
+    store_close(a);
+    assert_int_equal(store_open(*state, &b, &d), BW_OK);
+    store_close(b);
 }
 
 static void test_empty_path(void **state)
@@ -341,6 +360,7 @@ int main(void)
         T(test_failed_open_removes_created_dirs),
         T(test_not_a_database),
         T(test_unwritable_is_eacces),
+        T(test_data_dir_lock),
         T(test_empty_path),
         T(test_messy_relative_path),
         T(test_transactions_and_reader),
