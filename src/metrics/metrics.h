@@ -14,6 +14,9 @@
 
 /* The shared shard used by threads that found no free writer slot. */
 #define METRICS_SHARED_SHARD BW_MAX_WRITERS
+/* Bucket search: a linear scan up to this many bounds, the binade table beyond. */
+#define METRICS_LINEAR_MAX 8
+#define METRICS_BINADES    4096 /* sign and exponent: the top 12 bits of a double */
 
 /* Handles. Counters and histograms name cells in the registry's shards; a gauge is its value. */
 struct bw_counter {
@@ -23,9 +26,11 @@ struct bw_counter {
 
 struct bw_histogram {
     bw_registry *r;
-    const double *bounds; /* the family's, nbounds finite and increasing */
+    const double *bounds; /* the family's: nbounds finite and increasing, then span +Inf */
+    const uint8_t *start; /* the family's binade table (more than 8 bounds), see registry.c */
     uint32_t cell;        /* nbounds + 1 per-bucket counts (not cumulative), then the sum */
     uint32_t nbounds;
+    uint32_t span; /* the most bounds that share a binade */
 };
 
 struct bw_gauge {
@@ -79,8 +84,10 @@ struct bw_family {
     struct metrics_str header[2]; /* HELP and TYPE lines, indexed by enum bw_format */
     size_t nlabels;
     const char *label_names[BW_MAX_LABELS + 1]; /* owned; histograms add a static "le" */
-    double *bounds;                             /* histograms */
+    double *bounds; /* histograms: nbounds, then span +Inf (see struct bw_histogram) */
     size_t nbounds;
+    uint8_t *start; /* METRICS_BINADES entries when nbounds > 8, else NULL */
+    uint32_t span;
     struct metrics_le *le;          /* nbounds + 1 entries */
     int negative_bounds;            /* OpenMetrics then omits _sum and _count */
     struct metrics_series **series; /* sorted by label values */

@@ -28,7 +28,8 @@ pass "OpenMetrics negotiated"
 
 curl -fsS -H 'Accept-Encoding: gzip' -D "$WORK/h3" "$BW_URL/api/metrics" -o "$WORK/gz.bin"
 grep -qi '^content-encoding: gzip' "$WORK/h3" || fail "no gzip"
-gunzip -c "$WORK/gz.bin" | grep -q '^engine_cycles_total ' || fail "gzip body"
+gunzip -c "$WORK/gz.bin" >"$WORK/gz.txt" || fail "gzip body does not decompress"
+grep -q '^engine_cycles_total ' "$WORK/gz.txt" || fail "gzip body lacks the metrics"
 pass "gzip"
 
 cycles() { curl -fsS "$BW_URL/api/metrics" | awk '$1=="engine_cycles_total"{print $2}'; }
