@@ -73,7 +73,14 @@ section_metrics() {
   echo
 }
 
-SECTIONS=(metrics)
+section_http() {
+  echo "== http: /api/metrics throughput with wrk on loopback =="
+  WRK_SECONDS=$(awk -v s="$SCALE" 'BEGIN{d=int(8*s); print d < 2 ? 2 : d}') \
+    "$HERE/bench_http.sh" "$BUILD"
+  echo
+}
+
+SECTIONS=(metrics http)
 
 for s in "${SECTIONS[@]}"; do
   "section_$s"

@@ -53,11 +53,14 @@ static const struct setting settings[] = {
     {"engine.replay", T_PATH, ENG(replay_dir), "replay CSV candle files from this directory"},
     {"engine.start", T_TIME, ENG(start_ms), "simulated start, YYYY-MM-DD[THH:MM:SSZ] (UTC)"},
     {"engine.duration", T_SECONDS, ENG(duration_ms), "stop after this many simulated seconds"},
+    {"engine.tick", T_SECONDS, ENG(tick_ms), "simulated seconds one engine cycle covers"},
+    {"engine.candle", T_SECONDS, ENG(candle_ms), "candle interval, simulated seconds"},
     {"engine.starting_equity", T_DOUBLE, ENG(starting_equity), "paper account equity"},
     {"engine.risk_per_trade", T_DOUBLE, ENG(risk_per_trade), "fraction of equity risked a trade"},
     {"engine.daily_loss_limit", T_DOUBLE, ENG(daily_loss_limit),
      "fraction of start-of-day equity that halts trading"},
     {"engine.max_positions", T_INT, ENG(max_positions), "open positions at most"},
+    {"engine.max_leverage", T_DOUBLE, ENG(max_leverage), "position notional at most this x equity"},
     {"engine.range_lookback", T_INT, ENG(range_lookback), "candles that form the range"},
     {"engine.volume_factor", T_DOUBLE, ENG(volume_factor),
      "breakout volume at least this times the average"},
@@ -69,6 +72,7 @@ static const struct setting settings[] = {
     {"engine.trail_atr", T_DOUBLE, ENG(trail_atr), "trailing stop distance in ATRs"},
     {"engine.latency_ms", T_DOUBLE, ENG(latency_ms_mean), "mean simulated execution latency"},
     {"engine.slippage_bps", T_DOUBLE, ENG(slippage_bps), "simulated slippage, basis points"},
+    {"engine.reject_rate", T_DOUBLE, ENG(reject_rate), "share of entry orders rejected"},
 };
 
 void config_defaults(struct bw_config *cfg)
@@ -517,7 +521,7 @@ static void show_value(const struct setting *s, const struct bw_config *cfg, cha
         snprintf(out, outlen, "%s:%d", cfg->listen_host, cfg->listen_port);
         break;
     case T_PATH:
-        snprintf(out, outlen, "%s", *(const char *)field ? (const char *)field : "(none)");
+        snprintf(out, outlen, "%s", *(const char *)field ? (const char *)field : "none");
         break;
     case T_LOGLEVEL:
         snprintf(out, outlen, "%s", levels[*(const enum log_level *)field]);
@@ -544,6 +548,10 @@ static void show_value(const struct setting *s, const struct bw_config *cfg, cha
     }
     case T_TIME: {
         time_t t = (time_t)(*(const int64_t *)field / 1000);
+        if (t == 0) {
+            snprintf(out, outlen, "now");
+            break;
+        }
         struct tm tm;
         gmtime_r(&t, &tm);
         strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -562,6 +570,11 @@ static void show_value(const struct setting *s, const struct bw_config *cfg, cha
 
 void cli_usage(FILE *out)
 {
+    static const char *const metavar[] = {
+        [T_LISTEN] = "HOST:PORT", [T_PATH] = "PATH",   [T_LOGLEVEL] = "LEVEL",
+        [T_BOOL] = "true|false",  [T_U64] = "N",       [T_INT] = "N",
+        [T_DOUBLE] = "X",         [T_SYMBOLS] = "A,B", [T_SECONDS] = "SECONDS",
+        [T_TIME] = "DATE"};
     struct bw_config def;
     config_defaults(&def);
     fprintf(out, "usage: breakwatch [run] [options]\n"
@@ -570,15 +583,18 @@ void cli_usage(FILE *out)
                  "metrics at /api/metrics, health at /api/health.\n"
                  "\n"
                  "options:\n"
-                 "  --config FILE   read settings from a YAML file (flags override it)\n"
-                 "  --help          show this text\n"
-                 "  --version       print the version\n");
+                 "  --config FILE                    read settings from a YAML file; flags "
+                 "override it\n"
+                 "  --help                           show this text\n"
+                 "  --version                        print the version\n");
     for (size_t i = 0; i < BW_ARRAY_LEN(settings); i++) {
-        char flag[64], val[512];
+        char flag[64], opt[96], val[512];
         flag_name(&settings[i], flag, sizeof(flag));
+        snprintf(opt, sizeof(opt), "%s %s", flag, metavar[settings[i].type]);
         show_value(&settings[i], &def, val, sizeof(val));
-        fprintf(out, "  %-32s %s\n  %-32s   default: %s\n", flag, settings[i].help, "", val);
+        fprintf(out, "  %-32s %s (default: %s)\n", opt, settings[i].help, val);
     }
     fprintf(out, "\nEvery option is also a key of the configuration file: engine settings\n"
-                 "under 'engine:' (e.g. engine: {speed: 60}), the others at the top level.\n");
+                 "under 'engine:' (e.g. engine: {speed: 60}), the others at the top level.\n"
+                 "See breakwatch.example.yml.\n");
 }

@@ -125,9 +125,9 @@ static int setting_check(const struct setting *s, double v, struct diag *d)
     if (ok)
         return BW_OK;
     if (isinf(s->hi))
-        return diag_set(d, BW_EINVAL, "%s must be %s %g (got %g)", s->name,
+        return diag_set(d, BW_EINVAL, "%s must be %s %.15g (got %.15g)", s->name,
                         s->lo_open ? ">" : ">=", s->lo, v);
-    return diag_set(d, BW_EINVAL, "%s must be in %c%g, %g%c (got %g)", s->name,
+    return diag_set(d, BW_EINVAL, "%s must be in %c%.15g, %.15g%c (got %.15g)", s->name,
                     s->lo_open ? '(' : '[', s->lo, s->hi, s->hi_open ? ')' : ']', v);
 }
 

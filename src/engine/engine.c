@@ -6,7 +6,7 @@
  * closed scanned, and then the state is derived from the book:
  *
  *   halted       the loss limit was reached today
- *   idle         not enough history yet, or the first cycle of a new day after a halt
+ *   idle         not enough history yet, or a new day after a halt until the book is flat
  *   signal_wait  a signal awaits confirmation or an entry order awaits its fill
  *   managing     positions are open
  *   scanning     none of the above
@@ -20,7 +20,6 @@
  * Threads: the loop runs on the caller's thread (engine_run) or its own (engine_start).
  * Everything in struct engine belongs to that thread except `pub`, the snapshot published at
  * the end of each cycle under `lock`, and `stop`. */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +95,8 @@ void engine_set_journal(struct engine *e, struct journal *j)
     e->journal = j;
 }
 
-static void publish(struct engine *e)
+/* Publishes the cycle's outcome for engine_stats_get; equity and open as computed by the cycle. */
+static void publish(struct engine *e, double equity, int open)
 {
     pthread_mutex_lock(&e->lock);
     struct engine_stats *p = &e->pub;
@@ -112,11 +112,9 @@ static void publish(struct engine *e)
     memcpy(p->transitions, e->sm.count, sizeof(p->transitions));
     p->unexpected_transitions = e->sm.unexpected;
     p->loss_limit_triggers = e->risk.triggers;
-    p->equity = trade_equity(e);
-    p->daily_pnl = risk_daily_pnl(&e->risk, p->equity);
-    int pending;
-    trade_counts(e, &pending, &p->positions_open);
-    memcpy(p->session_id, e->session_id, sizeof(p->session_id));
+    p->equity = equity;
+    p->daily_pnl = risk_daily_pnl(&e->risk, equity);
+    p->positions_open = open;
     pthread_mutex_unlock(&e->lock);
 }
 
@@ -166,7 +164,7 @@ int engine_new(const struct engine_config *c, bw_registry *reg, struct journal *
     pthread_cond_init(&e->wake, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&e->lock, NULL);
-    publish(e);
+    publish(e, e->cfg.starting_equity, 0);
     *out = e;
     return BW_OK;
 err:
@@ -195,6 +193,8 @@ static void bad_message(struct engine *e, const struct diag *d)
 static void check_risk(struct engine *e, double equity)
 {
     int flags = risk_update(&e->risk, e->now_ms, equity);
+    if (!(flags & (RISK_RESUMED | RISK_TRIGGERED)))
+        return;
     char data[200];
     double pnl = risk_daily_pnl(&e->risk, equity);
     snprintf(data, sizeof(data),
@@ -226,10 +226,9 @@ static void scan(struct engine *e)
         metrics_observe_ns(e->m.scan_duration, clock_mono_ns() - t0);
 }
 
-static enum engine_state derive(const struct engine *e)
+/* The state the book calls for; pending and open as counted by trade_counts. */
+static enum engine_state derive(const struct engine *e, int pending, int open)
 {
-    int pending, open;
-    trade_counts(e, &pending, &open);
     if (e->risk.halted)
         return STATE_HALTED;
     if (e->sm.cur == STATE_HALTED)
@@ -239,17 +238,18 @@ static enum engine_state derive(const struct engine *e)
     return pending ? STATE_SIGNAL_WAIT : open ? STATE_MANAGING : STATE_SCANNING;
 }
 
-int engine_cycle(struct engine *e)
+int engine_cycle(struct engine *e, int64_t start_ns)
 {
-    int64_t t0 = metrics_clock(&e->m);
+    int64_t t0 = e->m.on && !start_ns ? clock_mono_ns() : start_ns;
     int rc = feed_step(e->feed, e->now_ms);
     if (rc < 0) {
         engine_event(e, "error", SEV_CRITICAL, -1, NULL, NULL, "market feed failed: %s",
                      bw_strerror(rc));
         return rc;
     }
-    int64_t t = metrics_clock(&e->m);
-    for (size_t i = 0, n = feed_count(e->feed); i < n; i++) {
+    size_t n = feed_count(e->feed);
+    int64_t t = n > 0 ? metrics_clock(&e->m) : 0;
+    for (size_t i = 0; i < n; i++) {
         size_t len;
         const char *msg = feed_message(e->feed, i, &len);
         struct diag d;
@@ -263,7 +263,8 @@ int engine_cycle(struct engine *e)
     }
     trade_orders(e);
     trade_manage(e);
-    check_risk(e, trade_equity(e));
+    double equity = trade_equity(e); /* the scan below places orders, it does not fill them */
+    check_risk(e, equity);
     if (e->market.nfresh > 0) {
         for (size_t i = 0; i < e->market.n && !e->warm; i++)
             e->warm = strategy_ready(&e->market.sym[i].strat, e->cfg.range_lookback);
@@ -271,26 +272,30 @@ int engine_cycle(struct engine *e)
             scan(e);
     }
     market_cycle_done(&e->market);
-    engine_state_set(e, derive(e), NULL);
+    int pending, open;
+    trade_counts(e, &pending, &open);
+    engine_state_set(e, derive(e, pending, open));
     e->cycles++;
-    publish(e);
+    publish(e, equity, open);
     if (e->m.on) {
-        metrics_set(e->m.positions, e->pub.positions_open);
-        metrics_set(e->m.equity, e->pub.equity);
-        metrics_set(e->m.daily_pnl, e->pub.daily_pnl);
-        metrics_set(e->m.budget, risk_budget_remaining(&e->risk, e->pub.equity));
+        metrics_set(e->m.positions, open);
+        metrics_set(e->m.equity, equity);
+        metrics_set(e->m.daily_pnl, risk_daily_pnl(&e->risk, equity));
+        metrics_set(e->m.budget, risk_budget_remaining(&e->risk, equity));
         metrics_inc(e->m.cycles);
-        metrics_observe_ns(e->m.cycle_time, clock_mono_ns() - t0);
+        e->clock_ns = clock_mono_ns();
+        metrics_observe_ns(e->m.cycle_time, e->clock_ns - t0);
     }
     return rc;
 }
 
-/* Sleeps until the wall clock catches up with simulated time; 1 when asked to stop. */
-static int pace(struct engine *e, int64_t wall0_ns)
+/* Sleeps until the wall clock catches up with simulated time; 1 when asked to stop. *now_ns
+ * gets the last clock reading, the next cycle's start. */
+static int pace(struct engine *e, int64_t wall0_ns, int64_t *now_ns)
 {
     int64_t due = wall0_ns + (int64_t)((double)(e->now_ms - e->start_ms) * 1e6 / e->cfg.speed);
     pthread_mutex_lock(&e->lock);
-    while (!atomic_load(&e->stop) && clock_mono_ns() < due) {
+    while (!atomic_load(&e->stop) && (*now_ns = clock_mono_ns()) < due) {
         struct timespec ts = {.tv_sec = due / 1000000000, .tv_nsec = due % 1000000000};
         pthread_cond_timedwait(&e->wake, &e->lock, &ts);
     }
@@ -333,20 +338,22 @@ int engine_run(struct engine *e)
             log_error("engine: cannot begin a journal session: %s", bw_strerror(rc));
             goto out;
         }
-        publish(e);
+        pthread_mutex_lock(&e->lock);
+        memcpy(e->pub.session_id, e->session_id, sizeof(e->pub.session_id));
+        pthread_mutex_unlock(&e->lock);
     }
     char detail[160];
     snprintf(detail, sizeof(detail), "{\"mode\":\"%s\",\"symbols\":%zu,\"start_ms\":%lld}", mode,
              e->market.n, (long long)e->start_ms);
     engine_checkpoint(e, "session_started", -1, NULL, detail);
     int64_t end_ms = e->cfg.duration_ms ? e->start_ms + e->cfg.duration_ms : INT64_MAX;
-    int64_t wall0 = clock_mono_ns();
-    for (; e->now_ms < end_ms; e->now_ms += e->cfg.tick_ms) {
-        if (atomic_load(&e->stop) || (e->cfg.paced && pace(e, wall0))) {
+    int64_t wall0 = clock_mono_ns(), start = 0;
+    for (; e->now_ms < end_ms; e->now_ms += e->cfg.tick_ms, start = e->clock_ns) {
+        if (atomic_load(&e->stop) || (e->cfg.paced && pace(e, wall0, &start))) {
             status = "stopped";
             break;
         }
-        rc = engine_cycle(e);
+        rc = engine_cycle(e, start);
         if (rc == FEED_DONE) {
             rc = BW_OK;
             break;
@@ -369,9 +376,9 @@ out:
 static void *thread_main(void *arg)
 {
     struct engine *e = arg;
-    e->run_rc = engine_run(e);
-    if (e->run_rc != BW_OK)
-        log_error("engine: stopped: %s", bw_strerror(e->run_rc));
+    int rc = engine_run(e);
+    if (rc != BW_OK)
+        log_error("engine: stopped: %s", bw_strerror(rc));
     return NULL;
 }
 

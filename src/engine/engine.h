@@ -25,35 +25,37 @@ struct engine;
 
 struct engine_config {
     uint64_t seed;
-    double speed;                 /* simulated seconds per wall second (paced runs) */
-    int paced;                    /* 1: follow the wall clock × speed; 0: as fast as possible */
+    double speed; /* simulated seconds per wall second (paced runs) */
+    int paced;    /* 1: follow the wall clock × speed; 0: as fast as possible */
     size_t nsymbols;
     char symbols[ENGINE_MAX_SYMBOLS][ENGINE_SYMBOL_LEN];
-    char replay_dir[1024];        /* empty: synthetic feed */
-    int64_t start_ms;             /* simulated start time, ms since epoch (UTC) */
-    int64_t duration_ms;          /* stop after this much simulated time; 0: run until stopped */
-    int64_t tick_ms;              /* simulated time one engine cycle (one feed step) covers */
-    int64_t candle_ms;            /* candle interval; a multiple of tick_ms */
+    char replay_dir[1024]; /* empty: synthetic feed */
+    int64_t start_ms;      /* simulated start, ms since epoch (UTC); 0: now, on a candle
+                            * boundary (a replay starts at its first candle) */
+    int64_t duration_ms;   /* stop after this much simulated time; 0: run until stopped */
+    int64_t tick_ms;       /* simulated time one engine cycle (one feed step) covers */
+    int64_t candle_ms;     /* candle interval; a multiple of tick_ms */
     /* trading and risk */
-    double starting_equity;       /* account currency */
-    double risk_per_trade;        /* fraction of equity risked per trade (stop distance) */
-    double daily_loss_limit;      /* fraction of start-of-day equity; reaching it halts */
+    double starting_equity;  /* account currency */
+    double risk_per_trade;   /* fraction of equity risked per trade (stop distance) */
+    double daily_loss_limit; /* fraction of start-of-day equity; reaching it halts */
     int max_positions;
-    double max_leverage;          /* a position's notional is at most this × equity */
+    double max_leverage; /* a position's notional is at most this × equity */
     /* strategy */
-    int range_lookback;           /* candles forming the range */
-    double volume_factor;         /* breakout candle volume ≥ factor × average volume */
+    int range_lookback;                    /* candles forming the range */
+    double volume_factor;                  /* breakout candle volume ≥ factor × average volume */
     double min_volatility, max_volatility; /* ATR / price filter */
-    int confirm_candles;          /* candles the breakout must hold in signal_wait */
+    int confirm_candles;                   /* candles the breakout must hold in signal_wait */
     double stop_atr, target_atr, trail_atr;
     /* paper broker */
-    double latency_ms_mean;       /* simulated execution latency */
+    double latency_ms_mean; /* simulated execution latency */
     double slippage_bps;
-    double reject_rate;           /* share of entry orders the simulated exchange rejects */
+    double reject_rate; /* share of entry orders the simulated exchange rejects */
 };
 
-/* Fills c with the defaults: about 20 symbols, seed 1, a speed at which a watcher sees a state
- * change every few seconds and a signal within a minute. */
+/* Fills c with the defaults: 20 USDT pairs, seed 1, 1-minute candles, one cycle per simulated
+ * second and speed 60 (a simulated minute per wall second), at which a watcher sees a state
+ * change every few seconds and a signal within a minute; equity 10000. */
 void engine_config_defaults(struct engine_config *c);
 
 /* Checks ranges and consistency; BW_EINVAL with the offending setting named in d. */

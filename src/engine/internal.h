@@ -335,7 +335,7 @@ void state_init(struct state_machine *sm, const struct engine_metrics *m, int64_
  * dwell time, updates the gauges and journals it; a transition outside the declared graph is
  * performed too, counted as unexpected and journaled as an error. Returns 1 when the
  * transition was expected, 0 when it was not, -1 when there was none. */
-int engine_state_set(struct engine *e, enum engine_state to, const char *reason);
+int engine_state_set(struct engine *e, enum engine_state to);
 
 /* ---- engine.c: the loop, events and checkpoints ------------------------------------------ */
 
@@ -364,6 +364,7 @@ struct engine {
     struct engine_metrics m;
 
     int64_t now_ms, start_ms;
+    int64_t clock_ns;   /* wall clock at the end of the last instrumented cycle */
     uint64_t trade_seq; /* numbers correlation ids */
     int warm;           /* some symbol has enough history to scan */
     unsigned milestones;
@@ -373,7 +374,7 @@ struct engine {
     void *trace_ud;
 
     atomic_int stop;
-    int thread_started, run_rc;
+    int thread_started;
     pthread_t thread;
     pthread_mutex_t lock; /* guards pub and the pacing wait */
     pthread_cond_t wake;
@@ -391,7 +392,9 @@ void engine_checkpoint(struct engine *e, const char *name, int sym, const struct
 /* Records a session milestone the first time it is reached. */
 void engine_milestone(struct engine *e, enum milestone m);
 void engine_set_trace(struct engine *e, engine_trace_fn fn, void *ud);
-/* One cycle at e->now_ms; FEED_DONE when the replay has ended, or a negative code. */
-int engine_cycle(struct engine *e);
+/* One cycle at e->now_ms; FEED_DONE when the replay has ended, or a negative code. start_ns is
+ * the wall clock at the cycle's start when the caller has just read it (the previous cycle's
+ * end, the end of a pacing wait: one clock read a cycle saved), 0 to read it here. */
+int engine_cycle(struct engine *e, int64_t start_ns);
 
 #endif

@@ -51,7 +51,7 @@ void state_init(struct state_machine *sm, const struct engine_metrics *m, int64_
         metrics_set(m->state[s], s == STATE_IDLE);
 }
 
-int engine_state_set(struct engine *e, enum engine_state to, const char *reason)
+int engine_state_set(struct engine *e, enum engine_state to)
 {
     struct state_machine *sm = &e->sm;
     enum engine_state from = sm->cur;
@@ -66,13 +66,12 @@ int engine_state_set(struct engine *e, enum engine_state to, const char *reason)
     metrics_observe(e->m.dwell[from], dwell);
     metrics_set(e->m.state[from], 0);
     metrics_set(e->m.state[to], 1);
-    if (!reason)
-        reason = expected ? graph[from][to] : "outside the declared state graph";
+    const char *meaning = expected ? graph[from][to] : "outside the declared state graph";
     char data[160];
     snprintf(data, sizeof(data), "{\"from\":\"%s\",\"to\":\"%s\",\"dwell_seconds\":%.3f}",
              state_names[from], state_names[to], dwell);
     engine_event(e, "state_change", to == STATE_HALTED ? SEV_WARNING : SEV_INFO, -1, NULL, data,
-                 "%s → %s: %s", state_names[from], state_names[to], reason);
+                 "%s → %s: %s", state_names[from], state_names[to], meaning);
     if (!expected) {
         sm->unexpected++;
         metrics_inc(e->m.unexpected[from][to]);

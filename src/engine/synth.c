@@ -9,7 +9,11 @@
  *   volatile  no drift, high volatility, heavy volume with spikes
  *
  * Leaving a range starts an impulse — a few candles of strong drift and heavy volume — which
- * is what a breakout looks like on a real chart, so the strategy has something to find. The
+ * is what a breakout looks like on a real chart, so the strategy has something to find; now
+ * and then a range throws the same push and the pull to its anchor undoes it (a false
+ * breakout), so that not every signal pays. The constants were tuned so that with the
+ * default strategy a day brings a few hundred signals, wins and losses in similar numbers and
+ * an occasional daily-loss halt. The
  * walk moves once per engine tick; ticks build the candle, a sample of them goes out as trade
  * messages and the closed candle as a kline. Prices are rounded to the symbol's tick size.
  * Before the start the generator runs a couple of hours of history and sends only the klines,
@@ -73,7 +77,7 @@ struct synth_symbol {
     enum regime regime;
     double dir;           /* +1 / -1: the direction of the trend and of an impulse */
     int impulse;          /* impulse candles left */
-    double candle_volume; /* this candle's volume per tick */
+    double candle_volume; /* this candle's expected volume */
     struct candle cur;
 };
 

@@ -2,8 +2,8 @@
  * an HTTP Accept header, and gzips a rendered page.
  *
  * Rendering works on text prepared when families are declared and series resolved
- * (registry.c): HELP/TYPE lines, sample names, label blocks and bucket prefixes are copied as
- * they are, so the only work per line is summing the shards and formatting one number. The page
+ * (registry.c): HELP/TYPE lines and every sample line up to its value are copied as they are,
+ * so the only work per line is one copy, summing the shards and formatting one number. The page
  * goes into the caller's buffer, which grows only when the page does: a warm scrape allocates
  * nothing.
  *
@@ -19,105 +19,69 @@
 
 /* ---- rendering ---------------------------------------------------------------------------- */
 
-struct piece {
-    const char *s;
-    size_t len;
-};
+/* How a value is written: a count (always an integer: OpenMetrics requires bucket and count
+ * values to be integers, and "1e+06" is not one), or a float in text or OpenMetrics form
+ * (OpenMetrics gives integral floats a ".0"). */
+enum value_kind { COUNT, FLOAT_TEXT, FLOAT_OM };
 
-/* Appends the pieces as one line (the last piece carries the value and LF). */
-static int put_line(struct buf *b, const struct piece *p, size_t n)
+/* Appends one line: the series' prefix for it, the value, LF. */
+static int put_line(struct buf *b, const struct metrics_str *prefix, double v, enum value_kind kind)
 {
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++)
-        len += p[i].len;
-    int rc = buf_reserve(b, len);
+    int rc = buf_reserve(b, prefix->len + 34); /* a value is at most 31 bytes */
     if (rc != BW_OK)
         return rc;
     char *o = b->data + b->len;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(o, p[i].s, p[i].len);
-        o += p[i].len;
+    memcpy(o, prefix->s, prefix->len);
+    o += prefix->len;
+    if (kind == COUNT) {
+        char tmp[24];
+        size_t k = 0;
+        uint64_t c = (uint64_t)v;
+        do {
+            tmp[k++] = (char)('0' + c % 10);
+            c /= 10;
+        } while (c);
+        while (k)
+            *o++ = tmp[--k];
+    } else {
+        o += fmt_double(o, v, kind == FLOAT_OM);
     }
-    b->len += len;
-    b->data[b->len] = '\0';
+    *o++ = '\n';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
     return BW_OK;
-}
-
-/* " <v>\n" with v a float (OpenMetrics: integral values get ".0"); out holds 40 bytes. */
-static size_t value_text(char *out, double v, int om)
-{
-    out[0] = ' ';
-    size_t n = 1 + fmt_double(out + 1, v, om);
-    out[n++] = '\n';
-    return n;
-}
-
-/* " <n>\n" with n a count, always as an integer (OpenMetrics requires bucket and count values
- * to be integers; "1e+06" is not one). */
-static size_t count_text(char *out, double v)
-{
-    char tmp[24];
-    size_t k = 0, n = 0;
-    uint64_t c = (uint64_t)v;
-    do {
-        tmp[k++] = (char)('0' + c % 10);
-        c /= 10;
-    } while (c);
-    out[n++] = ' ';
-    while (k)
-        out[n++] = tmp[--k];
-    out[n++] = '\n';
-    return n;
 }
 
 static int put_histogram(struct buf *b, const bw_family *f, const struct metrics_series *s, int om)
 {
     double cells[BW_MAX_BUCKETS + 2], cum = 0;
-    char v[40];
     int rc = BW_OK;
     metrics_read(f->r, s->h.hist.cell, f->nbounds + 2, cells);
     for (size_t i = 0; i <= f->nbounds && rc == BW_OK; i++) {
         cum += cells[i];
-        struct piece p[] = {{f->names[NAME_BUCKET].s, f->names[NAME_BUCKET].len},
-                            {s->bucket_prefix.s, s->bucket_prefix.len},
-                            {f->le[i].s, f->le[i].len},
-                            {"\"}", 2},
-                            {v, count_text(v, cum)}};
-        rc = put_line(b, p, BW_ARRAY_LEN(p));
+        rc = put_line(b, &s->prefix[i], cum, COUNT);
     }
     /* OpenMetrics: with a negative bound the sum is no counter, so no _sum, and _count goes
      * with it. */
     if (rc != BW_OK || (om && f->negative_bounds))
         return rc;
-    struct piece sum[] = {{f->names[NAME_SUM].s, f->names[NAME_SUM].len},
-                          {s->labels.s, s->labels.len},
-                          {v, value_text(v, cells[f->nbounds + 1], om)}};
-    rc = put_line(b, sum, BW_ARRAY_LEN(sum));
-    if (rc != BW_OK)
-        return rc;
-    struct piece count[] = {{f->names[NAME_COUNT].s, f->names[NAME_COUNT].len},
-                            {s->labels.s, s->labels.len},
-                            {v, count_text(v, cum)}};
-    return put_line(b, count, BW_ARRAY_LEN(count));
+    rc = put_line(b, &s->prefix[f->nbounds + 1], cells[f->nbounds + 1], om ? FLOAT_OM : FLOAT_TEXT);
+    return rc == BW_OK ? put_line(b, &s->prefix[f->nbounds + 2], cum, COUNT) : rc;
 }
 
 static int put_family(struct buf *b, const bw_family *f, enum bw_format fmt)
 {
     int om = fmt == BW_FORMAT_OPENMETRICS;
-    const struct metrics_str *name = &f->names[om ? NAME_OM : NAME_TEXT];
     int rc = buf_append(b, f->header[fmt].s, f->header[fmt].len);
     for (size_t i = 0; i < f->nseries && rc == BW_OK; i++) {
         const struct metrics_series *s = f->series[i];
-        if (f->type == BW_HISTOGRAM) {
+        if (f->type == BW_HISTOGRAM)
             rc = put_histogram(b, f, s, om);
-            continue;
-        }
-        char v[40];
-        double x =
-            f->type == BW_COUNTER ? bw_counter_value(&s->h.counter) : bw_gauge_value(&s->h.gauge);
-        struct piece p[] = {
-            {name->s, name->len}, {s->labels.s, s->labels.len}, {v, value_text(v, x, om)}};
-        rc = put_line(b, p, BW_ARRAY_LEN(p));
+        else
+            rc = put_line(b, &s->prefix[fmt],
+                          f->type == BW_COUNTER ? bw_counter_value(&s->h.counter)
+                                                : bw_gauge_value(&s->h.gauge),
+                          om ? FLOAT_OM : FLOAT_TEXT);
     }
     return rc;
 }

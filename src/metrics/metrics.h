@@ -48,9 +48,10 @@ struct metrics_le {
     size_t len;
 };
 
-/* One label set of a family. The label text is rendered once, at resolve time, so exposition
- * only copies bytes: label escaping is the same in text 0.0.4 and OpenMetrics, and `le` uses
- * one canonical form in both (see registry.c), so one rendering serves both formats. */
+/* One label set of a family. Its sample lines are rendered once, at resolve time, up to the
+ * value ("name{a=\"x\",le=\"0.005\"} "), so exposition only copies them and formats a number.
+ * Label escaping is the same in text 0.0.4 and OpenMetrics, and `le` uses one canonical form
+ * in both (see registry.c), so only counter names differ between the formats. */
 struct metrics_series {
     union {
         struct bw_counter counter;
@@ -59,10 +60,10 @@ struct metrics_series {
     } h;
     uint64_t hash;                     /* of the label values, for the family's index */
     const char *values[BW_MAX_LABELS]; /* point into text */
-    struct metrics_str labels;         /* `{a="x",b="y"}`, or "" without labels */
-    struct metrics_str bucket_prefix;  /* histograms: `{a="x",le="`; a bucket line adds the
-                                          bound's text and `"}` */
-    char *text;                        /* owns the bytes above */
+    char *text;                        /* owns the values and the prefixes */
+    /* Counters and gauges: the line prefix per enum bw_format. Histograms: one per bucket
+     * (nbounds + 1), then _sum, then _count, the same in both formats. */
+    struct metrics_str prefix[];
 };
 
 /* Sample and descriptor names of a family, each owned (NULL when the type has none). */

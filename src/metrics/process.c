@@ -21,6 +21,11 @@
 
 #include "metrics/metrics.h"
 
+/* Figures are refreshed at most this often. Reading /proc costs tens of microseconds, which
+ * would dominate a busy /api/metrics, and CPU time moves in 10 ms ticks, so a CPU usage taken
+ * over a shorter window would be mostly noise. Scrapers see the figures of the last second. */
+#define PROCESS_MIN_INTERVAL_NS 1000000000LL
+
 struct process {
     bw_counter *cpu_seconds;
     bw_gauge *rss, *vsize, *open_fds, *max_fds, *start_time, *threads, *cpu_usage, *mem_percent;
@@ -139,6 +144,8 @@ static void collect(bw_registry *r, void *ud)
     struct process *p = ud;
     struct stat_fields st;
     int64_t now = clock_mono_ns();
+    if (p->last_ns && now - p->last_ns < PROCESS_MIN_INTERVAL_NS)
+        return;
     if (read_stat(&st) == BW_OK) {
         double cpu = (st.utime + st.stime) / p->clk_tck;
         metrics_counter_set(p->cpu_seconds, cpu);

@@ -14,7 +14,8 @@
  * read sums the shards. Threads beyond BW_MAX_WRITERS share one extra shard updated with CAS.
  *
  * Histogram cells hold per-bucket (not cumulative) counts and then the sum; _count is the sum
- * of the bucket counts, so it always equals the +Inf bucket. Bucket `le` text uses the
+ * of the bucket counts, so it always equals the +Inf bucket. Finding the bucket of a value
+ * uses a per-family table indexed by the value's binade (see bucket_of). Bucket `le` text uses the
  * OpenMetrics canonical float form ("1.0", "0.005", "1e-06", "+Inf") in both exposition
  * formats: Prometheus 3 normalises `le` to that form on ingestion, so a query filtering on
  * le="1.0" matches whichever format was scraped. */
@@ -184,6 +185,13 @@ size_t metrics_registry_shards(const bw_registry *r)
     return n;
 }
 
+/* One call for both cells, so that the fast path of bw_histogram_observe needs no frame. */
+static COLD void slow_observe(bw_registry *r, uint32_t bucket, uint32_t sum, double v)
+{
+    slow_add(r, bucket, 1.0);
+    slow_add(r, sum, v);
+}
+
 /* ---- hot path ----------------------------------------------------------------------------- */
 
 void bw_counter_inc(bw_counter *c)
@@ -253,8 +261,8 @@ static inline size_t bucket_of(const struct bw_histogram *h, double v)
     }
     if (BW_UNLIKELY(v != v))
         return n;
-    size_t i = h->start[binade(v)], k = i;
-    for (uint32_t t = 0; t < h->span; t++)
+    size_t i = h->start[binade(v)], k = i + (b[i] < v);
+    for (uint32_t t = 1; t < h->span; t++)
         k += b[i + t] < v;
     return k;
 }
@@ -271,8 +279,7 @@ void bw_histogram_observe(bw_histogram *h, double v)
         own_add(&cells[sum], v);
         return;
     }
-    slow_add(h->r, bucket, 1.0);
-    slow_add(h->r, sum, v);
+    slow_observe(h->r, bucket, sum, v);
 }
 
 /* ---- reads -------------------------------------------------------------------------------- */
@@ -866,10 +873,11 @@ static int family_reserve(bw_family *f)
     return BW_OK;
 }
 
-/* `{a="x",b="y"` without the closing brace; nothing when there are no labels. */
-static int render_pairs(struct buf *b, const bw_family *f, const char *const *values)
+/* Appends `name{a="x",b="y",le="0.005"} ` (le when given; no braces without labels). */
+static int render_prefix(struct buf *b, const struct metrics_str *name, const bw_family *f,
+                         const char *const *values, const char *le)
 {
-    int rc = BW_OK;
+    int rc = buf_append(b, name->s, name->len);
     for (size_t i = 0; i < f->nlabels && rc == BW_OK; i++) {
         rc = buf_printf(b, "%c%s=\"", i ? ',' : '{', f->label_names[i]);
         if (rc == BW_OK)
@@ -877,53 +885,52 @@ static int render_pairs(struct buf *b, const bw_family *f, const char *const *va
         if (rc == BW_OK)
             rc = buf_putc(b, '"');
     }
-    return rc;
+    if (rc == BW_OK && le)
+        rc = buf_printf(b, "%cle=\"%s\"", f->nlabels ? ',' : '{', le);
+    if (rc == BW_OK && (f->nlabels || le))
+        rc = buf_putc(b, '}');
+    return rc == BW_OK ? buf_putc(b, ' ') : rc;
 }
 
-/* Builds a series' text: the values (NUL-separated), the label block and, for histograms, the
- * bucket prefix, all in one allocation. */
+/* Builds a series: the struct with its prefix table, and one block of text holding the label
+ * values (NUL-separated) and the line prefixes. */
 static int series_new(const bw_family *f, const char *const *values, uint64_t hash,
                       struct metrics_series **out)
 {
-    struct metrics_series *s = calloc(1, sizeof(*s));
+    size_t n = f->type == BW_HISTOGRAM ? f->nbounds + 3 : 2;
+    struct metrics_series *s = calloc(1, sizeof(*s) + n * sizeof(s->prefix[0]));
     if (!s)
         return BW_ENOMEM;
     s->hash = hash;
     struct buf b;
     buf_init(&b, 0);
-    size_t voff[BW_MAX_LABELS];
+    size_t voff[BW_MAX_LABELS], poff[BW_MAX_BUCKETS + 3];
     int rc = BW_OK;
     for (size_t i = 0; i < f->nlabels && rc == BW_OK; i++) {
         voff[i] = b.len;
         rc = buf_append(&b, values[i], strlen(values[i]) + 1);
     }
-    size_t loff = b.len, poff = 0, plen = 0;
-    if (rc == BW_OK)
-        rc = render_pairs(&b, f, values);
-    if (rc == BW_OK && f->nlabels)
-        rc = buf_putc(&b, '}');
-    size_t llen = b.len - loff;
-    if (rc == BW_OK && f->type == BW_HISTOGRAM) {
-        rc = buf_putc(&b, '\0');
-        poff = b.len;
-        if (rc == BW_OK)
-            rc = render_pairs(&b, f, values);
-        if (rc == BW_OK)
-            rc = buf_puts(&b, f->nlabels ? ",le=\"" : "{le=\"");
-        plen = b.len - poff;
+    for (size_t i = 0; i < n && rc == BW_OK; i++) {
+        poff[i] = b.len;
+        if (f->type != BW_HISTOGRAM)
+            rc = render_prefix(&b, &f->names[i == BW_FORMAT_TEXT ? NAME_TEXT : NAME_OM], f, values,
+                               NULL);
+        else if (i <= f->nbounds)
+            rc = render_prefix(&b, &f->names[NAME_BUCKET], f, values, f->le[i].s);
+        else
+            rc = render_prefix(&b, &f->names[i == f->nbounds + 1 ? NAME_SUM : NAME_COUNT], f,
+                               values, NULL);
     }
-    if (rc == BW_OK)
-        rc = buf_putc(&b, '\0'); /* a buffer even when every piece was empty */
     if (rc != BW_OK)
         goto err;
-    s->text = realloc(b.data, b.len); /* give back the growth slack */
+    s->text = realloc(b.data, b.len + 1); /* give back the growth slack */
     if (!s->text)
         s->text = b.data;
     for (size_t i = 0; i < f->nlabels; i++)
         s->values[i] = s->text + voff[i];
-    s->labels = (struct metrics_str){s->text + loff, llen};
-    if (f->type == BW_HISTOGRAM)
-        s->bucket_prefix = (struct metrics_str){s->text + poff, plen};
+    for (size_t i = 0; i < n; i++)
+        s->prefix[i] =
+            (struct metrics_str){s->text + poff[i], (i + 1 < n ? poff[i + 1] : b.len) - poff[i]};
     *out = s;
     return BW_OK;
 err:

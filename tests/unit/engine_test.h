@@ -90,8 +90,8 @@ struct sample_query {
 };
 
 static inline void sample_visit(void *ud, const char *name, size_t nlabels,
-                                 const char *const *label_names,
-                                 const char *const *label_values, double value)
+                                const char *const *label_names, const char *const *label_values,
+                                double value)
 {
     struct sample_query *q = ud;
     if (strcmp(name, q->name) != 0)

@@ -85,31 +85,61 @@ static void test_histogram_small(void **state)
     bw_registry_free(r);
 }
 
-/* More than 8 bounds takes the binary search: compare with a direct count. */
-static void test_histogram_binary_search(void **state)
+/* Observes values and checks every cumulative bucket against a direct count. */
+static void check_buckets(const double *bounds, size_t n, const double *values, size_t nvalues)
 {
-    (void)state;
     bw_registry *r = bw_registry_new(0);
     bw_histogram *h;
-    double bounds[20];
-    for (int i = 0; i < 20; i++)
-        bounds[i] = i * 0.5 - 3;
-    assert_int_equal(bw_histogram_new(r, "x", "X.", bounds, 20, &h), BW_OK);
-    uint64_t want[21] = {0};
-    for (int k = -100; k <= 100; k++) {
-        double v = k * 0.0625;
+    assert_int_equal(bw_histogram_new(r, "x", "X.", bounds, n, &h), BW_OK);
+    uint64_t want[BW_MAX_BUCKETS + 1] = {0};
+    for (size_t k = 0; k < nvalues; k++) {
+        double v = values[k];
         bw_histogram_observe(h, v);
         size_t i = 0;
-        while (i < 20 && v > bounds[i])
+        while (i < n && !(v <= bounds[i]))
             i++;
-        for (size_t j = i; j < 21; j++)
+        for (size_t j = i; j <= n; j++)
             want[j]++;
     }
-    uint64_t got[21];
-    assert_int_equal(bw_histogram_read(h, got, NULL, NULL), 21);
-    for (int i = 0; i < 21; i++)
-        assert_int_equal(got[i], want[i]);
+    uint64_t got[BW_MAX_BUCKETS + 1];
+    assert_int_equal(bw_histogram_read(h, got, NULL, NULL), n + 1);
+    for (size_t i = 0; i <= n; i++)
+        if (got[i] != want[i])
+            fail_msg("%zu bounds, bucket %zu: %llu, want %llu", n, i, (unsigned long long)got[i],
+                     (unsigned long long)want[i]);
     bw_registry_free(r);
+}
+
+/* More than 8 bounds takes the binade table: bounds sharing binades, negative bounds, zero and
+ * -0, exact bound values, the infinities and NaN. */
+static void test_histogram_many_bounds(void **state)
+{
+    (void)state;
+    double values[600];
+    size_t nv = 0;
+    for (int k = -100; k <= 100; k++)
+        values[nv++] = k * 0.0625;
+    for (int k = 0; k < 300; k++)
+        values[nv++] = 1e-8 * pow(10, k / 30.0) * (k % 7 == 0 ? -1 : 1);
+    const double specials[] = {-0.0, 0.0, INFINITY, -INFINITY, NAN, 1e-300, -1e300, 5e-324};
+    for (size_t k = 0; k < BW_ARRAY_LEN(specials); k++)
+        values[nv++] = specials[k];
+    for (size_t k = 0; k < bw_default_buckets_len; k++)
+        values[nv++] = bw_default_buckets[k];
+
+    double steps[20];
+    for (int i = 0; i < 20; i++)
+        steps[i] = i * 0.5 - 3; /* up to six bounds in one binade, 0 among them */
+    check_buckets(steps, 20, values, nv);
+    check_buckets(bw_default_buckets, bw_default_buckets_len, values, nv);
+    const double with_neg_zero[] = {-2, -1, -0.5, -0.0, 0.5, 1, 2, 4, 8, 16};
+    check_buckets(with_neg_zero, BW_ARRAY_LEN(with_neg_zero), values, nv);
+    double wide[BW_MAX_BUCKETS];
+    for (int i = 0; i < BW_MAX_BUCKETS; i++)
+        wide[i] = (i - 32) * 1e10 + (i - 32) * 1e-10;
+    check_buckets(wide, BW_MAX_BUCKETS, values, nv);
+    const double few[] = {-1, 0, 1};
+    check_buckets(few, 3, values, nv);
 }
 
 static void test_histogram_bounds(void **state)
@@ -527,7 +557,7 @@ int main(void)
         cmocka_unit_test(test_counter),
         cmocka_unit_test(test_gauge),
         cmocka_unit_test(test_histogram_small),
-        cmocka_unit_test(test_histogram_binary_search),
+        cmocka_unit_test(test_histogram_many_bounds),
         cmocka_unit_test(test_histogram_bounds),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_label_values),

@@ -1,0 +1,146 @@
+/* Tests for src/engine/state.c: the declared graph is exactly the nine expected edges; a
+ * forced transition outside it is performed, counted in engine_unexpected_transitions_total and
+ * journaled as an error; over a long synthetic run every transition taken is in the graph,
+ * nothing is unexpected, the transition counters match the engine's own counts, each state's
+ * dwell histogram has one observation per exit from it, and exactly one engine_state gauge
+ * is 1 — the current state's. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_test.h"
+
+static void test_graph(void **state)
+{
+    (void)state;
+    static const int expected[][2] = {
+        {STATE_IDLE, STATE_SCANNING},        {STATE_SCANNING, STATE_SIGNAL_WAIT},
+        {STATE_SIGNAL_WAIT, STATE_SCANNING}, {STATE_SIGNAL_WAIT, STATE_MANAGING},
+        {STATE_SIGNAL_WAIT, STATE_HALTED},   {STATE_MANAGING, STATE_SCANNING},
+        {STATE_MANAGING, STATE_SIGNAL_WAIT}, {STATE_MANAGING, STATE_HALTED},
+        {STATE_HALTED, STATE_IDLE},
+    };
+    int n = 0;
+    for (int a = 0; a < STATE_COUNT; a++)
+        for (int b = 0; b < STATE_COUNT; b++)
+            n += engine_transition_allowed(a, b);
+    assert_int_equal(n, 9);
+    for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+        assert_true(engine_transition_allowed(expected[i][0], expected[i][1]));
+    assert_false(engine_transition_allowed(STATE_COUNT, STATE_IDLE));
+    assert_false(engine_transition_allowed(STATE_IDLE, (enum engine_state) - 1));
+    static const char *const names[] = {"idle", "scanning", "signal_wait", "managing", "halted"};
+    for (int s = 0; s < STATE_COUNT; s++)
+        assert_string_equal(engine_state_name(s), names[s]);
+    assert_string_equal(engine_state_name(STATE_COUNT), "unknown");
+}
+
+static double series(bw_registry *reg, const char *name, const char *match)
+{
+    size_t n;
+    double v = sample_sum(reg, name, match, &n);
+    assert_int_equal(n, 1);
+    return v;
+}
+
+static void test_forced_unexpected(void **state)
+{
+    (void)state;
+    struct engine_config c;
+    struct engine *e = NULL;
+    struct diag d = {0};
+    struct recorder rec = {0};
+    bw_registry *reg = bw_registry_new(0);
+    test_config(&c, 1, 1);
+    assert_int_equal(engine_new(&c, reg, NULL, &e, &d), BW_OK);
+    engine_set_trace(e, recorder_fn, &rec);
+    assert_true(series(reg, "engine_state", "state=idle") == 1);
+    assert_int_equal(engine_state_set(e, STATE_IDLE), -1); /* no transition */
+    assert_int_equal(engine_state_set(e, STATE_MANAGING), 0);
+    assert_int_equal(e->sm.cur, STATE_MANAGING);
+    assert_int_equal(e->sm.unexpected, 1);
+    assert_true(series(reg, "engine_unexpected_transitions_total", "from=idle,to=managing") == 1);
+    assert_true(series(reg, "engine_state_transitions_total", "from=idle,to=managing") == 1);
+    assert_true(series(reg, "engine_state", "state=managing") == 1);
+    assert_true(series(reg, "engine_state", "state=idle") == 0);
+    assert_true(series(reg, "engine_state_dwell_seconds_count", "state=idle") == 1);
+    assert_int_equal(recorder_count(&rec, "error", "unexpected state transition idle → managing"),
+                     1);
+    assert_int_equal(rec.ev[rec.n - 1].sev, SEV_ERROR);
+    /* The next cycle derives the real state: flat, not warm-up idle any more → scanning. */
+    assert_int_equal(engine_cycle(e, 0), BW_OK);
+    struct engine_stats st;
+    engine_stats_get(e, &st);
+    assert_int_equal(st.state, STATE_SCANNING);
+    assert_int_equal(st.unexpected_transitions, 1);
+    assert_int_equal(st.transitions[STATE_IDLE][STATE_MANAGING], 1);
+    assert_int_equal(st.transitions[STATE_MANAGING][STATE_SCANNING], 1);
+    recorder_free(&rec);
+    engine_free(e);
+    bw_registry_free(reg);
+}
+
+static void test_long_run(void **state)
+{
+    (void)state;
+    struct engine_config c;
+    struct engine *e = NULL;
+    struct diag d = {0};
+    bw_registry *reg = bw_registry_new(0);
+    test_config(&c, 8, 2);
+    c.daily_loss_limit = 0.01; /* so that halts happen too */
+    assert_int_equal(engine_new(&c, reg, NULL, &e, &d), BW_OK);
+    assert_int_equal(engine_run(e), BW_OK);
+    struct engine_stats st;
+    engine_stats_get(e, &st);
+    uint64_t total = 0, out[STATE_COUNT] = {0};
+    for (int a = 0; a < STATE_COUNT; a++) {
+        for (int b = 0; b < STATE_COUNT; b++) {
+            if (a == b)
+                continue;
+            char match[64];
+            snprintf(match, sizeof(match), "from=%s,to=%s", engine_state_name(a),
+                     engine_state_name(b));
+            assert_true(series(reg, "engine_state_transitions_total", match) ==
+                        (double)st.transitions[a][b]);
+            assert_true(series(reg, "engine_unexpected_transitions_total", match) == 0);
+            if (st.transitions[a][b] && !engine_transition_allowed(a, b))
+                fail_msg("%s → %s taken %llu times", engine_state_name(a), engine_state_name(b),
+                         (unsigned long long)st.transitions[a][b]);
+            total += st.transitions[a][b];
+            out[a] += st.transitions[a][b];
+        }
+    }
+    assert_int_equal(st.unexpected_transitions, 0);
+    assert_true(total > 200);
+    assert_true(st.transitions[STATE_MANAGING][STATE_HALTED] +
+                    st.transitions[STATE_SIGNAL_WAIT][STATE_HALTED] >
+                0);
+    double ones = 0;
+    for (int s = 0; s < STATE_COUNT; s++) {
+        char match[32];
+        snprintf(match, sizeof(match), "state=%s", engine_state_name(s));
+        assert_true(series(reg, "engine_state_dwell_seconds_count", match) == (double)out[s]);
+        double g = series(reg, "engine_state", match);
+        ones += g;
+        assert_true(g == (s == (int)st.state));
+    }
+    assert_true(ones == 1);
+    engine_free(e);
+    bw_registry_free(reg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_graph),
+        cmocka_unit_test(test_forced_unexpected),
+        cmocka_unit_test(test_long_run),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
