@@ -23,7 +23,8 @@ build: deps $(BUILD)/CMakeCache.txt
 run: build
 	./$(BUILD)/breakwatch run --listen $(LISTEN) --data-dir $(DATA_DIR)
 
-# Every test: the plain build, then the same suite under ASan + UBSan, then a clang build.
+# Every test: the plain build, then the same suite under ASan + UBSan, then the unit tests
+# of a clang build.
 test: deps test-plain test-sanitize test-clang
 
 test-plain: build
@@ -38,6 +39,7 @@ test-sanitize: deps
 test-clang: deps
 	CC=clang cmake -S . -B build-clang $(CMAKE_ARGS)
 	cmake --build build-clang -j $(JOBS)
+	cd build-clang && ctest --output-on-failure -j $(JOBS) -L unit
 
 bench: build
 	bench/run.sh $(BUILD)

@@ -73,6 +73,12 @@ section_metrics() {
   echo
 }
 
+section_engine() {
+  echo "== engine: cycle time with instrumentation on and off (same run, cycle by cycle) =="
+  "$BUILD/bench_engine" "$(awk -v s="$SCALE" 'BEGIN{d=int(5*s); print d < 1 ? 1 : d}')" 6
+  echo
+}
+
 section_http() {
   echo "== http: /api/metrics throughput with wrk on loopback =="
   WRK_SECONDS=$(awk -v s="$SCALE" 'BEGIN{d=int(8*s); print d < 2 ? 2 : d}') \
@@ -80,7 +86,7 @@ section_http() {
   echo
 }
 
-SECTIONS=(metrics http)
+SECTIONS=(metrics engine http)
 
 for s in "${SECTIONS[@]}"; do
   "section_$s"

@@ -19,54 +19,63 @@
 
 /* ---- rendering ---------------------------------------------------------------------------- */
 
-/* How a value is written: a count (always an integer: OpenMetrics requires bucket and count
- * values to be integers, and "1e+06" is not one), or a float in text or OpenMetrics form
- * (OpenMetrics gives integral floats a ".0"). */
-enum value_kind { COUNT, FLOAT_TEXT, FLOAT_OM };
-
-/* Appends one line: the series' prefix for it, the value, LF. */
-static int put_line(struct buf *b, const struct metrics_str *prefix, double v, enum value_kind kind)
+/* Starts a line: makes room for it and copies the series' prefix for it (see struct
+ * metrics_series). Returns where the value goes, NULL when out of memory. */
+static char *line_begin(struct buf *b, const struct metrics_str *prefix)
 {
-    int rc = buf_reserve(b, prefix->len + 34); /* a value is at most 31 bytes */
-    if (rc != BW_OK)
-        return rc;
-    char *o = b->data + b->len;
-    memcpy(o, prefix->s, prefix->len);
-    o += prefix->len;
-    if (kind == COUNT) {
-        char tmp[24];
-        size_t k = 0;
-        uint64_t c = (uint64_t)v;
-        do {
-            tmp[k++] = (char)('0' + c % 10);
-            c /= 10;
-        } while (c);
-        while (k)
-            *o++ = tmp[--k];
-    } else {
-        o += fmt_double(o, v, kind == FLOAT_OM);
-    }
+    if (buf_reserve(b, prefix->len + 34) != BW_OK) /* a value is at most 31 bytes */
+        return NULL;
+    memcpy(b->data + b->len, prefix->s, prefix->len);
+    return b->data + b->len + prefix->len;
+}
+
+/* Ends the line whose value ends at o. */
+static int line_end(struct buf *b, char *o)
+{
     *o++ = '\n';
     *o = '\0';
     b->len = (size_t)(o - b->data);
     return BW_OK;
 }
 
+/* A count: always an integer (OpenMetrics requires bucket and count values to be integers,
+ * and "1e+06" is not one). */
+static int put_count(struct buf *b, const struct metrics_str *prefix, uint64_t n)
+{
+    char *o = line_begin(b, prefix), tmp[20];
+    size_t k = 0;
+    if (!o)
+        return BW_ENOMEM;
+    do {
+        tmp[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    while (k)
+        *o++ = tmp[--k];
+    return line_end(b, o);
+}
+
+/* A float; OpenMetrics gives integral floats a ".0". */
+static int put_float(struct buf *b, const struct metrics_str *prefix, double v, int om)
+{
+    char *o = line_begin(b, prefix);
+    return o ? line_end(b, o + fmt_double(o, v, om)) : BW_ENOMEM;
+}
+
 static int put_histogram(struct buf *b, const bw_family *f, const struct metrics_series *s, int om)
 {
-    double cells[BW_MAX_BUCKETS + 2], cum = 0;
+    uint64_t buckets[BW_MAX_BUCKETS + 1], count;
+    double sum;
     int rc = BW_OK;
-    metrics_read(f->r, s->h.hist.cell, f->nbounds + 2, cells);
-    for (size_t i = 0; i <= f->nbounds && rc == BW_OK; i++) {
-        cum += cells[i];
-        rc = put_line(b, &s->prefix[i], cum, COUNT);
-    }
+    bw_histogram_read(&s->h.hist, buckets, &count, &sum);
+    for (size_t i = 0; i <= f->nbounds && rc == BW_OK; i++)
+        rc = put_count(b, &s->prefix[i], buckets[i]);
     /* OpenMetrics: with a negative bound the sum is no counter, so no _sum, and _count goes
      * with it. */
     if (rc != BW_OK || (om && f->negative_bounds))
         return rc;
-    rc = put_line(b, &s->prefix[f->nbounds + 1], cells[f->nbounds + 1], om ? FLOAT_OM : FLOAT_TEXT);
-    return rc == BW_OK ? put_line(b, &s->prefix[f->nbounds + 2], cum, COUNT) : rc;
+    rc = put_float(b, &s->prefix[f->nbounds + 1], sum, om);
+    return rc == BW_OK ? put_count(b, &s->prefix[f->nbounds + 2], count) : rc;
 }
 
 static int put_family(struct buf *b, const bw_family *f, enum bw_format fmt)
@@ -78,10 +87,10 @@ static int put_family(struct buf *b, const bw_family *f, enum bw_format fmt)
         if (f->type == BW_HISTOGRAM)
             rc = put_histogram(b, f, s, om);
         else
-            rc = put_line(b, &s->prefix[fmt],
-                          f->type == BW_COUNTER ? bw_counter_value(&s->h.counter)
-                                                : bw_gauge_value(&s->h.gauge),
-                          om ? FLOAT_OM : FLOAT_TEXT);
+            rc = put_float(b, &s->prefix[fmt],
+                           f->type == BW_COUNTER ? bw_counter_value(&s->h.counter)
+                                                 : bw_gauge_value(&s->h.gauge),
+                           om);
     }
     return rc;
 }

@@ -12,16 +12,24 @@
 #include "base/base.h"
 #include "breakwatch/metrics.h"
 
-/* The shared shard used by threads that found no free writer slot. */
-#define METRICS_SHARED_SHARD BW_MAX_WRITERS
+/* Writer ids, one per thread: 0 until its first update, 1..BW_MAX_WRITERS for a claimed slot,
+ * METRICS_NO_SLOT when none was free (the thread then writes to the shared shard). */
+#define METRICS_NO_SLOT (BW_MAX_WRITERS + 1)
 /* Bucket search: a linear scan up to this many bounds, the binade table beyond. */
 #define METRICS_LINEAR_MAX 8
 #define METRICS_BINADES    4096 /* sign and exponent: the top 12 bits of a double */
 
+/* A cell of a shard: a count of events, or a running float total. A cell is only ever used
+ * as one of the two, so no value is read through the other member. */
+union metrics_cell {
+    _Atomic uint64_t n;
+    _Atomic double x;
+};
+
 /* Handles. Counters and histograms name cells in the registry's shards; a gauge is its value. */
 struct bw_counter {
     bw_registry *r;
-    uint32_t cell;
+    uint32_t cell; /* a count (bw_counter_inc); cell + r->cells is a total (bw_counter_add) */
 };
 
 struct bw_histogram {
@@ -104,10 +112,12 @@ struct metrics_hook {
 };
 
 struct bw_registry {
-    /* Per writer slot, a block of `cells` cells written only by the slot's owner; the last
-     * entry is the shared shard (allocated up front, updated with CAS). */
-    _Atomic(_Atomic double *) shards[BW_MAX_WRITERS + 1];
-    _Atomic int nshards; /* slots at or above this have no shard yet */
+    /* Per writer id, the shard only that writer writes (2 * cells cells, see registry.c): NULL
+     * for id 0, for METRICS_NO_SLOT and for a slot that has not written here yet, so the hot
+     * path indexes it with the id unchecked. First, so that needs no offset. */
+    _Atomic(union metrics_cell *) own[METRICS_NO_SLOT + 1];
+    _Atomic unsigned nown;      /* own[] entries at or above this are NULL */
+    union metrics_cell *shared; /* for METRICS_NO_SLOT writers: atomic read-modify-writes */
     size_t cells;
 
     pthread_mutex_t mu; /* families, series, next_cell */
@@ -119,10 +129,6 @@ struct bw_registry {
     struct metrics_hook *hooks;
     size_t nhooks, hooks_cap;
 };
-
-/* Sums cells first .. first+n-1 over every shard into out. Lock-free; may run concurrently
- * with writers (each cell is read atomically, a set of cells is not a snapshot). */
-void metrics_read(const bw_registry *r, uint32_t first, size_t n, double *out);
 
 /* Runs the collect hooks in registration order. Takes collect_mu (not mu). */
 void metrics_run_hooks(bw_registry *r);

@@ -9,16 +9,24 @@
  * writes only its own copy of them. A thread claims one of BW_MAX_WRITERS process-wide writer
  * slots on its first update (a bitmap; a pthread key destructor hands the slot back when the
  * thread exits, and the next owner keeps adding to the same memory). Per registry, each slot
- * has a lazily allocated shard of `cells` doubles. A cell of a shard has exactly one writer, so
- * an update is a relaxed atomic load and store: no lock, no CAS, no contended cache line. A
- * read sums the shards. Threads beyond BW_MAX_WRITERS share one extra shard updated with CAS.
+ * has a lazily allocated shard. A cell of a shard has exactly one writer, so an update is a
+ * relaxed atomic load and store: no lock, no CAS, no contended cache line. A read sums the
+ * shards. Threads beyond BW_MAX_WRITERS share one extra shard updated with atomic
+ * read-modify-writes.
  *
- * Histogram cells hold per-bucket (not cumulative) counts and then the sum; _count is the sum
- * of the bucket counts, so it always equals the +Inf bucket. Finding the bucket of a value
- * uses a per-family table indexed by the value's binade (see bucket_of). Bucket `le` text uses the
- * OpenMetrics canonical float form ("1.0", "0.005", "1e-06", "+Inf") in both exposition
- * formats: Prometheus 3 normalises `le` to that form on ingestion, so a query filtering on
- * le="1.0" matches whichever format was scraped. */
+ * Events are counted in integer cells: an increment is then an integer add, one cycle, where a
+ * float add takes four plus two register moves, and that add sits on the chain of an update
+ * waiting for the previous one to the same cell. Amounts go to float cells. A shard has twice
+ * `cells` cells: a counter's event count at its cell, and the total of its bw_counter_add
+ * amounts `cells` further on, its value being their sum; that keeps a counter at one cell of
+ * the registry's capacity, and the upper half is only touched by counters that add amounts.
+ * Histogram cells hold per-bucket (not cumulative) counts and then the float sum; _count is the
+ * sum of the bucket counts, so it always equals the +Inf bucket.
+ *
+ * Finding the bucket of a value uses a per-family table indexed by the value's binade (see
+ * bucket_of). Bucket `le` text uses the OpenMetrics canonical float form ("1.0", "0.005",
+ * "1e-06", "+Inf") in both exposition formats: Prometheus 3 normalises `le` to that form on
+ * ingestion, so a query filtering on le="1.0" matches whichever format was scraped. */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -46,19 +54,20 @@ _Static_assert(BW_MAX_WRITERS == 64, "writer slots are one 64-bit bitmap");
 
 /* ---- writer slots ------------------------------------------------------------------------ */
 
-/* The calling thread's slot: -1 before its first update, METRICS_SHARED_SHARD when none was
- * free. initial-exec keeps the access a single %fs-relative load in the shared library too. */
-static _Thread_local int writer_slot TLS_INITIAL = -1;
-static _Atomic uint64_t slots_taken;
-static pthread_key_t slot_key;
+/* The calling thread's writer id (see METRICS_NO_SLOT). initial-exec keeps the access a single
+ * %fs-relative load in the shared library too; the variable is small, and the library is
+ * meant to be linked, not dlopen'ed late into a process whose static TLS is used up. */
+static _Thread_local unsigned writer_id TLS_INITIAL;
+static _Atomic uint64_t slots_taken; /* bit id - 1 for each claimed id */
+static pthread_key_t slot_key;       /* a thread's id, so its destructor hands the slot back */
 static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
 static int slot_key_ok;
 
 static void slot_release(void *p)
 {
-    int s = (int)(intptr_t)p - 1;
-    atomic_fetch_and_explicit(&slots_taken, ~(UINT64_C(1) << s), memory_order_release);
-    writer_slot = -1;
+    unsigned id = (unsigned)(uintptr_t)p;
+    atomic_fetch_and_explicit(&slots_taken, ~(UINT64_C(1) << (id - 1)), memory_order_release);
+    writer_id = 0;
 }
 
 static void slot_key_create(void)
@@ -66,130 +75,145 @@ static void slot_key_create(void)
     slot_key_ok = pthread_key_create(&slot_key, slot_release) == 0;
 }
 
-/* Claims a free slot for the calling thread. The acquire pairs with slot_release so the new
- * owner sees everything the previous owner wrote to the slot's shards. */
-static COLD int slot_claim(void)
+/* Claims a free slot for the calling thread and returns its id, METRICS_NO_SLOT when none is
+ * free. The acquire pairs with slot_release so the new owner sees everything the previous
+ * owner wrote to the slot's shards. */
+static COLD unsigned slot_claim(void)
 {
-    int s = METRICS_SHARED_SHARD;
+    unsigned id = METRICS_NO_SLOT;
     pthread_once(&slot_once, slot_key_create);
     uint64_t taken = atomic_load_explicit(&slots_taken, memory_order_relaxed);
     while (slot_key_ok && ~taken) {
-        int bit = __builtin_ctzll(~taken);
+        unsigned bit = (unsigned)__builtin_ctzll(~taken);
         uint64_t mask = UINT64_C(1) << bit;
         if (!atomic_compare_exchange_weak_explicit(&slots_taken, &taken, taken | mask,
                                                    memory_order_acquire, memory_order_relaxed))
             continue;
-        if (pthread_setspecific(slot_key, (void *)(intptr_t)(bit + 1)) == 0)
-            s = bit;
+        if (pthread_setspecific(slot_key, (void *)(uintptr_t)(bit + 1)) == 0)
+            id = bit + 1;
         else
             atomic_fetch_and_explicit(&slots_taken, ~mask, memory_order_release);
         break;
     }
-    writer_slot = s;
-    return s;
+    writer_id = id;
+    return id;
 }
 
 /* ---- shards ------------------------------------------------------------------------------- */
 
-static _Atomic double *shard_new(size_t cells)
+static union metrics_cell *shard_new(size_t cells)
 {
-    char *p = calloc(1, cells * sizeof(double) + 2 * SHARD_PAD);
-    return p ? (_Atomic double *)(void *)(p + SHARD_PAD) : NULL;
+    char *p = calloc(1, 2 * cells * sizeof(union metrics_cell) + 2 * SHARD_PAD);
+    return p ? (union metrics_cell *)(void *)(p + SHARD_PAD) : NULL;
 }
 
-static void shard_free(_Atomic double *s)
+static void shard_free(union metrics_cell *s)
 {
     if (s)
         free((char *)(void *)s - SHARD_PAD);
 }
 
-/* Allocates the shard of the calling thread's slot. Only the slot's owner gets here, so a plain
- * release store publishes it; nshards is raised after it so a reader that sees the new count
- * sees the shard. NULL when out of memory (the caller falls back to the shared shard). */
-static COLD _Atomic double *shard_claim(bw_registry *r, int slot)
+/* Allocates the shard of writer id in r. Only that writer gets here, so a plain release store
+ * publishes it; nown is raised after it so a reader that sees the new bound sees the shard.
+ * NULL when out of memory (the caller falls back to the shared shard). */
+static COLD union metrics_cell *shard_claim(bw_registry *r, unsigned id)
 {
-    _Atomic double *s = shard_new(r->cells);
+    union metrics_cell *s = shard_new(r->cells);
     if (!s)
         return NULL;
-    atomic_store_explicit(&r->shards[slot], s, memory_order_release);
-    int n = atomic_load_explicit(&r->nshards, memory_order_relaxed);
-    while (n <= slot && !atomic_compare_exchange_weak_explicit(
-                            &r->nshards, &n, slot + 1, memory_order_release, memory_order_relaxed))
+    atomic_store_explicit(&r->own[id], s, memory_order_release);
+    unsigned n = atomic_load_explicit(&r->nown, memory_order_relaxed);
+    while (n <= id && !atomic_compare_exchange_weak_explicit(&r->nown, &n, id + 1,
+                                                             memory_order_release,
+                                                             memory_order_relaxed))
         ;
     return s;
 }
 
-/* The calling thread's own cells in r, or NULL when it has none yet (no slot claimed, no
- * shard allocated here, or no slot free). -1 converts to a huge unsigned, so one comparison
- * covers both "no slot yet" and "shared". */
-static inline _Atomic double *own_cells(const bw_registry *r)
+/* The calling thread's own cells in r, or NULL when it has none yet (its first update here)
+ * or none at all (no free slot). */
+static inline union metrics_cell *own_cells(const bw_registry *r)
 {
-    unsigned slot = (unsigned)writer_slot;
-    return BW_LIKELY(slot < METRICS_SHARED_SHARD)
-               ? atomic_load_explicit(&r->shards[slot], memory_order_relaxed)
-               : NULL;
+    return atomic_load_explicit(&r->own[writer_id], memory_order_relaxed);
 }
 
-/* An update of a cell only the calling thread writes: no lock prefix, no CAS. */
-static inline void own_add(_Atomic double *c, double v)
+/* Updates of a cell only the calling thread writes: no lock prefix, no CAS. */
+static inline void own_inc(union metrics_cell *c)
 {
-    double x = atomic_load_explicit(c, memory_order_relaxed);
-    atomic_store_explicit(c, x + v, memory_order_relaxed);
+    uint64_t n = atomic_load_explicit(&c->n, memory_order_relaxed);
+    atomic_store_explicit(&c->n, n + 1, memory_order_relaxed);
 }
 
-/* Everything the fast path leaves out, kept out of line so the fast path needs no stack frame:
- * claims a slot and allocates the shard on a thread's first update, or falls back to the
- * shared shard (CAS) when there is no free slot or no memory. */
-static COLD void slow_add(bw_registry *r, uint32_t cell, double v)
+static inline void own_add(union metrics_cell *c, double v)
 {
-    int slot = writer_slot < 0 ? slot_claim() : writer_slot;
-    _Atomic double *c = NULL;
-    if (slot < METRICS_SHARED_SHARD) {
-        c = atomic_load_explicit(&r->shards[slot], memory_order_relaxed);
-        if (!c)
-            c = shard_claim(r, slot);
-    }
-    if (c) {
-        own_add(&c[cell], v);
-        return;
-    }
-    _Atomic double *x =
-        &atomic_load_explicit(&r->shards[METRICS_SHARED_SHARD], memory_order_relaxed)[cell];
+    double x = atomic_load_explicit(&c->x, memory_order_relaxed);
+    atomic_store_explicit(&c->x, x + v, memory_order_relaxed);
+}
+
+/* An add to a float that other threads update too. */
+static void shared_add(_Atomic double *x, double v)
+{
     double old = atomic_load_explicit(x, memory_order_relaxed);
     while (!atomic_compare_exchange_weak_explicit(x, &old, old + v, memory_order_relaxed,
                                                   memory_order_relaxed))
         ;
 }
 
-static void add_shard(const bw_registry *r, int s, uint32_t first, size_t n, double *out)
+/* What the fast paths leave out, kept out of line so that they need no stack frame: a thread's
+ * first update in r claims a slot and allocates its shard; a thread with no slot (or no memory
+ * for a shard) updates the shared shard, atomically. */
+static union metrics_cell *own_cells_claim(bw_registry *r)
 {
-    _Atomic double *c = atomic_load_explicit(&r->shards[s], memory_order_acquire);
-    for (size_t i = 0; c && i < n; i++)
-        out[i] += atomic_load_explicit(&c[first + i], memory_order_relaxed);
+    unsigned id = writer_id ? writer_id : slot_claim();
+    if (id == METRICS_NO_SLOT)
+        return NULL;
+    union metrics_cell *s = atomic_load_explicit(&r->own[id], memory_order_relaxed);
+    return s ? s : shard_claim(r, id);
 }
 
-void metrics_read(const bw_registry *r, uint32_t first, size_t n, double *out)
+static COLD void slow_inc(bw_registry *r, size_t cell)
 {
-    memset(out, 0, n * sizeof(*out));
-    int ns = atomic_load_explicit(&r->nshards, memory_order_acquire);
-    for (int s = 0; s < ns; s++)
-        add_shard(r, s, first, n, out);
-    add_shard(r, METRICS_SHARED_SHARD, first, n, out);
+    union metrics_cell *s = own_cells_claim(r);
+    if (s)
+        own_inc(&s[cell]);
+    else
+        atomic_fetch_add_explicit(&r->shared[cell].n, 1, memory_order_relaxed);
+}
+
+static COLD void slow_add(bw_registry *r, size_t cell, double v)
+{
+    union metrics_cell *s = own_cells_claim(r);
+    if (s)
+        own_add(&s[cell], v);
+    else
+        shared_add(&r->shared[cell].x, v);
+}
+
+/* One call for both cells, so that the fast path of bw_histogram_observe needs no frame. */
+static COLD void slow_observe(bw_registry *r, size_t bucket, size_t sum, double v)
+{
+    slow_inc(r, bucket);
+    slow_add(r, sum, v);
+}
+
+/* The shards a read sums, into out (BW_MAX_WRITERS + 1 entries): the slots' that exist, then
+ * the shared one. Returns how many. */
+static size_t shards(const bw_registry *r, const union metrics_cell **out)
+{
+    size_t n = 0;
+    unsigned nown = atomic_load_explicit(&r->nown, memory_order_acquire);
+    for (unsigned id = 1; id < nown; id++) {
+        out[n] = atomic_load_explicit(&r->own[id], memory_order_acquire);
+        n += out[n] != NULL;
+    }
+    out[n++] = r->shared;
+    return n;
 }
 
 size_t metrics_registry_shards(const bw_registry *r)
 {
-    size_t n = 0;
-    for (int s = 0; s < METRICS_SHARED_SHARD; s++)
-        n += atomic_load_explicit(&r->shards[s], memory_order_acquire) != NULL;
-    return n;
-}
-
-/* One call for both cells, so that the fast path of bw_histogram_observe needs no frame. */
-static COLD void slow_observe(bw_registry *r, uint32_t bucket, uint32_t sum, double v)
-{
-    slow_add(r, bucket, 1.0);
-    slow_add(r, sum, v);
+    const union metrics_cell *s[BW_MAX_WRITERS + 1];
+    return shards(r, s) - 1;
 }
 
 /* ---- hot path ----------------------------------------------------------------------------- */
@@ -198,22 +222,23 @@ void bw_counter_inc(bw_counter *c)
 {
     if (BW_UNLIKELY(!c))
         return;
-    _Atomic double *cells = own_cells(c->r);
+    union metrics_cell *cells = own_cells(c->r);
     if (BW_LIKELY(cells != NULL))
-        own_add(&cells[c->cell], 1.0);
+        own_inc(&cells[c->cell]);
     else
-        slow_add(c->r, c->cell, 1.0);
+        slow_inc(c->r, c->cell);
 }
 
 void bw_counter_add(bw_counter *c, double v)
 {
     if (BW_UNLIKELY(!c || !(v >= 0)))
         return;
-    _Atomic double *cells = own_cells(c->r);
+    size_t cell = c->r->cells + c->cell;
+    union metrics_cell *cells = own_cells(c->r);
     if (BW_LIKELY(cells != NULL))
-        own_add(&cells[c->cell], v);
+        own_add(&cells[cell], v);
     else
-        slow_add(c->r, c->cell, v);
+        slow_add(c->r, cell, v);
 }
 
 void bw_gauge_set(bw_gauge *g, double v)
@@ -224,12 +249,8 @@ void bw_gauge_set(bw_gauge *g, double v)
 
 void bw_gauge_add(bw_gauge *g, double v)
 {
-    if (BW_UNLIKELY(!g))
-        return;
-    double old = atomic_load_explicit(&g->value, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(&g->value, &old, old + v, memory_order_relaxed,
-                                                  memory_order_relaxed))
-        ;
+    if (BW_LIKELY(g != NULL))
+        shared_add(&g->value, v);
 }
 
 /* The binade of v (which power-of-two range it falls in) as an index that grows with v: the
@@ -271,11 +292,10 @@ void bw_histogram_observe(bw_histogram *h, double v)
 {
     if (BW_UNLIKELY(!h))
         return;
-    uint32_t bucket = h->cell + (uint32_t)bucket_of(h, v);
-    uint32_t sum = h->cell + h->nbounds + 1;
-    _Atomic double *cells = own_cells(h->r);
+    size_t bucket = h->cell + bucket_of(h, v), sum = h->cell + h->nbounds + 1;
+    union metrics_cell *cells = own_cells(h->r);
     if (BW_LIKELY(cells != NULL)) {
-        own_add(&cells[bucket], 1.0);
+        own_inc(&cells[bucket]);
         own_add(&cells[sum], v);
         return;
     }
@@ -284,12 +304,22 @@ void bw_histogram_observe(bw_histogram *h, double v)
 
 /* ---- reads -------------------------------------------------------------------------------- */
 
+/* Reads are lock-free and may run concurrently with writers: each cell is read atomically, a
+ * set of cells is not a snapshot. */
+
 double bw_counter_value(const bw_counter *c)
 {
-    double v = 0;
-    if (c)
-        metrics_read(c->r, c->cell, 1, &v);
-    return v;
+    if (!c)
+        return 0;
+    const union metrics_cell *s[BW_MAX_WRITERS + 1];
+    size_t ns = shards(c->r, s), amount = c->r->cells + c->cell;
+    uint64_t n = 0;
+    double x = 0;
+    for (size_t i = 0; i < ns; i++) {
+        n += atomic_load_explicit(&s[i][c->cell].n, memory_order_relaxed);
+        x += atomic_load_explicit(&s[i][amount].x, memory_order_relaxed);
+    }
+    return (double)n + x;
 }
 
 double bw_gauge_value(const bw_gauge *g)
@@ -301,18 +331,22 @@ size_t bw_histogram_read(const bw_histogram *h, uint64_t *buckets, uint64_t *cou
 {
     if (!h)
         return 0;
-    double cells[BW_MAX_BUCKETS + 2];
-    metrics_read(h->r, h->cell, h->nbounds + 2, cells);
-    double cum = 0;
-    for (size_t i = 0; i <= h->nbounds; i++) {
-        cum += cells[i];
+    const union metrics_cell *s[BW_MAX_WRITERS + 1];
+    size_t ns = shards(h->r, s);
+    uint64_t cum = 0;
+    for (size_t b = 0; b <= h->nbounds; b++) {
+        for (size_t i = 0; i < ns; i++)
+            cum += atomic_load_explicit(&s[i][h->cell + b].n, memory_order_relaxed);
         if (buckets)
-            buckets[i] = (uint64_t)cum;
+            buckets[b] = cum;
     }
     if (count)
-        *count = (uint64_t)cum;
-    if (sum)
-        *sum = cells[h->nbounds + 1];
+        *count = cum;
+    if (sum) {
+        *sum = 0;
+        for (size_t i = 0; i < ns; i++)
+            *sum += atomic_load_explicit(&s[i][h->cell + h->nbounds + 1].x, memory_order_relaxed);
+    }
     return h->nbounds + 1;
 }
 
@@ -335,10 +369,9 @@ bw_registry *bw_registry_new(size_t cells)
     if (!r)
         return NULL;
     r->cells = cells;
-    _Atomic double *shared = shard_new(cells);
-    if (!shared)
+    r->shared = shard_new(cells);
+    if (!r->shared)
         goto err;
-    atomic_init(&r->shards[METRICS_SHARED_SHARD], shared);
     if (pthread_mutex_init(&r->mu, NULL) != 0)
         goto err;
     if (pthread_mutex_init(&r->collect_mu, NULL) != 0) {
@@ -347,7 +380,7 @@ bw_registry *bw_registry_new(size_t cells)
     }
     return r;
 err:
-    shard_free(shared);
+    shard_free(r->shared);
     free(r);
     return NULL;
 }
@@ -389,8 +422,9 @@ void bw_registry_free(bw_registry *r)
     for (size_t i = 0; i < r->nfamilies; i++)
         family_free(r->families[i]);
     free(r->families);
-    for (int s = 0; s <= METRICS_SHARED_SHARD; s++)
-        shard_free(atomic_load_explicit(&r->shards[s], memory_order_acquire));
+    for (unsigned id = 1; id <= BW_MAX_WRITERS; id++)
+        shard_free(atomic_load_explicit(&r->own[id], memory_order_acquire));
+    shard_free(r->shared);
     pthread_mutex_destroy(&r->mu);
     pthread_mutex_destroy(&r->collect_mu);
     free(r);
@@ -1060,15 +1094,15 @@ static void visit_series(const bw_family *f, const struct metrics_series *s, bw_
         fn(ud, f->names[NAME_TEXT].s, f->nlabels, names, values, bw_gauge_value(&s->h.gauge));
         return;
     }
-    double cells[BW_MAX_BUCKETS + 2], cum = 0;
-    metrics_read(f->r, s->h.hist.cell, f->nbounds + 2, cells);
+    uint64_t buckets[BW_MAX_BUCKETS + 1], count;
+    double sum;
+    bw_histogram_read(&s->h.hist, buckets, &count, &sum);
     for (size_t i = 0; i <= f->nbounds; i++) {
-        cum += cells[i];
         values[f->nlabels] = f->le[i].s;
-        fn(ud, f->names[NAME_BUCKET].s, f->nlabels + 1, names, values, cum);
+        fn(ud, f->names[NAME_BUCKET].s, f->nlabels + 1, names, values, (double)buckets[i]);
     }
-    fn(ud, f->names[NAME_SUM].s, f->nlabels, names, values, cells[f->nbounds + 1]);
-    fn(ud, f->names[NAME_COUNT].s, f->nlabels, names, values, cum);
+    fn(ud, f->names[NAME_SUM].s, f->nlabels, names, values, sum);
+    fn(ud, f->names[NAME_COUNT].s, f->nlabels, names, values, (double)count);
 }
 
 void bw_registry_visit(bw_registry *r, bw_sample_fn fn, void *ud)
