@@ -10,6 +10,9 @@ pkg-config --exists breakwatch || fail "breakwatch.pc not installed"
 [ "$(pkg-config --modversion breakwatch)" = "$("$BREAKWATCH" --version | awk '{print $2}')" ] ||
   fail "pkg-config version differs from the binary's"
 libdir=$(pkg-config --variable=libdir breakwatch)
+# A sanitizer build's library needs its programs built the same way.
+san=()
+[ "${BW_SANITIZE:-OFF}" = ON ] && san=(-fsanitize=address,undefined)
 
 check_page() {
   local out=$1
@@ -22,14 +25,14 @@ check_page() {
 }
 
 # C, shared library.
-cc -std=c11 -Wall -Werror "$SRCDIR/examples/minimal_engine.c" $(pkg-config --cflags --libs breakwatch) \
+cc "${san[@]}" -std=c11 -Wall -Werror "$SRCDIR/examples/minimal_engine.c" $(pkg-config --cflags --libs breakwatch) \
   -lpthread -o "$WORK/example_shared"
 LD_LIBRARY_PATH="$libdir" "$WORK/example_shared" >"$WORK/shared.txt"
 check_page "$WORK/shared.txt"
 pass "C, shared library"
 
 # C, static library.
-cc -std=c11 -Wall -Werror "$SRCDIR/examples/minimal_engine.c" $(pkg-config --cflags breakwatch) \
+cc "${san[@]}" -std=c11 -Wall -Werror "$SRCDIR/examples/minimal_engine.c" $(pkg-config --cflags breakwatch) \
   "$libdir/libbreakwatch.a" $(pkg-config --libs-only-l --static breakwatch | sed 's/-lbreakwatch//') \
   -lpthread -o "$WORK/example_static"
 "$WORK/example_static" >"$WORK/static.txt"
@@ -54,6 +57,6 @@ int main()
     return 0;
 }
 CPP
-c++ -Wall -Werror "$WORK/engine.cpp" $(pkg-config --cflags --libs breakwatch) -o "$WORK/example_cxx"
+c++ "${san[@]}" -Wall -Werror "$WORK/engine.cpp" $(pkg-config --cflags --libs breakwatch) -o "$WORK/example_cxx"
 [ "$(LD_LIBRARY_PATH="$libdir" "$WORK/example_cxx")" = 42 ] || fail "C++ program"
 pass "C++"
