@@ -40,7 +40,7 @@ static struct engine *engine_make(bw_registry *reg, double hours)
 static int64_t timed_cycle(struct engine *e)
 {
     int64_t t0 = clock_mono_ns();
-    int rc = engine_cycle(e, e->clock_ns);
+    int rc = engine_cycle(e, e->clock);
     int64_t t1 = clock_mono_ns();
     if (rc != BW_OK) {
         fprintf(stderr, "bench_engine: cycle failed: %s\n", bw_strerror(rc));

@@ -5,12 +5,19 @@
 #define BW_BASE_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "breakwatch/metrics.h" /* BW_OK and the BW_E* codes */
 
 #define BW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define BW_HAVE_TSC 1 /* rdtsc and cpuid through GCC's and clang's builtins and <cpuid.h> */
+#else
+#define BW_HAVE_TSC 0
+#endif
 
 #if defined(__GNUC__)
 #define BW_LIKELY(x)    __builtin_expect(!!(x), 1)
@@ -68,6 +75,34 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Clocks, in nanoseconds. */
 int64_t clock_mono_ns(void);
 int64_t clock_real_ns(void);
+
+/* Behind clock_ticks (clock.c): clock_ticks_tsc is set once the TSC has been chosen and
+ * calibrated; until then, and on the fallback, clock_ticks_slow chooses and reads. */
+extern _Atomic int clock_ticks_tsc;
+int64_t clock_ticks_slow(void);
+
+/* A cheap clock for timing short spans on a hot path. clock_ticks returns a count that never
+ * decreases on one thread; the difference of two readings times clock_tick_seconds() is the
+ * seconds between them. On x86-64 with an invariant TSC it is the time-stamp counter, read
+ * inline (about 13 ns, against 31 for clock_mono_ns on a KVM guest), precise to a TSC cycle
+ * (under a nanosecond), its tick length calibrated against CLOCK_MONOTONIC to about 1e-5. It
+ * falls back to clock_mono_ns() nanoseconds (tick 1e-9 s) on other architectures, when CPUID
+ * does not declare the TSC invariant or when it does not advance. The first call of either
+ * function chooses the source and calibrates it, which takes about 5 ms: call
+ * clock_tick_seconds() at start-up to keep that off the hot path. Both are thread-safe; ticks
+ * are meaningful only within one process. */
+static inline int64_t clock_ticks(void)
+{
+#if BW_HAVE_TSC
+    if (BW_LIKELY(atomic_load_explicit(&clock_ticks_tsc, memory_order_relaxed)))
+        return (int64_t)__builtin_ia32_rdtsc();
+#endif
+    return clock_ticks_slow();
+}
+double clock_tick_seconds(void);
+/* Makes clock_ticks use the fallback from now on, as on a machine without an invariant TSC
+ * (tests). Ticks read before the call do not compare with ticks read after it. */
+void clock_ticks_force_fallback(void);
 
 /* 64-bit FNV-1a over bytes; hash_mix folds another 64-bit value in. */
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);

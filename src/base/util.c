@@ -1,4 +1,4 @@
-/* util: diagnostics, error strings, clocks, hashing, string copies and logging.
+/* util: diagnostics, error strings, hashing, string copies and logging.
  *
  * Logging writes one line per call with a single fwrite-sized printf so lines from several
  * threads do not interleave mid-line. */
@@ -76,23 +76,6 @@ void diag_format(const struct diag *d, char *out, size_t outlen)
         snprintf(out, outlen, "%s: %s", d->file, d->msg);
     else
         snprintf(out, outlen, "%s", d->msg);
-}
-
-static int64_t clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-int64_t clock_mono_ns(void)
-{
-    return clock_ns(CLOCK_MONOTONIC);
-}
-
-int64_t clock_real_ns(void)
-{
-    return clock_ns(CLOCK_REALTIME);
 }
 
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)

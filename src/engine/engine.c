@@ -157,8 +157,7 @@ int engine_new(const struct engine_config *c, bw_registry *reg, struct journal *
     broker_init(&e->broker, &e->cfg);
     risk_init(&e->risk, &e->cfg, e->now_ms);
     state_init(&e->sm, &e->m, e->now_ms);
-    metrics_set(e->m.equity, e->cfg.starting_equity);
-    metrics_set(e->m.budget, 1.0);
+    engine_metrics_book(&e->m, &e->risk, e->cfg.starting_equity, 0);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&e->wake, &ca);
@@ -223,7 +222,7 @@ static void scan(struct engine *e)
     engine_milestone(e, MILESTONE_FIRST_SCAN);
     trade_scan(e);
     if (e->m.on)
-        metrics_observe_ns(e->m.scan_duration, clock_mono_ns() - t0);
+        metrics_observe_ticks(&e->m, e->m.scan_duration, clock_ticks() - t0);
 }
 
 /* The state the book calls for; pending and open as counted by trade_counts. */
@@ -238,9 +237,9 @@ static enum engine_state derive(const struct engine *e, int pending, int open)
     return pending ? STATE_SIGNAL_WAIT : open ? STATE_MANAGING : STATE_SCANNING;
 }
 
-int engine_cycle(struct engine *e, int64_t start_ns)
+int engine_cycle(struct engine *e, int64_t start)
 {
-    int64_t t0 = e->m.on && !start_ns ? clock_mono_ns() : start_ns;
+    int64_t t0 = e->m.on && !start ? clock_ticks() : start;
     int rc = feed_step(e->feed, e->now_ms);
     if (rc < 0) {
         engine_event(e, "error", SEV_CRITICAL, -1, NULL, NULL, "market feed failed: %s",
@@ -256,8 +255,8 @@ int engine_cycle(struct engine *e, int64_t start_ns)
         if (market_apply(&e->market, msg, len, &d) != BW_OK)
             bad_message(e, &d);
         if (e->m.on) { /* one clock read a message: its end is the next one's start */
-            int64_t t1 = clock_mono_ns();
-            metrics_observe_ns(e->m.message_processing, t1 - t);
+            int64_t t1 = clock_ticks();
+            metrics_observe_ticks(&e->m, e->m.message_processing, t1 - t);
             t = t1;
         }
     }
@@ -278,24 +277,20 @@ int engine_cycle(struct engine *e, int64_t start_ns)
     e->cycles++;
     publish(e, equity, open);
     if (e->m.on) {
-        metrics_set(e->m.positions, open);
-        metrics_set(e->m.equity, equity);
-        metrics_set(e->m.daily_pnl, risk_daily_pnl(&e->risk, equity));
-        metrics_set(e->m.budget, risk_budget_remaining(&e->risk, equity));
+        engine_metrics_book(&e->m, &e->risk, equity, open);
         metrics_inc(e->m.cycles);
-        e->clock_ns = clock_mono_ns();
-        metrics_observe_ns(e->m.cycle_time, e->clock_ns - t0);
+        e->clock = clock_ticks();
+        metrics_observe_ticks(&e->m, e->m.cycle_time, e->clock - t0);
     }
     return rc;
 }
 
-/* Sleeps until the wall clock catches up with simulated time; 1 when asked to stop. *now_ns
- * gets the last clock reading, the next cycle's start. */
-static int pace(struct engine *e, int64_t wall0_ns, int64_t *now_ns)
+/* Sleeps until the wall clock catches up with simulated time; 1 when asked to stop. */
+static int pace(struct engine *e, int64_t wall0_ns)
 {
     int64_t due = wall0_ns + (int64_t)((double)(e->now_ms - e->start_ms) * 1e6 / e->cfg.speed);
     pthread_mutex_lock(&e->lock);
-    while (!atomic_load(&e->stop) && (*now_ns = clock_mono_ns()) < due) {
+    while (!atomic_load(&e->stop) && clock_mono_ns() < due) {
         struct timespec ts = {.tv_sec = due / 1000000000, .tv_nsec = due % 1000000000};
         pthread_cond_timedwait(&e->wake, &e->lock, &ts);
     }
@@ -347,13 +342,14 @@ int engine_run(struct engine *e)
              e->market.n, (long long)e->start_ms);
     engine_checkpoint(e, "session_started", -1, NULL, detail);
     int64_t end_ms = e->cfg.duration_ms ? e->start_ms + e->cfg.duration_ms : INT64_MAX;
-    int64_t wall0 = clock_mono_ns(), start = 0;
-    for (; e->now_ms < end_ms; e->now_ms += e->cfg.tick_ms, start = e->clock_ns) {
-        if (atomic_load(&e->stop) || (e->cfg.paced && pace(e, wall0, &start))) {
+    int64_t wall0 = clock_mono_ns();
+    for (; e->now_ms < end_ms; e->now_ms += e->cfg.tick_ms) {
+        if (atomic_load(&e->stop) || (e->cfg.paced && pace(e, wall0))) {
             status = "stopped";
             break;
         }
-        rc = engine_cycle(e, start);
+        /* Unpaced, the previous cycle's end is this one's start; paced, a wait lies between. */
+        rc = engine_cycle(e, e->cfg.paced ? 0 : e->clock);
         if (rc == FEED_DONE) {
             rc = BW_OK;
             break;

@@ -6,6 +6,7 @@
  * signals, each symbol × side × outcome of trades, each from × to pair of transitions — so
  * that every series exists (at 0) from the start, rate() works at once, and the loop does
  * nothing but handle operations: no lookup, no lock, no formatting. */
+#include <math.h>
 #include <stdio.h>
 
 #include "engine/internal.h"
@@ -290,9 +291,27 @@ int engine_metrics_init(struct engine_metrics *m, bw_registry *reg, const struct
     }
     if (rc != BW_OK)
         goto err;
+    m->tick_s = clock_tick_seconds(); /* calibrates the clock now, not in the first cycle */
+    m->book_equity = NAN;             /* nothing shown yet */
+    m->book_open = -1;
     m->on = 1;
     return BW_OK;
 err:
     *m = (struct engine_metrics){0};
     return diag_set(d, rc, "metric %s: %s", families[in.failed].name, bw_strerror(rc));
+}
+
+void engine_metrics_book(struct engine_metrics *m, const struct risk *r, double equity, int open)
+{
+    if (open != m->book_open) {
+        m->book_open = open;
+        metrics_set(m->positions, open);
+    }
+    if (equity == m->book_equity && r->day_start_equity == m->book_day_start)
+        return;
+    m->book_equity = equity;
+    m->book_day_start = r->day_start_equity;
+    metrics_set(m->equity, equity);
+    metrics_set(m->daily_pnl, risk_daily_pnl(r, equity));
+    metrics_set(m->budget, risk_budget_remaining(r, equity));
 }

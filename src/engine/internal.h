@@ -247,7 +247,8 @@ void market_cycle_done(struct market *m);
 /* ---- instrument.c: the engine's metric families and their handles ----------------------- */
 
 struct engine_metrics {
-    int on; /* 0: no registry, every handle NULL, nothing timed */
+    int on;        /* 0: no registry, every handle NULL, nothing timed */
+    double tick_s; /* clock_tick_seconds(), read once at init */
     bw_histogram *cycle_time, *scan_duration, *message_processing, *execution;
     bw_counter *cycles, *scans, *loss_limit;
     bw_gauge *last_signal, *positions, *equity, *daily_pnl, *budget;
@@ -258,6 +259,10 @@ struct engine_metrics {
     bw_counter *transitions[STATE_COUNT][STATE_COUNT];
     bw_counter *unexpected[STATE_COUNT][STATE_COUNT];
     bw_histogram *dwell[STATE_COUNT];
+    /* The book the gauges show, so engine_metrics_book skips the cycles that changed nothing
+     * (most: equity moves in about one cycle in seven). */
+    double book_equity, book_day_start;
+    int book_open;
 };
 
 /* Declares every family on reg and resolves every series the engine can touch (all symbol ×
@@ -266,19 +271,25 @@ struct engine_metrics {
 int engine_metrics_init(struct engine_metrics *m, bw_registry *reg, const struct market *mk,
                         struct diag *d);
 
-/* Hot-path helpers: no-ops when instrumentation is off. */
+/* Sets the gauges of the book — positions_open, equity, daily_pnl and the loss budget — for
+ * equity and open as the cycle computed them, each only when what it derives from changed. */
+void engine_metrics_book(struct engine_metrics *m, const struct risk *r, double equity, int open);
+
+/* Hot-path helpers: no-ops when instrumentation is off. Wall-clock spans are timed in
+ * clock_ticks(), the cheap clock; metrics_observe_ticks converts a span to seconds. */
 static inline int64_t metrics_clock(const struct engine_metrics *m)
 {
-    return m->on ? clock_mono_ns() : 0;
+    return m->on ? clock_ticks() : 0;
 }
 static inline void metrics_observe(bw_histogram *h, double v)
 {
     if (h)
         bw_histogram_observe(h, v);
 }
-static inline void metrics_observe_ns(bw_histogram *h, int64_t ns)
+static inline void metrics_observe_ticks(const struct engine_metrics *m, bw_histogram *h,
+                                         int64_t ticks)
 {
-    metrics_observe(h, (double)ns * 1e-9);
+    metrics_observe(h, (double)ticks * m->tick_s);
 }
 static inline void metrics_inc(bw_counter *c)
 {
@@ -364,7 +375,7 @@ struct engine {
     struct engine_metrics m;
 
     int64_t now_ms, start_ms;
-    int64_t clock_ns;   /* wall clock at the end of the last instrumented cycle */
+    int64_t clock;      /* clock_ticks() at the end of the last instrumented cycle */
     uint64_t trade_seq; /* numbers correlation ids */
     int warm;           /* some symbol has enough history to scan */
     unsigned milestones;
@@ -392,9 +403,9 @@ void engine_checkpoint(struct engine *e, const char *name, int sym, const struct
 /* Records a session milestone the first time it is reached. */
 void engine_milestone(struct engine *e, enum milestone m);
 void engine_set_trace(struct engine *e, engine_trace_fn fn, void *ud);
-/* One cycle at e->now_ms; FEED_DONE when the replay has ended, or a negative code. start_ns is
- * the wall clock at the cycle's start when the caller has just read it (the previous cycle's
- * end, the end of a pacing wait: one clock read a cycle saved), 0 to read it here. */
-int engine_cycle(struct engine *e, int64_t start_ns);
+/* One cycle at e->now_ms; FEED_DONE when the replay has ended, or a negative code. start is
+ * clock_ticks() at the cycle's start when the caller has it (e->clock, the previous cycle's
+ * end, in an unpaced run: one clock read a cycle saved), 0 to read it here. */
+int engine_cycle(struct engine *e, int64_t start);
 
 #endif
