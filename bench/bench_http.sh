@@ -11,8 +11,8 @@ trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null || true; done; rm -rf "$work
 
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# 50 symbols make a page of about 100 KiB.
-symbols=$(/usr/bin/python3 -c 'print(",".join("S%02dUSDT" % i for i in range(50)))')
+# 96 symbols make a page of about 100 KiB.
+symbols=$(/usr/bin/python3 -c 'print(",".join("S%02dUSDT" % i for i in range(96)))')
 bw_port=$(port)
 "$build/breakwatch" run --listen "127.0.0.1:$bw_port" --data-dir "$work/data" \
   --symbols "$symbols" 2>"$work/bw.log" &

@@ -20,7 +20,7 @@
 struct journal;
 struct engine;
 
-#define ENGINE_MAX_SYMBOLS 64
+#define ENGINE_MAX_SYMBOLS 128
 #define ENGINE_SYMBOL_LEN  16
 
 struct engine_config {
