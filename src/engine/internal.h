@@ -226,12 +226,13 @@ struct market_symbol {
     int fresh;            /* a candle closed in this cycle */
 };
 
-#define MARKET_INDEX_SLOTS 128 /* open addressing, > 2 × ENGINE_MAX_SYMBOLS */
+#define MARKET_INDEX_SLOTS 256 /* open addressing, ≥ 2 × ENGINE_MAX_SYMBOLS, a power of two */
+_Static_assert(MARKET_INDEX_SLOTS >= 2 * ENGINE_MAX_SYMBOLS, "market index too small");
 
 struct market {
     size_t n;
     struct market_symbol sym[ENGINE_MAX_SYMBOLS];
-    int8_t index[MARKET_INDEX_SLOTS]; /* symbol number, -1 empty */
+    int16_t index[MARKET_INDEX_SLOTS]; /* symbol number, -1 empty */
     size_t nfresh;
 };
 

@@ -36,7 +36,7 @@ void market_init(struct market *m, const struct feed *f)
         size_t h = slot_of(s->name, strlen(s->name));
         while (m->index[h] >= 0)
             h = (h + 1) & (MARKET_INDEX_SLOTS - 1);
-        m->index[h] = (int8_t)i;
+        m->index[h] = (int16_t)i;
     }
 }
 

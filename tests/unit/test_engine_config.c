@@ -54,7 +54,7 @@ static void test_bad_settings(void **state)
     EXPECT_BAD(c.risk_per_trade = 2, "risk_per_trade must be in (0, 1] (got 2)");
     EXPECT_BAD(c.daily_loss_limit = 0, "daily_loss_limit must be in (0, 1] (got 0)");
     EXPECT_BAD(c.starting_equity = -5, "starting_equity must be > 0 (got -5)");
-    EXPECT_BAD(c.max_positions = 0, "max_positions must be in [1, 64] (got 0)");
+    EXPECT_BAD(c.max_positions = 0, "max_positions must be in [1, 128] (got 0)");
     EXPECT_BAD(c.range_lookback = 1, "range_lookback must be in [2, 100] (got 1)");
     EXPECT_BAD(c.range_lookback = 500, "range_lookback must be in [2, 100] (got 500)");
     EXPECT_BAD(c.volume_factor = -1, "volume_factor");
@@ -68,8 +68,8 @@ static void test_bad_settings(void **state)
     EXPECT_BAD(c.tick_ms = 7000, "candle_ms must be a multiple of tick_ms (got 60000 and 7000)");
     EXPECT_BAD((c.min_volatility = 0.05, c.max_volatility = 0.01),
                "min_volatility must be below max_volatility");
-    EXPECT_BAD(c.nsymbols = 0, "symbols must list 1 to 64 symbols (got 0)");
-    EXPECT_BAD(c.nsymbols = 65, "symbols must list 1 to 64 symbols (got 65)");
+    EXPECT_BAD(c.nsymbols = 0, "symbols must list 1 to 128 symbols (got 0)");
+    EXPECT_BAD(c.nsymbols = 129, "symbols must list 1 to 128 symbols (got 129)");
     EXPECT_BAD(strcpy(c.symbols[3], "btc-usd"), "symbols[3] 'btc-usd' must be upper-case");
     EXPECT_BAD(strcpy(c.symbols[3], ""), "symbols[3] must be 1 to 15 characters");
     EXPECT_BAD(strcpy(c.symbols[3], "BTCUSDT"), "symbols: 'BTCUSDT' is listed twice");

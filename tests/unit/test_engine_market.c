@@ -1,7 +1,7 @@
 /* Tests for src/engine/market.c: trades move the last price and the cycle's extremes; an open
  * kline only moves the price, a closed one feeds the strategy once; every malformed or
  * inconsistent message is refused with BW_EINVAL and a reason and changes nothing; a fuzz
- * loop of mutated messages never crashes (run it under ASan); symbol lookup finds all 64 of a
+ * loop of mutated messages never crashes (run it under ASan); symbol lookup finds all 128 of a
  * full universe. */
 #include <setjmp.h>
 #include <stdarg.h>
