@@ -20,16 +20,18 @@
 /* ---- rendering ---------------------------------------------------------------------------- */
 
 /* Starts a line: makes room for it and copies the series' prefix for it (see struct
- * metrics_series). Returns where the value goes, NULL when out of memory. */
-static char *line_begin(struct buf *b, const struct metrics_str *prefix)
+ * metrics_series); *o is then where the value goes. BW_OK or buf_reserve's error. */
+static int line_begin(struct buf *b, const struct metrics_str *prefix, char **o)
 {
-    if (buf_reserve(b, prefix->len + 34) != BW_OK) /* a value is at most 31 bytes */
-        return NULL;
-    memcpy(b->data + b->len, prefix->s, prefix->len);
-    return b->data + b->len + prefix->len;
+    int rc = buf_reserve(b, prefix->len + 34); /* a value is at most 31 bytes */
+    if (rc == BW_OK) {
+        memcpy(b->data + b->len, prefix->s, prefix->len);
+        *o = b->data + b->len + prefix->len;
+    }
+    return rc;
 }
 
-/* Ends the line whose value ends at o. */
+/* Ends the line whose value ends at o. Returns BW_OK. */
 static int line_end(struct buf *b, char *o)
 {
     *o++ = '\n';
@@ -42,10 +44,11 @@ static int line_end(struct buf *b, char *o)
  * and "1e+06" is not one). */
 static int put_count(struct buf *b, const struct metrics_str *prefix, uint64_t n)
 {
-    char *o = line_begin(b, prefix), tmp[20];
+    char *o, tmp[20];
+    int rc = line_begin(b, prefix, &o);
+    if (rc != BW_OK)
+        return rc;
     size_t k = 0;
-    if (!o)
-        return BW_ENOMEM;
     do {
         tmp[k++] = (char)('0' + n % 10);
         n /= 10;
@@ -58,8 +61,9 @@ static int put_count(struct buf *b, const struct metrics_str *prefix, uint64_t n
 /* A float; OpenMetrics gives integral floats a ".0". */
 static int put_float(struct buf *b, const struct metrics_str *prefix, double v, int om)
 {
-    char *o = line_begin(b, prefix);
-    return o ? line_end(b, o + fmt_double(o, v, om)) : BW_ENOMEM;
+    char *o;
+    int rc = line_begin(b, prefix, &o);
+    return rc == BW_OK ? line_end(b, o + fmt_double(o, v, om)) : rc;
 }
 
 static int put_histogram(struct buf *b, const bw_family *f, const struct metrics_series *s, int om)

@@ -12,9 +12,6 @@
 #include "base/base.h"
 #include "breakwatch/metrics.h"
 
-/* Writer ids, one per thread: 0 until its first update, 1..BW_MAX_WRITERS for a claimed slot,
- * METRICS_NO_SLOT when none was free (the thread then writes to the shared shard). */
-#define METRICS_NO_SLOT (BW_MAX_WRITERS + 1)
 /* Bucket search: a linear scan up to this many bounds, the binade table beyond. */
 #define METRICS_LINEAR_MAX 8
 #define METRICS_BINADES    4096 /* sign and exponent: the top 12 bits of a double */
@@ -34,7 +31,7 @@ struct bw_counter {
 
 struct bw_histogram {
     bw_registry *r;
-    const double *bounds; /* the family's: nbounds finite and increasing, then span +Inf */
+    const int64_t *keys;  /* the family's: nbounds bounds as order keys, then span +Inf */
     const uint8_t *start; /* the family's binade table (more than 8 bounds), see registry.c */
     uint32_t cell;        /* nbounds + 1 per-bucket counts (not cumulative), then the sum */
     uint32_t nbounds;
@@ -93,7 +90,7 @@ struct bw_family {
     struct metrics_str header[2]; /* HELP and TYPE lines, indexed by enum bw_format */
     size_t nlabels;
     const char *label_names[BW_MAX_LABELS + 1]; /* owned; histograms add a static "le" */
-    double *bounds; /* histograms: nbounds, then span +Inf (see struct bw_histogram) */
+    int64_t *keys; /* histograms: nbounds, then span +Inf (see struct bw_histogram) */
     size_t nbounds;
     uint8_t *start; /* METRICS_BINADES entries when nbounds > 8, else NULL */
     uint32_t span;
@@ -112,12 +109,12 @@ struct metrics_hook {
 };
 
 struct bw_registry {
-    /* Per writer id, the shard only that writer writes (2 * cells cells, see registry.c): NULL
-     * for id 0, for METRICS_NO_SLOT and for a slot that has not written here yet, so the hot
-     * path indexes it with the id unchecked. First, so that needs no offset. */
-    _Atomic(union metrics_cell *) own[METRICS_NO_SLOT + 1];
+    uint64_t serial; /* unique in the process: names it in a thread's shard cache (registry.c) */
+    /* Per writer slot, the shard only the slot's owner writes (2 * cells cells, see
+     * registry.c), allocated on its first update here. */
+    _Atomic(union metrics_cell *) own[BW_MAX_WRITERS];
     _Atomic unsigned nown;      /* own[] entries at or above this are NULL */
-    union metrics_cell *shared; /* for METRICS_NO_SLOT writers: atomic read-modify-writes */
+    union metrics_cell *shared; /* for threads without a slot: atomic read-modify-writes */
     size_t cells;
 
     pthread_mutex_t mu; /* families, series, next_cell */
