@@ -30,14 +30,18 @@ static void announce(const struct bw_config *cfg, const struct http_server *http
     char base[128];
     snprintf(base, sizeof(base), "http://%s%s%s:%d", v6 ? "[" : "", h, v6 ? "]" : "",
              http_server_port(http));
+    char market[1200];
+    if (cfg->engine.replay_dir[0])
+        snprintf(market, sizeof(market), "replaying %s", cfg->engine.replay_dir);
+    else
+        snprintf(market, sizeof(market), "simulated market, %zu symbols", cfg->engine.nsymbols);
     fprintf(stderr,
-            "breakwatch %s is running the Breakout engine (%s, %zu symbols, speed %gx)\n"
+            "breakwatch %s is running the Breakout engine (%s, speed %gx)\n"
             "  metrics:  %s/api/metrics\n"
             "  health:   %s/api/health\n"
             "  data:     %s\n"
             "Press Ctrl-C to stop.\n",
-            BW_VERSION, cfg->engine.replay_dir[0] ? "replaying candles" : "simulated market",
-            cfg->engine.nsymbols, cfg->engine.speed, base, base, cfg->data_dir);
+            BW_VERSION, market, cfg->engine.speed, base, base, cfg->data_dir);
 }
 
 static int run(const struct bw_config *cfg)
