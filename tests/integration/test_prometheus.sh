@@ -69,3 +69,15 @@ import json, math, sys
 v = float(json.load(sys.stdin)["data"]["result"][0]["value"][1])
 assert math.isfinite(v) and 0 < v < 10, v' || fail "p95 engine cycle time is not a finite positive number"
 pass "all spec queries answered"
+
+# The engine really trades: Prometheus sees signals and engine cycles increase.
+positive() {
+  query "$1" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["data"]["result"]
+sys.exit(0 if r and float(r[0]["value"][1]) > 0 else 1)'
+}
+wait_for 30 positive 'sum(increase(signals_generated_total[5m]))' || fail "no signal seen by Prometheus"
+positive 'sum(rate(engine_state_transitions_total[5m]))' || fail "no state transition seen by Prometheus"
+positive 'rate(engine_cycles_total[1m])' || fail "engine_cycles_total does not move"
+pass "Prometheus sees signals, transitions and cycles increase"
