@@ -269,22 +269,51 @@ static int apply_value(const struct setting *s, struct bw_config *cfg, const cha
     return BW_EINVAL;
 }
 
-/* Applies a setting, then lets the engine validate the result, so a range error is reported
- * against the setting that caused it. */
-static int apply_checked(const struct setting *s, struct bw_config *cfg, const char *v, char *err,
-                         size_t errlen)
+/* Range and consistency complaints met while settings are applied one by one. The engine's
+ * validator runs after each engine setting; a complaint is remembered with the place of the
+ * setting that caused it, but only counts if it still holds once every setting is applied (a
+ * later setting may mend it: --tick 7 --candle 70). */
+#define MAX_COMPLAINTS 8
+
+struct checks {
+    size_t n;
+    struct {
+        char msg[sizeof(((struct diag *)0)->msg)]; /* the validator's words */
+        struct diag at;                            /* the same, placed at the setting */
+    } seen[MAX_COMPLAINTS];
+};
+
+/* After setting s was applied: asks the validator and remembers a new complaint. Returns the
+ * remembered diag for the caller to place, or NULL when there is nothing to say. */
+static struct diag *check_setting(struct checks *c, const struct setting *s,
+                                  const struct bw_config *cfg, char *why, size_t whylen)
 {
-    struct bw_config saved = *cfg;
-    int rc = apply_value(s, cfg, v, err, errlen);
-    if (rc == BW_OK && strncmp(s->key, "engine.", 7) == 0) {
-        struct diag d;
-        rc = engine_config_validate(&cfg->engine, &d);
-        if (rc)
-            snprintf(err, errlen, "%s", d.msg);
+    struct diag d;
+    if (strncmp(s->key, "engine.", 7) != 0 || engine_config_validate(&cfg->engine, &d) == BW_OK)
+        return NULL;
+    for (size_t k = 0; k < c->n; k++)
+        if (strcmp(c->seen[k].msg, d.msg) == 0)
+            return NULL; /* an earlier setting caused it */
+    size_t i = c->n < MAX_COMPLAINTS ? c->n++ : MAX_COMPLAINTS - 1;
+    snprintf(c->seen[i].msg, sizeof(c->seen[i].msg), "%s", d.msg);
+    snprintf(why, whylen, "%s", d.msg);
+    return &c->seen[i].at;
+}
+
+/* Once every setting is applied: BW_OK if the configuration holds; otherwise the last
+ * remembered complaint with the validator's final words, or those words alone. */
+static int checks_finish(const struct checks *c, const struct bw_config *cfg, struct diag *d)
+{
+    struct diag final;
+    if (engine_config_validate(&cfg->engine, &final) == BW_OK)
+        return BW_OK;
+    for (size_t i = c->n; i-- > 0;) {
+        if (strcmp(c->seen[i].msg, final.msg) == 0) {
+            *d = c->seen[i].at;
+            return BW_EINVAL;
+        }
     }
-    if (rc)
-        *cfg = saved;
-    return rc;
+    return diag_set(d, BW_EINVAL, "configuration: %s", final.msg);
 }
 
 /* YAML ------------------------------------------------------------------------------------ */
@@ -294,6 +323,7 @@ struct yaml_ctx {
     yaml_document_t *doc;
     struct bw_config *cfg;
     struct diag *d;
+    struct checks checks;
 };
 
 static int yaml_err(struct yaml_ctx *y, const yaml_node_t *n, const char *fmt, ...) BW_PRINTF(3, 4);
@@ -368,8 +398,12 @@ static int yaml_mapping(struct yaml_ctx *y, yaml_node_t *map, const char *prefix
             return yaml_err(y, v, "%s: expected a single value", key);
         }
         char err[sizeof(((struct diag *)0)->msg)];
-        if (apply_checked(s, y->cfg, value, err, sizeof(err)))
+        if (apply_value(s, y->cfg, value, err, sizeof(err)))
             return yaml_err(y, v, "%s: %s", key, err);
+        struct diag *at = check_setting(&y->checks, s, y->cfg, err, sizeof(err));
+        if (at)
+            diag_at(at, BW_EINVAL, y->path, (int)v->start_mark.line + 1,
+                    (int)v->start_mark.column + 1, "%s: %s", key, err);
     }
     return BW_OK;
 }
@@ -397,12 +431,14 @@ int config_load_file(const char *path, struct bw_config *cfg, struct diag *d)
     if (!root)
         goto done; /* an empty file changes nothing */
     struct bw_config work = *cfg;
-    struct yaml_ctx y = {path, &doc, &work, d};
+    struct yaml_ctx y = {path, &doc, &work, d, {0}};
     if (root->type != YAML_MAPPING_NODE) {
         rc = yaml_err(&y, root, "expected a mapping of settings at the top level");
         goto done;
     }
     rc = yaml_mapping(&y, root, "");
+    if (rc == BW_OK)
+        rc = checks_finish(&y.checks, &work, d);
     if (rc == BW_OK)
         *cfg = work;
 done:
@@ -476,6 +512,7 @@ int cli_parse(int argc, char **argv, struct bw_config *cfg, enum cli_command *cm
             return rc;
     }
     /* Pass 2: every other flag, in order. */
+    struct checks checks = {0};
     for (int i = first; i < argc; i++) {
         const char *arg = argv[i];
         if (strncmp(arg, "--", 2) != 0)
@@ -492,9 +529,15 @@ int cli_parse(int argc, char **argv, struct bw_config *cfg, enum cli_command *cm
             return diag_set(d, BW_EINVAL, "unknown option '%.*s' (see breakwatch --help)", (int)nl,
                             arg);
         char err[sizeof(((struct diag *)0)->msg)];
-        if (apply_checked(s, cfg, v, err, sizeof(err)))
+        if (apply_value(s, cfg, v, err, sizeof(err)))
             return diag_set(d, BW_EINVAL, "%.*s: %s", (int)nl, arg, err);
+        struct diag *at = check_setting(&checks, s, cfg, err, sizeof(err));
+        if (at)
+            diag_set(at, BW_EINVAL, "%.*s: %s", (int)nl, arg, err);
     }
+    int rc = checks_finish(&checks, cfg, d);
+    if (rc)
+        return rc;
     if (cfg->engine.replay_dir[0]) {
         struct stat st;
         if (stat(cfg->engine.replay_dir, &st) != 0 || !S_ISDIR(st.st_mode))

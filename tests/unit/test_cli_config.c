@@ -125,6 +125,30 @@ static void test_flag_errors(void **state)
     assert_int_equal(parse(&cfg, &d, 5, a9), BW_OK);
 }
 
+/* Settings that only make sense together are judged together, in any order; a complaint that
+ * still holds at the end is reported where its setting stands. */
+static void test_order_does_not_matter(void **state)
+{
+    struct bw_config cfg;
+    struct diag d;
+    const char *a1[] = {"breakwatch", "--tick", "7", "--candle", "70"};
+    assert_int_equal(parse(&cfg, &d, 5, a1), BW_OK);
+    assert_int_equal(cfg.engine.tick_ms, 7000);
+    assert_int_equal(cfg.engine.candle_ms, 70000);
+    const char *a2[] = {"breakwatch", "--min-volatility", "0.03", "--max-volatility", "0.05"};
+    assert_int_equal(parse(&cfg, &d, 5, a2), BW_OK);
+    const char *a3[] = {"breakwatch", "--tick", "7", "--candle", "70", "--speed", "0"};
+    assert_int_equal(parse(&cfg, &d, 7, a3), BW_EINVAL);
+    assert_memory_equal(d.msg, "--speed: speed must be", 22);
+    const char *a4[] = {"breakwatch", "--tick", "7", "--seed", "3"};
+    assert_int_equal(parse(&cfg, &d, 5, a4), BW_EINVAL);
+    assert_memory_equal(d.msg, "--tick: candle_ms must be a multiple of tick_ms", 47);
+    const char *path = write_file("pair.yml", "engine:\n  tick: 7\n  candle: 70\n");
+    const char *a5[] = {"breakwatch", "--config", path};
+    assert_int_equal(parse(&cfg, &d, 3, a5), BW_OK);
+    assert_int_equal(cfg.engine.candle_ms, 70000);
+}
+
 static void test_yaml_and_precedence(void **state)
 {
     const char *path = write_file("ok.yml", "# breakwatch\n"
@@ -223,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_help_version),
         cmocka_unit_test(test_flag_errors),
+        cmocka_unit_test(test_order_does_not_matter),
         cmocka_unit_test(test_yaml_and_precedence),
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_missing_file),
