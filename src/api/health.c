@@ -1,48 +1,55 @@
 /* health: GET /api/health — liveness and readiness for load balancers, Docker health checks
- * and people. Ready means the engine exists and the journal is open; the body says what the
- * engine is doing. */
+ * and people. Ready (200) means the journal is open and the engine is running; otherwise 503,
+ * with the engine's run status ("starting", or how its run ended: "completed" after a replay
+ * or a set duration, "stopped", "failed"). The body says what the engine is doing. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "api/api.h"
 #include "engine/engine.h"
 
-static void add_engine(cJSON *root, struct engine *e)
+static void add_engine(cJSON *root, const struct engine_stats *st)
 {
-    struct engine_stats st;
-    engine_stats_get(e, &st);
     cJSON *eng = cJSON_AddObjectToObject(root, "engine");
     char when[32];
-    time_t t = (time_t)(st.sim_time_ms / 1000);
+    time_t t = (time_t)(st->sim_time_ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    cJSON_AddStringToObject(eng, "state", engine_state_name(st.state));
-    cJSON_AddStringToObject(eng, "session_id", st.session_id);
+    cJSON_AddStringToObject(eng, "run", st->run_status);
+    cJSON_AddStringToObject(eng, "state", engine_state_name(st->state));
+    cJSON_AddStringToObject(eng, "session_id", st->session_id);
     cJSON_AddStringToObject(eng, "sim_time", when);
-    cJSON_AddNumberToObject(eng, "cycles", (double)st.cycles);
-    cJSON_AddNumberToObject(eng, "signals", (double)st.signals);
-    cJSON_AddNumberToObject(eng, "trades", (double)st.trades);
+    cJSON_AddNumberToObject(eng, "cycles", (double)st->cycles);
+    cJSON_AddNumberToObject(eng, "signals", (double)st->signals);
+    cJSON_AddNumberToObject(eng, "trades", (double)st->trades);
 }
 
 void api_health(void *ud, const struct http_request *req, struct http_response *res)
 {
     struct api_ctx *ctx = ud;
-    int ready = ctx->engine && ctx->journal;
+    struct engine_stats st;
+    if (ctx->engine)
+        engine_stats_get(ctx->engine, &st);
+    int ready = ctx->engine && ctx->journal && strcmp(st.run_status, "running") == 0;
     cJSON *root = cJSON_CreateObject();
     if (!root) {
         http_response_error(res, 500, "internal", "out of memory");
         return;
     }
-    cJSON_AddStringToObject(root, "status", ready ? "ok" : "starting");
+    cJSON_AddStringToObject(root, "status",
+                            ready         ? "ok"
+                            : ctx->engine ? st.run_status
+                                          : "starting");
     cJSON_AddBoolToObject(root, "ready", ready);
     cJSON_AddStringToObject(root, "version", BW_VERSION);
     cJSON_AddNumberToObject(root, "uptime_seconds",
                             (double)(clock_mono_ns() - ctx->started_ns) / 1e9);
     cJSON_AddStringToObject(root, "journal", ctx->journal ? "ok" : "unavailable");
     if (ctx->engine)
-        add_engine(root, ctx->engine);
+        add_engine(root, &st);
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     if (!text) {

@@ -163,6 +163,7 @@ int engine_new(const struct engine_config *c, bw_registry *reg, struct journal *
     pthread_cond_init(&e->wake, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&e->lock, NULL);
+    e->pub.run_status = "starting";
     publish(e, e->cfg.starting_equity, 0);
     *out = e;
     return BW_OK;
@@ -320,12 +321,20 @@ static char *summary_json(const struct engine *e, const char *status)
     return s;
 }
 
+static void set_run_status(struct engine *e, const char *status)
+{
+    pthread_mutex_lock(&e->lock);
+    e->pub.run_status = status;
+    pthread_mutex_unlock(&e->lock);
+}
+
 int engine_run(struct engine *e)
 {
     int rc = BW_OK;
     const char *status = "completed";
     char *config = NULL, *summary = NULL;
     const char *mode = e->cfg.replay_dir[0] ? "replay" : "paper";
+    set_run_status(e, "running");
     if (e->journal) {
         config = engine_config_json(&e->cfg);
         rc = journal_session_begin(e->journal, mode, config, e->session_id);
@@ -364,6 +373,7 @@ int engine_run(struct engine *e)
     if (e->journal && journal_session_end(e->journal, e->session_id, status, summary) != BW_OK)
         log_warn("engine: could not end journal session %s", e->session_id);
 out:
+    set_run_status(e, rc != BW_OK ? "failed" : status);
     free(config);
     free(summary);
     return rc;

@@ -101,6 +101,9 @@ struct engine_stats {
     double equity, daily_pnl;
     int positions_open;
     char session_id[40];
+    /* "starting" until engine_run begins, "running", then how the run ended: "completed"
+     * (duration reached or replay done), "stopped" (engine_stop) or "failed". Static string. */
+    const char *run_status;
 };
 void engine_stats_get(struct engine *e, struct engine_stats *out);
 
