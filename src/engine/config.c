@@ -81,7 +81,7 @@ struct setting {
 #define YEAR_9999_MS 253402300799999.0
 
 static const struct setting settings[] = {
-    D(speed, 0, INFINITY, 1, 0),
+    D(speed, 0.001, 1e6, 0, 0),
     L(start_ms, 0, YEAR_9999_MS),
     L(duration_ms, 0, 100 * 365 * DAY_MS),
     L(tick_ms, 1, DAY_MS),
@@ -117,7 +117,7 @@ static double setting_value(const struct engine_config *c, const struct setting 
     }
 }
 
-/* "speed must be > 0 (got -1)", "risk_per_trade must be in (0, 1] (got 2)". */
+/* "speed must be in [0.001, 1000000] (got -1)", "risk_per_trade must be in (0, 1] (got 2)". */
 static int setting_check(const struct setting *s, double v, struct diag *d)
 {
     int ok = isfinite(v) && (s->lo_open ? v > s->lo : v >= s->lo) &&
@@ -158,6 +158,11 @@ int engine_config_validate(const struct engine_config *c, struct diag *d)
         if (rc != BW_OK)
             return rc;
     }
+    /* The synthetic feed steps every tick of a candle: keep that bounded. */
+    if (c->candle_ms / c->tick_ms > 100000)
+        return diag_set(d, BW_EINVAL,
+                        "candle_ms must be at most 100000 ticks (got %lld and tick_ms %lld)",
+                        (long long)c->candle_ms, (long long)c->tick_ms);
     if (c->candle_ms % c->tick_ms != 0)
         return diag_set(d, BW_EINVAL, "candle_ms must be a multiple of tick_ms (got %lld and %lld)",
                         (long long)c->candle_ms, (long long)c->tick_ms);

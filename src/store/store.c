@@ -145,6 +145,8 @@ int store_stmt(struct store *s, const char *sql, sqlite3_stmt **out)
 {
     for (size_t i = 0; i < s->nstmts; i++) {
         if (s->stmts[i].sql == sql) {
+            /* Bindings are SQLITE_STATIC pointers into the last caller's strings: drop them. */
+            sqlite3_clear_bindings(s->stmts[i].stmt);
             *out = s->stmts[i].stmt;
             return BW_OK;
         }

@@ -206,7 +206,7 @@ static void test_yaml_errors(void **state)
     expect_file_error("l.yml", "engine:\n  symbols: [BTCUSDT, [X]]\n",
                       "l.yml:2:22: engine.symbols: list items must be plain values");
     expect_file_error("r.yml", "engine:\n  speed: -1\n",
-                      "r.yml:2:10: engine.speed: speed must be > 0 (got -1)");
+                      "r.yml:2:10: engine.speed: speed must be in [0.001, 1000000] (got -1)");
 }
 
 static void test_missing_file(void **state)

@@ -48,9 +48,9 @@ static void test_defaults(void **state)
 static void test_bad_settings(void **state)
 {
     (void)state;
-    EXPECT_BAD(c.speed = -1, "speed must be > 0 (got -1)");
-    EXPECT_BAD(c.speed = 0, "speed must be > 0 (got 0)");
-    EXPECT_BAD(c.speed = NAN, "speed must be > 0 (got nan)");
+    EXPECT_BAD(c.speed = -1, "speed must be in [0.001, 1000000] (got -1)");
+    EXPECT_BAD(c.speed = 0, "speed must be in [0.001, 1000000] (got 0)");
+    EXPECT_BAD(c.speed = NAN, "speed must be in [0.001, 1000000] (got nan)");
     EXPECT_BAD(c.risk_per_trade = 2, "risk_per_trade must be in (0, 1] (got 2)");
     EXPECT_BAD(c.daily_loss_limit = 0, "daily_loss_limit must be in (0, 1] (got 0)");
     EXPECT_BAD(c.starting_equity = -5, "starting_equity must be > 0 (got -5)");
@@ -66,6 +66,9 @@ static void test_bad_settings(void **state)
     EXPECT_BAD(c.start_ms = -1, "start_ms");
     EXPECT_BAD(c.confirm_candles = -1, "confirm_candles");
     EXPECT_BAD(c.tick_ms = 7000, "candle_ms must be a multiple of tick_ms (got 60000 and 7000)");
+    EXPECT_BAD((c.tick_ms = 1, c.candle_ms = 86400000),
+               "candle_ms must be at most 100000 ticks (got 86400000 and tick_ms 1)");
+    EXPECT_BAD(c.speed = 0.0001, "speed must be in [0.001, 1000000] (got 0.0001)");
     EXPECT_BAD((c.min_volatility = 0.05, c.max_volatility = 0.01),
                "min_volatility must be below max_volatility");
     EXPECT_BAD(c.nsymbols = 0, "symbols must list 1 to 128 symbols (got 0)");

@@ -231,7 +231,7 @@ static void test_new_refuses_bad_config(void **state)
     c.speed = -1;
     assert_int_equal(engine_new(&c, NULL, NULL, &e, &d), BW_EINVAL);
     assert_null(e);
-    assert_string_equal(d.msg, "speed must be > 0 (got -1)");
+    assert_string_equal(d.msg, "speed must be in [0.001, 1000000] (got -1)");
 }
 
 int main(void)
