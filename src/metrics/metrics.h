@@ -33,7 +33,8 @@ struct bw_histogram {
     bw_registry *r;
     const int64_t *keys;  /* the family's: nbounds bounds as order keys, then span +Inf */
     const uint8_t *start; /* the family's binade table (more than 8 bounds), see registry.c */
-    uint32_t cell;        /* nbounds + 1 per-bucket counts (not cumulative), then the sum */
+    size_t sum;           /* the float sum: cells + cell, the upper half of the first count */
+    uint32_t cell;        /* nbounds + 1 per-bucket counts (not cumulative) */
     uint32_t nbounds;
     uint32_t span; /* the most bounds that share a binade */
 };
@@ -117,8 +118,14 @@ struct bw_registry {
     union metrics_cell *shared; /* for threads without a slot: atomic read-modify-writes */
     size_t cells;
 
-    pthread_mutex_t mu; /* families, series, next_cell */
+    pthread_mutex_t mu; /* families, series, next_cell, the totals */
     size_t next_cell;
+    /* A scrape's sums over all shards (metrics_registry_sum): per cell below next_cell, the
+     * count and the float total `cells` further on. Grown as series are resolved, so that a
+     * scrape allocates nothing. */
+    uint64_t *total_n;
+    double *total_x;
+    size_t totals_cap;
     bw_family **families; /* sorted by declared name */
     size_t nfamilies, families_cap;
 
@@ -126,6 +133,11 @@ struct bw_registry {
     struct metrics_hook *hooks;
     size_t nhooks, hooks_cap;
 };
+
+/* Sums every shard into total_n and total_x, one shard after another: a scrape reads each
+ * shard once, sequentially, instead of gathering each cell from every shard. The caller holds
+ * mu. */
+void metrics_registry_sum(bw_registry *r);
 
 /* Runs the collect hooks in registration order. Takes collect_mu (not mu). */
 void metrics_run_hooks(bw_registry *r);

@@ -11,8 +11,8 @@
  * thread exits, and the next owner keeps adding to the same memory). Per registry, each slot
  * has a lazily allocated shard. A cell of a shard has exactly one writer, so an update is a
  * relaxed atomic load and store: no lock, no CAS, no contended cache line. A read sums the
- * shards. Threads beyond BW_MAX_WRITERS share one extra shard updated with atomic
- * read-modify-writes.
+ * shards; a scrape sums them all at once, shard after shard (metrics_registry_sum). Threads beyond
+ * BW_MAX_WRITERS share one extra shard updated with atomic read-modify-writes.
  *
  * The rest of the hot path's shape comes from measuring it (bench/bench_metrics.c): events are
  * counted in integer cells, because an update waits for the previous update of the same cell
@@ -21,9 +21,10 @@
  * through the registry. A shard has twice `cells` cells: a counter's event count at its cell
  * and the float total of its bw_counter_add amounts `cells` further on, its value being their
  * sum. That keeps a counter at one cell of the registry's capacity, and the upper half is only
- * paged in where counters add amounts. Histogram cells hold per-bucket (not cumulative) counts
- * and then the float sum; _count is the sum of the bucket counts, so it always equals the +Inf
- * bucket.
+ * paged in where counters add amounts or histograms sum. Histogram cells hold per-bucket (not
+ * cumulative) counts, and the float sum is the upper half of the first of them; _count is the
+ * sum of the bucket counts, so it always equals the +Inf bucket. The lower half thus holds only
+ * integers and the upper half only floats, so a scrape sums each half in one sweep.
  *
  * Finding the bucket of a value uses a per-family table indexed by the value's binade (see
  * bucket_of). Bucket `le` text uses the OpenMetrics canonical float form ("1.0", "0.005",
@@ -334,14 +335,14 @@ HOT void bw_histogram_observe(bw_histogram *h, double v)
 {
     if (BW_UNLIKELY(!h))
         return;
-    size_t bucket = h->cell + bucket_of(h, v), sum = h->cell + h->nbounds + 1;
+    size_t bucket = h->cell + bucket_of(h, v);
     if (BW_LIKELY(writes_to(h->r))) {
         union metrics_cell *cells = writer.cells; /* once: the first store might alias it */
         own_inc(&cells[bucket]);
-        own_add(&cells[sum], v);
+        own_add(&cells[h->sum], v);
         return;
     }
-    slow_observe(h->r, bucket, sum, v);
+    slow_observe(h->r, bucket, h->sum, v);
 }
 
 /* ---- reads -------------------------------------------------------------------------------- */
@@ -387,9 +388,30 @@ size_t bw_histogram_read(const bw_histogram *h, uint64_t *buckets, uint64_t *cou
     if (sum) {
         *sum = 0;
         for (size_t i = 0; i < ns; i++)
-            *sum += atomic_load_explicit(&s[i][h->cell + h->nbounds + 1].x, memory_order_relaxed);
+            *sum += atomic_load_explicit(&s[i][h->sum].x, memory_order_relaxed);
     }
     return h->nbounds + 1;
+}
+
+/* The same additions in the same order as bw_counter_value and bw_histogram_read, so a scrape
+ * renders exactly what they would return. */
+void metrics_registry_sum(bw_registry *r)
+{
+    const union metrics_cell *s[BW_MAX_WRITERS + 1];
+    size_t ns = shards(r, s), used = r->next_cell;
+    uint64_t *n = r->total_n;
+    double *x = r->total_x;
+    if (used == 0)
+        return;
+    memset(n, 0, used * sizeof(*n));
+    memset(x, 0, used * sizeof(*x));
+    for (size_t i = 0; i < ns; i++) {
+        const union metrics_cell *counts = s[i], *floats = s[i] + r->cells;
+        for (size_t c = 0; c < used; c++)
+            n[c] += atomic_load_explicit(&counts[c].n, memory_order_relaxed);
+        for (size_t c = 0; c < used; c++)
+            x[c] += atomic_load_explicit(&floats[c].x, memory_order_relaxed);
+    }
 }
 
 void metrics_counter_set(bw_counter *c, double v)
@@ -465,6 +487,8 @@ void bw_registry_free(bw_registry *r)
     for (size_t i = 0; i < r->nfamilies; i++)
         family_free(r->families[i]);
     free(r->families);
+    free(r->total_n);
+    free(r->total_x);
     for (unsigned i = 0; i < BW_MAX_WRITERS; i++)
         shard_free(atomic_load_explicit(&r->own[i], memory_order_acquire));
     shard_free(r->shared);
@@ -1028,6 +1052,26 @@ err:
     return rc;
 }
 
+/* Makes the totals hold at least `used` cells, growing them geometrically up to the registry's
+ * capacity. BW_OK or BW_ENOMEM. */
+static int totals_reserve(bw_registry *r, size_t used)
+{
+    if (used <= r->totals_cap)
+        return BW_OK;
+    size_t cap = r->totals_cap ? 2 * r->totals_cap : 256;
+    cap = cap < used ? used : cap > r->cells ? r->cells : cap;
+    uint64_t *n = realloc(r->total_n, cap * sizeof(*n));
+    if (!n)
+        return BW_ENOMEM;
+    r->total_n = n;
+    double *x = realloc(r->total_x, cap * sizeof(*x));
+    if (!x)
+        return BW_ENOMEM;
+    r->total_x = x;
+    r->totals_cap = cap;
+    return BW_OK;
+}
+
 static int resolve(bw_family *f, enum bw_type type, const char *const *values,
                    struct metrics_series **out)
 {
@@ -1038,7 +1082,7 @@ static int resolve(bw_family *f, enum bw_type type, const char *const *values,
             return BW_EINVAL;
     uint64_t h = values_hash(f->nlabels, values);
     bw_registry *r = f->r;
-    size_t need = type == BW_COUNTER ? 1 : type == BW_HISTOGRAM ? f->nbounds + 2 : 0;
+    size_t need = type == BW_COUNTER ? 1 : type == BW_HISTOGRAM ? f->nbounds + 1 : 0;
     struct metrics_series *s = NULL;
     int rc = BW_OK;
 
@@ -1050,7 +1094,9 @@ static int resolve(bw_family *f, enum bw_type type, const char *const *values,
         rc = BW_ENOSPC;
         goto out;
     }
-    rc = family_reserve(f);
+    rc = totals_reserve(r, r->next_cell + need);
+    if (rc == BW_OK)
+        rc = family_reserve(f);
     if (rc == BW_OK)
         rc = series_new(f, values, h, &s);
     if (rc != BW_OK)
@@ -1058,8 +1104,13 @@ static int resolve(bw_family *f, enum bw_type type, const char *const *values,
     if (type == BW_COUNTER)
         s->h.counter = (struct bw_counter){r, (uint32_t)r->next_cell};
     else if (type == BW_HISTOGRAM)
-        s->h.hist = (struct bw_histogram){
-            r, f->keys, f->start, (uint32_t)r->next_cell, (uint32_t)f->nbounds, f->span};
+        s->h.hist = (struct bw_histogram){r,
+                                          f->keys,
+                                          f->start,
+                                          r->cells + r->next_cell,
+                                          (uint32_t)r->next_cell,
+                                          (uint32_t)f->nbounds,
+                                          f->span};
     else
         atomic_init(&s->h.gauge.value, 0.0);
     r->next_cell += need;
