@@ -104,7 +104,7 @@ double clock_tick_seconds(void);
  * (tests). Ticks read before the call do not compare with ticks read after it. */
 void clock_ticks_force_fallback(void);
 
-/* 64-bit FNV-1a over bytes; hash_mix folds another 64-bit value in. */
+/* 64-bit FNV-1a over bytes, starting from seed (HASH_SEED, or a previous hash to chain). */
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
 #define HASH_SEED 0xcbf29ce484222325ULL
 

@@ -1,7 +1,7 @@
 /* instrument: every metric the engine exports, in one table, and the handles the loop uses.
  *
  * `families[]` is the single place where a name, type, label names and help text (with the
- * unit) are written; docs/metrics-engine.md mirrors it. engine_metrics_init declares them all
+ * unit) are written; docs/metrics.md mirrors it. engine_metrics_init declares them all
  * and resolves every series the engine can ever touch — each symbol × side × regime of
  * signals, each symbol × side × outcome of trades, each from × to pair of transitions — so
  * that every series exists (at 0) from the start, rate() works at once, and the loop does

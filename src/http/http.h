@@ -18,7 +18,6 @@ struct http_server;
 
 /* Request accessors. Names are case-insensitive for headers; NULL when absent. */
 const char *http_request_method(const struct http_request *r);
-const char *http_request_path(const struct http_request *r);
 const char *http_request_header(const struct http_request *r, const char *name);
 const char *http_request_arg(const struct http_request *r, const char *name);
 /* Path segments matched by a route's "{name}" placeholder; NULL when absent. */
@@ -47,8 +46,8 @@ typedef void (*http_handler_fn)(void *ud, const struct http_request *req,
                                 struct http_response *res);
 
 /* A route: method ("GET", "POST"; NULL for any), a path that matches exactly or with "{name}"
- * segment placeholders, and the handler. name labels the request metrics (defaults to
- * path). */
+ * segment placeholders, and the handler. The path pattern labels the request metrics
+ * (handler="/api/items/{id}"), which keeps their cardinality bounded. */
 struct http_route {
     const char *method;
     const char *path;

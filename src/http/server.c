@@ -89,11 +89,6 @@ const char *http_request_method(const struct http_request *r)
     return r->method;
 }
 
-const char *http_request_path(const struct http_request *r)
-{
-    return r->path;
-}
-
 const char *http_request_header(const struct http_request *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);

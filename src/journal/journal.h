@@ -53,8 +53,9 @@ struct journal_session {
 void journal_session_fini(struct journal_session *s);
 
 /* Opens (creating if needed) the journal in data_dir (breakwatch.db). Sessions left "running"
- * by a process that died are marked "crashed". BW_OK, or BW_EIO / BW_EACCES with the reason in
- * d (the path and SQLite's message). */
+ * by a process that died are marked "crashed". BW_OK, or with the reason in d (the path and
+ * SQLite's message): BW_EIO / BW_EACCES when the directory or database cannot be used, BW_EBUSY
+ * when another breakwatch holds the data directory, BW_ENOMEM. */
 int journal_open(const char *data_dir, struct journal **out, struct diag *d);
 /* Flushes the queue, stops the writer thread, closes the store. NULL is a no-op. */
 void journal_close(struct journal *j);
