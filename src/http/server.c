@@ -13,6 +13,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,15 @@ struct http_server {
     struct MHD_Daemon *daemon;
     bw_family *requests;      /* http_requests_total{handler,method,code} */
     bw_histogram **durations; /* per route, then one for unmatched requests */
+    /* Resolved request counters, [route][method][status], filled on first use so a request
+     * only takes the registry's lock the first time its combination is seen. */
+    _Atomic(bw_counter *) *counters;
 };
+
+static const char *const methods[] = {"GET", "POST", "HEAD", "other"};
+static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 500, 503};
+#define NMETHODS  BW_ARRAY_LEN(methods)
+#define NSTATUSES BW_ARRAY_LEN(statuses)
 
 /* The buffers a serving thread reuses for every response it makes. */
 struct thread_bufs {
@@ -200,22 +209,41 @@ static int route_find(const struct http_server *s, struct http_request *req)
     return path_matched ? -2 : -1;
 }
 
+/* The request counter for this route, method and status: from the cache, or resolved (and
+ * cached when the status is one of the usual ones). NULL when it cannot be had. */
+static bw_counter *request_counter(struct http_server *s, size_t route, const char *method,
+                                   int status)
+{
+    size_t m = 0, st = 0;
+    while (m < NMETHODS - 1 && strcmp(method, methods[m]) != 0)
+        m++;
+    while (st < NSTATUSES && statuses[st] != status)
+        st++;
+    _Atomic(bw_counter *) *slot =
+        st < NSTATUSES ? &s->counters[(route * NMETHODS + m) * NSTATUSES + st] : NULL;
+    bw_counter *c = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
+    if (c)
+        return c;
+    char code[16];
+    snprintf(code, sizeof(code), "%d", status);
+    const char *values[3] = {route < s->cfg.nroutes ? s->cfg.routes[route].path : "other",
+                             methods[m], code};
+    if (bw_counter_resolve(s->requests, values, &c) != BW_OK)
+        return NULL;
+    if (slot)
+        atomic_store_explicit(slot, c, memory_order_release);
+    return c;
+}
+
 static void count_request(struct http_server *s, int route, const char *method, int status,
                           int64_t start_ns)
 {
     if (!s->requests)
         return;
-    double secs = (double)(clock_mono_ns() - start_ns) / 1e9;
-    bw_histogram_observe(s->durations[route >= 0 ? (size_t)route : s->cfg.nroutes], secs);
-    char code[8];
-    snprintf(code, sizeof(code), "%d", status);
-    const char *m =
-        strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0 || strcmp(method, "HEAD") == 0
-            ? method
-            : "other";
-    const char *values[3] = {route >= 0 ? s->cfg.routes[route].path : "other", m, code};
-    bw_counter *c;
-    if (bw_counter_resolve(s->requests, values, &c) == BW_OK)
+    size_t r = route >= 0 ? (size_t)route : s->cfg.nroutes;
+    bw_histogram_observe(s->durations[r], (double)(clock_mono_ns() - start_ns) / 1e9);
+    bw_counter *c = request_counter(s, r, method, status);
+    if (c)
         bw_counter_inc(c);
 }
 
@@ -385,7 +413,8 @@ static int register_metrics(struct http_server *s)
     if (rc)
         return rc;
     s->durations = calloc(s->cfg.nroutes + 1, sizeof(*s->durations));
-    if (!s->durations)
+    s->counters = calloc((s->cfg.nroutes + 1) * NMETHODS * NSTATUSES, sizeof(*s->counters));
+    if (!s->durations || !s->counters)
         return BW_ENOMEM;
     for (size_t i = 0; i <= s->cfg.nroutes; i++) {
         const char *v[1] = {i < s->cfg.nroutes ? s->cfg.routes[i].path : "other"};
@@ -450,5 +479,6 @@ void http_server_free(struct http_server *s)
     else if (s->fd >= 0)
         close(s->fd);
     free(s->durations);
+    free(s->counters);
     free(s);
 }
