@@ -62,10 +62,14 @@ static int run(const struct bw_config *cfg)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
     reg = bw_registry_new(0);
-    if (!reg || bw_process_collector_register(reg) != BW_OK) {
-        diag_set(&d, BW_ENOMEM, "cannot create the metrics registry");
+    if (!reg) {
+        diag_set(&d, BW_ENOMEM, "cannot create the metrics registry: out of memory");
         goto out;
     }
+    /* Without /proc the engine is still worth watching: say so and go on. */
+    int prc = bw_process_collector_register(reg);
+    if (prc != BW_OK)
+        log_warn("no process metrics (process_*): %s", bw_strerror(prc));
     api.registry = reg;
     struct http_config hc = {.host = cfg->listen_host,
                              .port = cfg->listen_port,
