@@ -121,6 +121,13 @@ void log_msg(enum log_level lvl, const char *fmt, ...) BW_PRINTF(2, 3);
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 
+/* Strict readers: the whole string must be the value. BW_OK, or BW_EINVAL (nothing written).
+ * parse_finite takes any strtod syntax but refuses overflow, NaN and infinity. parse_utc_ms
+ * takes milliseconds since the epoch, or YYYY-MM-DD with an optional time
+ * ("T" or " ", HH:MM[:SS[.fff]], optional "Z" or "+00:00"), always UTC. */
+int parse_finite(const char *s, double *out);
+int parse_utc_ms(const char *s, int64_t *out);
+
 /* Formats a double as the shortest text that reads back to the same value, laid out like Go's
  * strconv.FormatFloat(v, 'g', -1, 64): NaN, +Inf, -Inf, 1e+06, 0.0001. With om_float set, a
  * result without '.' or exponent gets ".0" appended (OpenMetrics canonical floats). Returns

@@ -77,15 +77,14 @@ struct setting {
     {                                                                                              \
 #f, offsetof(struct engine_config, f), K_I64, lo, hi, 0, 0                                 \
     }
-#define DAY_MS       86400000.0
 #define YEAR_9999_MS 253402300799999.0
 
 static const struct setting settings[] = {
     D(speed, 0.001, 1e6, 0, 0),
     L(start_ms, 0, YEAR_9999_MS),
-    L(duration_ms, 0, 100 * 365 * DAY_MS),
-    L(tick_ms, 1, DAY_MS),
-    L(candle_ms, 1, DAY_MS),
+    L(duration_ms, 0, 100 * 365 * ENGINE_DAY_MS),
+    L(tick_ms, 1, ENGINE_DAY_MS),
+    L(candle_ms, 1, ENGINE_DAY_MS),
     D(starting_equity, 0, INFINITY, 1, 0),
     D(risk_per_trade, 0, 1, 1, 0),
     D(daily_loss_limit, 0, 1, 1, 0),

@@ -226,6 +226,8 @@ struct market_symbol {
     int fresh;            /* a candle closed in this cycle */
 };
 
+#define ENGINE_DAY_MS 86400000LL /* a simulated trading day, UTC midnight to midnight */
+
 #define MARKET_INDEX_SLOTS 256 /* open addressing, ≥ 2 × ENGINE_MAX_SYMBOLS, a power of two */
 _Static_assert(MARKET_INDEX_SLOTS >= 2 * ENGINE_MAX_SYMBOLS, "market index too small");
 

@@ -8,7 +8,6 @@
  * missing field, a candle whose high is below its low, a candle older than the last one — is
  * refused with the reason in the diagnostic and changes nothing. Input never crashes the
  * engine. */
-#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -59,16 +58,9 @@ static int number(const cJSON *o, const char *key, double *out)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (cJSON_IsNumber(v)) {
         *out = v->valuedouble;
-    } else if (cJSON_IsString(v)) {
-        char *end;
-        errno = 0;
-        *out = strtod(v->valuestring, &end);
-        if (end == v->valuestring || *end || errno == ERANGE)
-            return 0;
-    } else {
-        return 0;
+        return isfinite(*out);
     }
-    return isfinite(*out);
+    return cJSON_IsString(v) && parse_finite(v->valuestring, out) == BW_OK;
 }
 
 static const char *string(const cJSON *o, const char *key)

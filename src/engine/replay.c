@@ -12,7 +12,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,69 +68,6 @@ static int split(char *line, struct field *f, int max)
     }
 }
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* Reads exactly n digits at *p into *v. */
-static int digits(const char **p, int n, int *v)
-{
-    *v = 0;
-    for (int i = 0; i < n; i++, (*p)++) {
-        if (!isdigit((unsigned char)**p))
-            return 0;
-        *v = *v * 10 + (**p - '0');
-    }
-    return 1;
-}
-
-/* timestamp = 1*DIGIT                                   ; ms since the epoch
- *           | date ("T" / " ") hh ":" mm [":" ss ["." 1*DIGIT]] ["Z" / "+00:00"]
- * date      = yyyy "-" mm "-" dd                          ; UTC */
-static int parse_timestamp(const char *s, int64_t *out)
-{
-    const char *p = s;
-    if (*p && strspn(s, "0123456789") == strlen(s)) {
-        if (strlen(s) > 15)
-            return 0;
-        *out = strtoll(s, NULL, 10);
-        return 1;
-    }
-    int y, mo, d, h, mi, sec = 0, ms = 0;
-    if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
-        !digits(&p, 2, &d) || (*p != 'T' && *p != ' '))
-        return 0;
-    p++;
-    if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi))
-        return 0;
-    if (*p == ':') {
-        p++;
-        if (!digits(&p, 2, &sec))
-            return 0;
-        if (*p == '.') {
-            int scale = 100;
-            if (!isdigit((unsigned char)*++p))
-                return 0;
-            for (; isdigit((unsigned char)*p); p++, scale /= 10)
-                ms += (*p - '0') * scale;
-        }
-    }
-    if (*p == 'Z')
-        p++;
-    else if (strcmp(p, "+00:00") == 0)
-        p += 6;
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return 0;
-    *out = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL + ms;
-    return 1;
-}
-
 /* Decimals written after the point (10 for exponent notation). */
 static int decimals(const char *s)
 {
@@ -140,17 +76,6 @@ static int decimals(const char *s)
     const char *dot = strchr(s, '.');
     int n = dot ? (int)strspn(dot + 1, "0123456789") : 0;
     return n > 12 ? 12 : n;
-}
-
-static int parse_number(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(v))
-        return 0;
-    *out = v;
-    return 1;
 }
 
 static int push(struct replay_series *rs, const struct candle *c)
@@ -172,13 +97,13 @@ static int parse_row(const char *path, int line, struct field *f, struct candle 
                      struct feed_symbol *fs, struct diag *d)
 {
     double *dst[REPLAY_FIELDS] = {NULL, &c->o, &c->h, &c->l, &c->c, &c->v};
-    if (!parse_timestamp(f[0].s, &c->t))
+    if (parse_utc_ms(f[0].s, &c->t) != BW_OK)
         return diag_at(d, BW_EINVAL, path, line, f[0].col,
                        "bad timestamp '%s': expected milliseconds since the epoch or "
                        "ISO-8601 UTC",
                        f[0].s);
     for (int i = 1; i < REPLAY_FIELDS; i++) {
-        if (!parse_number(f[i].s, dst[i]))
+        if (parse_finite(f[i].s, dst[i]) != BW_OK)
             return diag_at(d, BW_EINVAL, path, line, f[i].col, "%s: '%s' is not a number",
                            header[i], f[i].s);
         int minimum_ok = i == 5 ? *dst[i] >= 0 : *dst[i] > 0;

@@ -11,11 +11,9 @@
 
 #include "engine/internal.h"
 
-#define DAY_MS 86400000LL
-
 static int64_t day_of(int64_t ms)
 {
-    return ms >= 0 ? ms / DAY_MS : (ms - DAY_MS + 1) / DAY_MS;
+    return ms >= 0 ? ms / ENGINE_DAY_MS : (ms - ENGINE_DAY_MS + 1) / ENGINE_DAY_MS;
 }
 
 void risk_init(struct risk *r, const struct engine_config *c, int64_t now_ms)

@@ -199,26 +199,26 @@ out:
     return rc;
 }
 
-int store_begin(struct store *s)
+/* Runs one cached statement that returns no rows (BEGIN, COMMIT). */
+static int run_cached(struct store *s, const char *sql, const char *what)
 {
     sqlite3_stmt *st;
-    int rc = store_stmt(s, SQL_BEGIN, &st);
+    int rc = store_stmt(s, sql, &st);
     if (rc)
         return rc;
-    rc = store_step_done(s, st, "begin");
+    rc = store_step_done(s, st, what);
     sqlite3_reset(st);
     return rc;
 }
 
+int store_begin(struct store *s)
+{
+    return run_cached(s, SQL_BEGIN, "begin");
+}
+
 int store_commit(struct store *s)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(s, SQL_COMMIT, &st);
-    if (rc)
-        return rc;
-    rc = store_step_done(s, st, "commit");
-    sqlite3_reset(st);
-    return rc;
+    return run_cached(s, SQL_COMMIT, "commit");
 }
 
 void store_rollback(struct store *s)

@@ -106,10 +106,10 @@ static void test_flag_errors(void **state)
     assert_string_equal(d.msg, "--seed: expected a non-negative integer, got '-4'");
     const char *a4[] = {"breakwatch", "--symbols", "BTCUSDT,btc"};
     assert_int_equal(parse(&cfg, &d, 3, a4), BW_EINVAL);
-    assert_non_null(strstr(d.msg, "symbol 'btc'"));
+    assert_non_null(strstr(d.msg, "--symbols: symbols[1] 'btc' must be upper-case"));
     const char *a5[] = {"breakwatch", "--symbols", "BTCUSDT,BTCUSDT"};
     assert_int_equal(parse(&cfg, &d, 3, a5), BW_EINVAL);
-    assert_non_null(strstr(d.msg, "listed twice"));
+    assert_non_null(strstr(d.msg, "--symbols: symbols: 'BTCUSDT' is listed twice"));
     /* A range error comes from the engine's validator, reported against the flag. */
     const char *a6[] = {"breakwatch", "--speed", "0"};
     assert_int_equal(parse(&cfg, &d, 3, a6), BW_EINVAL);

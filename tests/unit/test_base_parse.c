@@ -1,0 +1,68 @@
+/* Tests for src/base/parse.c: the strict number and UTC time readers. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "base/base.h"
+
+static void test_finite(void **state)
+{
+    double v = -1;
+    assert_int_equal(parse_finite("42.5", &v), BW_OK);
+    assert_true(v == 42.5);
+    assert_int_equal(parse_finite("-1e-3", &v), BW_OK);
+    assert_true(v == -0.001);
+    static const char *const bad[] = {"", "abc", "1.5x", " 1", "1 ", "nan", "inf", "1e999"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        v = 7;
+        assert_int_equal(parse_finite(bad[i], &v), BW_EINVAL);
+        assert_true(v == 7); /* nothing written */
+    }
+}
+
+static void test_utc_ms(void **state)
+{
+    int64_t t = 0;
+    assert_int_equal(parse_utc_ms("1704067200000", &t), BW_OK);
+    assert_int_equal(t, 1704067200000LL);
+    assert_int_equal(parse_utc_ms("2024-01-01", &t), BW_OK);
+    assert_int_equal(t, 1704067200000LL);
+    assert_int_equal(parse_utc_ms("2024-03-04T09:30:00Z", &t), BW_OK);
+    assert_int_equal(t, 1709544600000LL);
+    assert_int_equal(parse_utc_ms("2024-03-04 09:30", &t), BW_OK);
+    assert_int_equal(t, 1709544600000LL);
+    assert_int_equal(parse_utc_ms("2024-03-04T09:30:00.25+00:00", &t), BW_OK);
+    assert_int_equal(t, 1709544600250LL);
+    assert_int_equal(parse_utc_ms("1969-12-31T23:59:59Z", &t), BW_OK);
+    assert_int_equal(t, -1000);
+    assert_int_equal(parse_utc_ms("2000-02-29", &t), BW_OK); /* leap day */
+    assert_int_equal(t, 951782400000LL);
+    static const char *const bad[] = {"",
+                                      "2024-1-01",
+                                      "2024-13-01",
+                                      "2024-01-32",
+                                      "2024-01-01T24:00",
+                                      "2024-01-01T09:60",
+                                      "2024-01-01T09",
+                                      "2024-01-01T09:30+02:00",
+                                      "2024-01-01x",
+                                      "1234567890123456"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        t = 5;
+        if (parse_utc_ms(bad[i], &t) != BW_EINVAL)
+            fail_msg("accepted '%s'", bad[i]);
+        assert_int_equal(t, 5);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_finite),
+        cmocka_unit_test(test_utc_ms),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
