@@ -134,4 +134,56 @@ int parse_utc_ms(const char *s, int64_t *out);
  * the length written (always < 32); out must hold 32 bytes. */
 size_t fmt_double(char *out, double v, int om_float);
 
+/* An arena: many small allocations freed together (one per query, per request, per parse).
+ * Blocks grow geometrically; arena_reset keeps the first block for reuse. Allocations are
+ * aligned to 16 bytes. arena_alloc returns NULL when out of memory or when the arena's limit
+ * (bytes, 0 = none) would be passed: callers report BW_ENOMEM or BW_ENOSPC accordingly, and
+ * arena_over_limit tells which. */
+struct arena_block;
+struct arena {
+    struct arena_block *head;
+    size_t used;  /* bytes handed out so far */
+    size_t limit; /* 0: no limit */
+    int over_limit;
+};
+
+void arena_init(struct arena *a, size_t limit);
+void arena_fini(struct arena *a);
+void arena_reset(struct arena *a);
+void *arena_alloc(struct arena *a, size_t n);
+void *arena_calloc(struct arena *a, size_t count, size_t size);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+static inline int arena_over_limit(const struct arena *a)
+{
+    return a->over_limit;
+}
+
+/* A label set: pairs sorted by name, names unique, no empty values (a label with an empty
+ * value does not exist). The metric name is the label "__name__". The strings are owned by
+ * whoever built the set (an arena, the tsdb's intern table); a labelset is a view. */
+struct label {
+    const char *name;
+    const char *value;
+};
+struct labelset {
+    const struct label *v;
+    size_t n;
+};
+
+#define LABEL_NAME "__name__"
+
+/* Orders label sets as Prometheus does: pair by pair, name then value, byte order; a prefix
+ * sorts first. Returns <0, 0, >0. */
+int labelset_compare(const struct labelset *a, const struct labelset *b);
+/* The value of label name, or NULL. */
+const char *labelset_get(const struct labelset *ls, const char *name);
+/* A hash of the whole set; equal sets hash equal. */
+uint64_t labelset_hash(const struct labelset *ls);
+/* Sorts v[0..n) by name in place (insertion sort: sets are small). */
+void labels_sort(struct label *v, size_t n);
+/* Writes {a="x", b="y"} (name first as name{...} when __name__ is present) into out, escaping
+ * values as PromQL string literals. BW_OK or the buf error. */
+int labelset_format(const struct labelset *ls, struct buf *out);
+
 #endif

@@ -1,0 +1,155 @@
+/* signatures: the name, argument types and result type of every PromQL function (Prometheus
+ * 3.5's set), sorted by name so that lookup is a binary search. The parser checks calls
+ * against it; the evaluator dispatches on the id. */
+#include <string.h>
+
+#include "promql/ast.h"
+
+static const struct promql_function functions[] = {
+    {"abs", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_ABS},
+    {"absent", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_ABSENT},
+    {"absent_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_ABSENT_OVER_TIME},
+    {"acos", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_ACOS},
+    {"acosh", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_ACOSH},
+    {"asin", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_ASIN},
+    {"asinh", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_ASINH},
+    {"atan", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_ATAN},
+    {"atanh", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_ATANH},
+    {"avg_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_AVG_OVER_TIME},
+    {"ceil", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_CEIL},
+    {"changes", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_CHANGES},
+    {"clamp", {PROMQL_VECTOR, PROMQL_SCALAR, PROMQL_SCALAR}, 3, 0, PROMQL_VECTOR, false, FN_CLAMP},
+    {"clamp_max", {PROMQL_VECTOR, PROMQL_SCALAR}, 2, 0, PROMQL_VECTOR, false, FN_CLAMP_MAX},
+    {"clamp_min", {PROMQL_VECTOR, PROMQL_SCALAR}, 2, 0, PROMQL_VECTOR, false, FN_CLAMP_MIN},
+    {"cos", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_COS},
+    {"cosh", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_COSH},
+    {"count_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_COUNT_OVER_TIME},
+    {"day_of_month", {PROMQL_VECTOR}, 1, 1, PROMQL_VECTOR, false, FN_DAY_OF_MONTH},
+    {"day_of_week", {PROMQL_VECTOR}, 1, 1, PROMQL_VECTOR, false, FN_DAY_OF_WEEK},
+    {"day_of_year", {PROMQL_VECTOR}, 1, 1, PROMQL_VECTOR, false, FN_DAY_OF_YEAR},
+    {"days_in_month", {PROMQL_VECTOR}, 1, 1, PROMQL_VECTOR, false, FN_DAYS_IN_MONTH},
+    {"deg", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_DEG},
+    {"delta", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_DELTA},
+    {"deriv", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_DERIV},
+    {"double_exponential_smoothing",
+     {PROMQL_MATRIX, PROMQL_SCALAR, PROMQL_SCALAR},
+     3,
+     0,
+     PROMQL_VECTOR,
+     true,
+     FN_DOUBLE_EXPONENTIAL_SMOOTHING},
+    {"exp", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_EXP},
+    {"floor", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_FLOOR},
+    {"histogram_avg", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_HISTOGRAM_AVG},
+    {"histogram_count", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_HISTOGRAM_COUNT},
+    {"histogram_fraction",
+     {PROMQL_SCALAR, PROMQL_SCALAR, PROMQL_VECTOR},
+     3,
+     0,
+     PROMQL_VECTOR,
+     false,
+     FN_HISTOGRAM_FRACTION},
+    {"histogram_quantile",
+     {PROMQL_SCALAR, PROMQL_VECTOR},
+     2,
+     0,
+     PROMQL_VECTOR,
+     false,
+     FN_HISTOGRAM_QUANTILE},
+    {"histogram_stddev", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_HISTOGRAM_STDDEV},
+    {"histogram_stdvar", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_HISTOGRAM_STDVAR},
+    {"histogram_sum", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_HISTOGRAM_SUM},
+    {"hour", {PROMQL_VECTOR}, 1, 1, PROMQL_VECTOR, false, FN_HOUR},
+    {"idelta", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_IDELTA},
+    {"increase", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_INCREASE},
+    {"info", {PROMQL_VECTOR, PROMQL_VECTOR}, 2, 1, PROMQL_VECTOR, true, FN_INFO},
+    {"irate", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_IRATE},
+    {"label_join",
+     {PROMQL_VECTOR, PROMQL_STRING, PROMQL_STRING, PROMQL_STRING},
+     4,
+     -1,
+     PROMQL_VECTOR,
+     false,
+     FN_LABEL_JOIN},
+    {"label_replace",
+     {PROMQL_VECTOR, PROMQL_STRING, PROMQL_STRING, PROMQL_STRING, PROMQL_STRING},
+     5,
+     0,
+     PROMQL_VECTOR,
+     false,
+     FN_LABEL_REPLACE},
+    {"last_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_LAST_OVER_TIME},
+    {"ln", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_LN},
+    {"log10", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_LOG10},
+    {"log2", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_LOG2},
+    {"mad_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, true, FN_MAD_OVER_TIME},
+    {"max_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_MAX_OVER_TIME},
+    {"min_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_MIN_OVER_TIME},
+    {"minute", {PROMQL_VECTOR}, 1, 1, PROMQL_VECTOR, false, FN_MINUTE},
+    {"month", {PROMQL_VECTOR}, 1, 1, PROMQL_VECTOR, false, FN_MONTH},
+    {"pi", {}, 0, 0, PROMQL_SCALAR, false, FN_PI},
+    {"predict_linear",
+     {PROMQL_MATRIX, PROMQL_SCALAR},
+     2,
+     0,
+     PROMQL_VECTOR,
+     false,
+     FN_PREDICT_LINEAR},
+    {"present_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_PRESENT_OVER_TIME},
+    {"quantile_over_time",
+     {PROMQL_SCALAR, PROMQL_MATRIX},
+     2,
+     0,
+     PROMQL_VECTOR,
+     false,
+     FN_QUANTILE_OVER_TIME},
+    {"rad", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_RAD},
+    {"rate", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_RATE},
+    {"resets", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_RESETS},
+    {"round", {PROMQL_VECTOR, PROMQL_SCALAR}, 2, 1, PROMQL_VECTOR, false, FN_ROUND},
+    {"scalar", {PROMQL_VECTOR}, 1, 0, PROMQL_SCALAR, false, FN_SCALAR},
+    {"sgn", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_SGN},
+    {"sin", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_SIN},
+    {"sinh", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_SINH},
+    {"sort", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_SORT},
+    {"sort_by_label", {PROMQL_VECTOR, PROMQL_STRING}, 2, -1, PROMQL_VECTOR, true, FN_SORT_BY_LABEL},
+    {"sort_by_label_desc",
+     {PROMQL_VECTOR, PROMQL_STRING},
+     2,
+     -1,
+     PROMQL_VECTOR,
+     true,
+     FN_SORT_BY_LABEL_DESC},
+    {"sort_desc", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_SORT_DESC},
+    {"sqrt", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_SQRT},
+    {"stddev_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_STDDEV_OVER_TIME},
+    {"stdvar_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_STDVAR_OVER_TIME},
+    {"sum_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, false, FN_SUM_OVER_TIME},
+    {"tan", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_TAN},
+    {"tanh", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_TANH},
+    {"time", {}, 0, 0, PROMQL_SCALAR, false, FN_TIME},
+    {"timestamp", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_TIMESTAMP},
+    {"vector", {PROMQL_SCALAR}, 1, 0, PROMQL_VECTOR, false, FN_VECTOR},
+    {"year", {PROMQL_VECTOR}, 1, 1, PROMQL_VECTOR, false, FN_YEAR},
+};
+
+_Static_assert(BW_ARRAY_LEN(functions) == FN_COUNT_, "one signature per function id");
+
+const struct promql_function *promql_function_find(const char *name, size_t n)
+{
+    size_t lo = 0, hi = BW_ARRAY_LEN(functions);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *f = functions[mid].name;
+        int c = strncmp(f, name, n);
+        if (c == 0 && f[n] != '\0')
+            c = 1; /* f is longer: name is a prefix of it */
+        if (c == 0)
+            return &functions[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
