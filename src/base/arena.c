@@ -3,6 +3,7 @@
  * Each block doubles the previous one's size (from 4 KiB up to 1 MiB, or exactly the request
  * when larger), so a query that builds a few megabytes of results makes a handful of mallocs.
  * The limit counts bytes handed out, not blocks, so it bounds what one query may build. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,9 +59,9 @@ void arena_reset(struct arena *a)
 
 void *arena_alloc(struct arena *a, size_t n)
 {
-    n = (n + 15) & ~(size_t)15;
-    if (n == 0)
-        n = 16;
+    if (n > SIZE_MAX / 2)
+        return NULL; /* rounding up would wrap; no block is that large anyway */
+    n = n ? (n + 15) & ~(size_t)15 : 16;
     if (a->limit && (n > a->limit || a->used > a->limit - n)) {
         a->over_limit = 1;
         return NULL;
