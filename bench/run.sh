@@ -86,7 +86,14 @@ section_http() {
   echo
 }
 
-SECTIONS=(metrics engine http)
+section_query() {
+  echo "== query: /api/v1/query_range latency, breakwatch against Prometheus on the same data =="
+  /usr/bin/python3 "$HERE/query_bench.py" "$BUILD/breakwatch" "$TMP/query" \
+    "$(awk -v s="$SCALE" 'BEGIN{d=int(7*s); print d < 3 ? 3 : d}')"
+  echo
+}
+
+SECTIONS=(metrics engine http query)
 
 for s in "${SECTIONS[@]}"; do
   "section_$s"

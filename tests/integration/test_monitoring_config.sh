@@ -16,3 +16,12 @@ for want in ("apiVersion: 1", "type: prometheus", "access: proxy", "url: http://
     assert want in text, want
 PY
 pass "grafana datasource provisioning"
+
+python3 - "$SRCDIR/monitoring/grafana/datasources/breakwatch.yml" <<'PY' || fail "breakwatch datasource"
+import sys
+text = open(sys.argv[1]).read()
+for want in ("apiVersion: 1", "type: prometheus", "url: http://breakwatch:8000/api",
+             "timeInterval: 1s", "prometheusType: Prometheus", "httpMethod: POST"):
+    assert want in text, want
+PY
+pass "grafana datasource pointing at breakwatch's own API"
