@@ -93,7 +93,44 @@ section_query() {
   echo
 }
 
-SECTIONS=(metrics engine http query)
+section_tsdb() {
+  echo "== tsdb: bytes per sample on disk (vs Prometheus 2.x blocks), ingest rate, head memory =="
+  "$BUILD/bench_tsdb" "$SCALE" "$TMP/tsdb.om" >"$TMP/tsdb.txt"
+  local samples prom_bytes=""
+  samples=$(awk '$1 == "disk_samples" { print $2 }' "$TMP/tsdb.txt")
+  if command -v promtool >/dev/null; then
+    # The same samples, backfilled by promtool into 2 h blocks: chunks, index and meta files.
+    promtool tsdb create-blocks-from openmetrics "$TMP/tsdb.om" "$TMP/prom" >/dev/null
+    prom_bytes=$(du -sb "$TMP/prom" | awk '{ print $1 }')
+    promtool --version 2>&1 | head -1 | sed 's/^/# /'
+  else
+    echo "(promtool not installed: no baseline)"
+  fi
+  awk -v samples="$samples" -v prom="$prom_bytes" '
+    function row(label, v, goal, cmp,   verdict) {
+      verdict = goal == "" ? "" : ((cmp == "<=" ? v + 0 <= goal : v + 0 >= goal) ? cmp " " goal " ok" : cmp " " goal " MISSED")
+      printf "%-48s %12s  %s\n", label, v, verdict
+    }
+    $1 !~ /^#/ { f[$1] = $2 }
+    END {
+      printf "%-48s %12s  %s\n", "figure", "value", "goal"
+      row("bytes/sample, persisted chunks", f["disk_chunk_bytes_per_sample"], 1.0, "<=")
+      row("bytes/sample, whole database file", f["disk_file_bytes_per_sample"], "", "")
+      if (prom != "") {
+        p = prom / samples
+        row("bytes/sample, Prometheus blocks (promtool)", sprintf("%.3f", p), "", "")
+        row("Prometheus / breakwatch chunks", sprintf("%.2fx", p / f["disk_chunk_bytes_per_sample"]), "", "")
+        row("Prometheus / breakwatch file", sprintf("%.2fx", p / f["disk_file_bytes_per_sample"]), "", "")
+      }
+      row("ingest, M samples/s, in memory", f["ingest_msamples_per_s_memory"], 5, ">=")
+      row("ingest, M samples/s, into the store", f["ingest_msamples_per_s_store"], 5, ">=")
+      row("head bytes per active series", f["head_bytes_per_series"], 500, "<=")
+    }' "$TMP/tsdb.txt"
+  grep '^#' "$TMP/tsdb.txt" || true
+  echo
+}
+
+SECTIONS=(metrics engine http query tsdb)
 
 for s in "${SECTIONS[@]}"; do
   "section_$s"

@@ -147,6 +147,14 @@ typedef void (*bw_sample_fn)(void *ud, const char *name, size_t nlabels,
                              double value);
 void bw_registry_visit(bw_registry *r, bw_sample_fn fn, void *ud);
 
+/* Walks every family, sorted by declared name, with the metadata a collector records beside
+ * the samples: the OpenMetrics family name (a counter's without "_total", as Prometheus files
+ * metadata when it scrapes OpenMetrics), the type and the help text as declared. Runs no
+ * collect hooks; fn is called with the registry locked, so it must not declare or resolve.
+ * The strings are valid during the call only. */
+typedef void (*bw_family_fn)(void *ud, const char *family, enum bw_type type, const char *help);
+void bw_registry_visit_families(bw_registry *r, bw_family_fn fn, void *ud);
+
 /* Registers the process collector: process_cpu_seconds_total, process_resident_memory_bytes,
  * process_virtual_memory_bytes, process_open_fds, process_max_fds, process_start_time_seconds,
  * process_threads, and process_cpu_usage (percent of one core since the previous collection)

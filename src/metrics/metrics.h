@@ -89,6 +89,7 @@ struct bw_family {
     enum bw_type type;
     struct metrics_str names[NAME_KINDS];
     struct metrics_str header[2]; /* HELP and TYPE lines, indexed by enum bw_format */
+    char *help;                   /* as declared, unescaped (bw_registry_visit_families) */
     size_t nlabels;
     const char *label_names[BW_MAX_LABELS + 1]; /* owned; histograms add a static "le" */
     int64_t *keys; /* histograms: nbounds, then span +Inf (see struct bw_histogram) */

@@ -468,6 +468,7 @@ static void family_free(bw_family *f)
         free(f->names[i].s);
     free(f->header[0].s);
     free(f->header[1].s);
+    free(f->help);
     for (size_t i = 0; i < f->nlabels; i++)
         free((char *)f->label_names[i]);
     free(f->keys);
@@ -777,7 +778,8 @@ static int family_new(bw_registry *r, enum bw_type type, const char *name, const
         return BW_ENOMEM;
     f->r = r;
     f->type = type;
-    int rc = family_names(f, name);
+    f->help = xstrdup(help);
+    int rc = f->help ? family_names(f, name) : BW_ENOMEM;
     for (size_t i = 0; rc == BW_OK && i < nlabels; i++) {
         f->label_names[i] = xstrdup(labels[i]);
         if (!f->label_names[i])
@@ -1220,5 +1222,17 @@ void bw_registry_visit(bw_registry *r, bw_sample_fn fn, void *ud)
     for (size_t i = 0; i < r->nfamilies; i++)
         for (size_t j = 0; j < r->families[i]->nseries; j++)
             visit_series(r->families[i], r->families[i]->series[j], fn, ud);
+    pthread_mutex_unlock(&r->mu);
+}
+
+void bw_registry_visit_families(bw_registry *r, bw_family_fn fn, void *ud)
+{
+    if (!r || !fn)
+        return;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->nfamilies; i++) {
+        const bw_family *f = r->families[i];
+        fn(ud, f->names[NAME_OM_FAMILY].s, f->type, f->help);
+    }
     pthread_mutex_unlock(&r->mu);
 }

@@ -63,6 +63,29 @@ static const char *const migrations[] = {
     "  recorded_ms INTEGER NOT NULL);"
     "CREATE INDEX events_session ON events(session_id, id);"
     "CREATE INDEX events_correlation ON events(correlation_id);",
+    /* 2: the tsdb (store_tsdb.c). Series ids are AUTOINCREMENT so that an id is never given
+     * to another series, even after retention deleted one: write-ahead records name series
+     * by id. Chunks are keyed by (series, first timestamp) without a rowid, which keeps them
+     * clustered by series for reads and costs no second index; n is the chunk's sample count.
+     * A write-ahead record is one row per commit (seq ascending). */
+    "CREATE TABLE tsdb_series ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  labels BLOB NOT NULL);"
+    "CREATE TABLE tsdb_chunks ("
+    "  series_id INTEGER NOT NULL,"
+    "  mint INTEGER NOT NULL,"
+    "  maxt INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL,"
+    "  data BLOB NOT NULL,"
+    "  PRIMARY KEY (series_id, mint)) WITHOUT ROWID;"
+    "CREATE TABLE tsdb_wal ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  data BLOB NOT NULL);"
+    "CREATE TABLE tsdb_metadata ("
+    "  family TEXT PRIMARY KEY NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  help TEXT NOT NULL,"
+    "  unit TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
@@ -562,7 +585,9 @@ fail:
     return rc;
 }
 
-int store_open_reader(const struct store *primary, struct store **out, struct diag *d)
+/* A further connection to primary's database, query-only or read-write; the directory lock
+ * stays with primary. */
+static int open_beside(const struct store *primary, int reader, struct store **out, struct diag *d)
 {
     int rc;
     struct store *s = store_new(primary->path);
@@ -572,7 +597,7 @@ int store_open_reader(const struct store *primary, struct store **out, struct di
     rc = connect(s, SQLITE_OPEN_READWRITE, d);
     if (rc)
         goto fail;
-    rc = configure(s, 1, d);
+    rc = configure(s, reader, d);
     if (rc)
         goto fail;
     *out = s;
@@ -581,4 +606,14 @@ int store_open_reader(const struct store *primary, struct store **out, struct di
 fail:
     store_close(s);
     return rc;
+}
+
+int store_open_reader(const struct store *primary, struct store **out, struct diag *d)
+{
+    return open_beside(primary, 1, out, d);
+}
+
+int store_open_writer(const struct store *primary, struct store **out, struct diag *d)
+{
+    return open_beside(primary, 0, out, d);
 }

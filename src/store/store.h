@@ -33,6 +33,11 @@ struct store;
 int store_open(const char *data_dir, struct store **out, struct diag *d);
 /* Opens a query-only connection to the database of primary. Same codes as store_open. */
 int store_open_reader(const struct store *primary, struct store **out, struct diag *d);
+/* Opens another read-write connection to the database of primary, for a second writing thread
+ * in the same process (the journal's writer beside the tsdb's). The directory lock stays with
+ * primary, which must outlive it; SQLite serializes the writers' transactions. Same codes as
+ * store_open. */
+int store_open_writer(const struct store *primary, struct store **out, struct diag *d);
 /* Finalizes the cached statements and closes the connection. NULL is a no-op. */
 void store_close(struct store *s);
 /* The database file's path. */
@@ -91,5 +96,55 @@ int store_events_after(struct store *s, const char *session_id, int64_t after_id
                        store_event_fn fn, void *ud);
 /* The id the next event gets: one past the highest ever used, even if rows were deleted. */
 int store_events_next_id(struct store *s, int64_t *out);
+
+/* ---- tsdb: series, chunks, write-ahead records, metadata (store_tsdb.c) ----
+ * Blobs passed in are copied by SQLite; blobs handed to callbacks are valid during the call. */
+
+/* A series' labels are one blob: name, NUL, value, NUL, … in label order. */
+int store_tsdb_series_insert(struct store *s, int64_t id, const void *labels, size_t len);
+int store_tsdb_series_delete(struct store *s, int64_t id);
+typedef int (*store_tsdb_series_fn)(void *ud, int64_t id, const void *labels, size_t len);
+/* Every series, by ascending id. */
+int store_tsdb_series_each(struct store *s, store_tsdb_series_fn fn, void *ud);
+/* One past the highest id ever inserted, even if that series was deleted. */
+int store_tsdb_series_next_id(struct store *s, int64_t *out);
+
+struct store_tsdb_chunk_row {
+    int64_t series_id, mint, maxt, n; /* n: samples in the chunk */
+    const void *data;
+    size_t len;
+};
+typedef int (*store_tsdb_chunk_fn)(void *ud, const struct store_tsdb_chunk_row *r);
+int store_tsdb_chunk_insert(struct store *s, const struct store_tsdb_chunk_row *r);
+/* The chunks of series_id overlapping [mint, maxt], oldest first. */
+int store_tsdb_chunks_range(struct store *s, int64_t series_id, int64_t mint, int64_t maxt,
+                            store_tsdb_chunk_fn fn, void *ud);
+/* Per series with persisted chunks: the first and last timestamp, the samples and bytes they
+ * hold, and the data of its newest chunk (last, last_len). */
+struct store_tsdb_span {
+    int64_t series_id, mint, maxt, n, bytes;
+    const void *last;
+    size_t last_len;
+};
+typedef int (*store_tsdb_span_fn)(void *ud, const struct store_tsdb_span *r);
+int store_tsdb_chunk_spans(struct store *s, store_tsdb_span_fn fn, void *ud);
+/* Deletes the chunks of series_id ending before `before`; *bytes, *n: what they held;
+ * *mint: the first timestamp of what is left (INT64_MAX when nothing). */
+int store_tsdb_chunks_drop(struct store *s, int64_t series_id, int64_t before, int64_t *bytes,
+                           int64_t *n, int64_t *mint);
+
+int store_tsdb_wal_insert(struct store *s, int64_t seq, const void *data, size_t len);
+typedef int (*store_tsdb_wal_fn)(void *ud, int64_t seq, const void *data, size_t len);
+/* Every record, by ascending seq. */
+int store_tsdb_wal_each(struct store *s, store_tsdb_wal_fn fn, void *ud);
+/* Deletes the records with seq < before; *bytes: their size. */
+int store_tsdb_wal_drop(struct store *s, int64_t before, int64_t *bytes);
+
+/* Inserts or replaces a family's metadata. */
+int store_tsdb_meta_put(struct store *s, const char *family, const char *type, const char *help,
+                        const char *unit);
+typedef int (*store_tsdb_meta_fn)(void *ud, const char *family, const char *type, const char *help,
+                                  const char *unit);
+int store_tsdb_meta_each(struct store *s, store_tsdb_meta_fn fn, void *ud);
 
 #endif

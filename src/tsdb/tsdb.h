@@ -46,10 +46,12 @@ void tsdb_close(struct tsdb *db);
 /* Appends one sample. ls must be a valid label set (sorted, unique names matching
  * [a-zA-Z_][a-zA-Z0-9_]*, __name__ present and a valid metric name, no empty values).
  * *ref caches the series: pass 0 the first time and the value written back afterwards, which
- * skips the label lookup (ls is then not read). The sample is visible to queries at once and
- * durable after tsdb_commit. A timestamp at or before the series' newest one is refused with
- * BW_ERANGE (same timestamp and same value: BW_OK, ignored, as Prometheus does), the series
- * and other samples unaffected. BW_EINVAL for an invalid label set, BW_ENOMEM. */
+ * skips the label lookup (ls is then not read, unless retention has dropped that series since:
+ * then ls recreates it under a new ref, and with ls NULL the append fails with BW_ENOENT). The
+ * sample is visible to queries at once and durable after tsdb_commit. A timestamp at or
+ * before the series' newest one is refused with BW_ERANGE (same timestamp and same value:
+ * BW_OK, ignored, as Prometheus does), the series and other samples unaffected. BW_EINVAL
+ * for an invalid label set, BW_ENOMEM. */
 int tsdb_append(struct tsdb *db, const struct labelset *ls, int64_t t_ms, double v, uint64_t *ref);
 /* Makes everything appended since the last commit durable (one write-ahead record) and
  * persists chunks that are full. BW_EIO on a storage failure (d says what); the samples stay
@@ -131,5 +133,73 @@ struct tsdb_stats {
     int64_t min_time, max_time; /* ms; 0 when empty */
 };
 void tsdb_stats_get(struct tsdb *db, struct tsdb_stats *s);
+
+/* ==== Writers on top of the tsdb: collector.c and openmetrics.c ==================================
+ * (This section belongs to the collector and importer; the rest of the header to the tsdb.) */
+
+/* ---- the collector: the registry, recorded every scrape interval ---- */
+
+struct tsdb_collector;
+
+struct tsdb_collector_options {
+    int64_t interval_ms; /* between scrapes; 0: 1 s */
+    int64_t maintain_ms; /* between tsdb_maintain calls; 0: 1 minute */
+};
+
+/* A collector that records reg into db. Registers its own metrics in reg (tsdb_head_series,
+ * tsdb_samples_appended_total, tsdb_scrape_duration_seconds, tsdb_commit_failures_total, ...).
+ * While its thread runs it must be db's only writer. db and reg must outlive it. BW_OK and
+ * *out; BW_ENOMEM, or BW_EEXIST when reg holds a tsdb_* family of another shape. */
+int tsdb_collector_new(struct tsdb *db, bw_registry *reg, const struct tsdb_collector_options *o,
+                       struct tsdb_collector **out);
+/* Starts the thread: a scrape at once, then one every interval (missed ones are skipped, not
+ * made up). BW_OK, or BW_ENOMEM when no thread can be created (d says so). */
+int tsdb_collector_start(struct tsdb_collector *c, struct diag *d);
+/* Stops the thread after its current scrape, then marks every series of the last scrape stale
+ * and commits, as Prometheus does for a target that goes away: queries after the stop do not
+ * see the last values linger. No-op when not started. */
+void tsdb_collector_stop(struct tsdb_collector *c);
+/* Stops if needed and frees. NULL is a no-op. */
+void tsdb_collector_free(struct tsdb_collector *c);
+
+/* One scrape at t_ms (ms since the epoch): what the thread does every interval, for tests and
+ * one-shot use while the thread is not running. Walks src (normally the collector's registry)
+ * and appends every sample at t_ms, a stale marker for every series the previous scrape had
+ * and this one lacks, metadata when new series appeared; then commits and updates the tsdb_*
+ * metrics. Series are known by name and labels, not by registry: scraping another registry
+ * than last time makes the series it lacks stale. A steady-state scrape (no new series)
+ * allocates nothing and looks up no labels. A sample the tsdb refuses (out of order, a label
+ * set it finds invalid) is skipped and counted, and the rest still recorded. BW_OK; BW_ENOMEM;
+ * BW_EIO when the commit failed (d says why; the samples stay in the head and the next commit
+ * retries them). */
+int tsdb_collector_scrape(struct tsdb_collector *c, bw_registry *src, int64_t t_ms, struct diag *d);
+/* Marks every series of the last scrape stale at t_ms and commits (what stop does). */
+int tsdb_collector_end(struct tsdb_collector *c, int64_t t_ms, struct diag *d);
+
+/* ---- the OpenMetrics importer ---- */
+
+struct tsdb_import_options {
+    size_t batch_samples; /* samples appended between commits; 0: 100,000 */
+};
+
+struct tsdb_import_stats {
+    uint64_t lines, samples, series, families;
+    int64_t min_time, max_time; /* ms; 0 when no sample */
+};
+
+/* Imports an OpenMetrics 1.0 text file with timestamps (what `promtool tsdb create-blocks-from
+ * openmetrics` reads) into db. The file is read twice, streaming, in constant memory per
+ * series: the first pass validates all of it (syntax, # TYPE/# HELP/# UNIT, suffixes, bucket
+ * and count integers, a timestamp on every sample, time order per series, "# EOF" last), the
+ * second appends, committing every batch_samples samples, and sets each family's metadata.
+ * So a bad file changes nothing: BW_EINVAL with file:line:col and what was wrong in d. A
+ * sample at or before the newest sample db already holds for its series is refused by the
+ * first pass too, with its position (BW_ERANGE). Timestamps become ms as Prometheus's parser
+ * makes them (truncated); label values, le included, are kept as written. BW_ENOENT / BW_EIO
+ * when the file cannot be read, BW_EIO when a commit fails (the batches committed before it
+ * stay), BW_ENOMEM. stats may be NULL. With db NULL the file is only validated (the first
+ * pass, without the check against a tsdb). */
+int tsdb_import_openmetrics(struct tsdb *db, const char *path, const struct tsdb_import_options *o,
+                            struct tsdb_import_stats *stats, struct diag *d);
 
 #endif

@@ -543,6 +543,11 @@ static void print_sample(void *ud, const char *name, size_t n, const char *const
     buf_printf(b, "%s %g\n", n ? "}" : "", v);
 }
 
+static void print_family(void *ud, const char *family, enum bw_type type, const char *help)
+{
+    buf_printf(ud, "%s %d %s\n", family, (int)type, help);
+}
+
 static void bump(bw_registry *r, void *ud)
 {
     (void)r;
@@ -587,6 +592,12 @@ static void test_visit_and_hooks(void **state)
     buf_reset(&b);
     bw_registry_visit(r, print_sample, &b);
     assert_non_null(strstr(b.data, "scrapes 2\n"));
+    buf_reset(&b);
+    bw_registry_visit_families(r, print_family, &b);
+    assert_string_equal(b.data, "fill_seconds 2 Fill.\n"
+                                "orders 0 Orders.\n"
+                                "scrapes 1 Scrapes.\n");
+    assert_true(bw_gauge_value(g) == 2); /* no hooks ran */
     buf_fini(&b);
     bw_registry_free(r);
 }

@@ -17,7 +17,7 @@
 #include "tmpdir.h"
 
 /* The schema version this build creates: one per migration step in store.c. */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* The text of the first column of sql's first row on the database at path. */
 static void query(const char *path, const char *sql, char *out, size_t n)
@@ -94,7 +94,7 @@ static void test_open_creates_dirs_and_schema(void **state)
           text, sizeof(text));
     assert_string_equal(text, "checkpoints,checkpoints_correlation,checkpoints_session,events,"
                               "events_correlation,events_session,sessions,sessions_started,"
-                              "sessions_status");
+                              "sessions_status,tsdb_chunks,tsdb_metadata,tsdb_series,tsdb_wal");
     store_close(s);
 }
 
@@ -131,7 +131,7 @@ static void test_newer_schema_is_refused(void **state)
     assert_int_equal(store_open(*state, &s, &d), BW_EIO);
     assert_null(s);
     assert_non_null(strstr(d.msg, db));
-    assert_non_null(strstr(d.msg, "unknown schema version 99 (this breakwatch knows up to 1)"));
+    assert_non_null(strstr(d.msg, "unknown schema version 99 (this breakwatch knows up to 2)"));
     assert_true(tmpdir_exists(db)); /* not ours to remove */
     query(db, "PRAGMA user_version", text, sizeof(text));
     assert_string_equal(text, "99");

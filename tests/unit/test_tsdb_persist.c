@@ -1,0 +1,314 @@
+/* Tests for src/tsdb/persist.c: a tsdb kept in the store survives close and reopen (persisted
+ * chunks plus replayed write-ahead records give back every sample), records are deleted once
+ * their samples are in chunks, a corrupt record is counted and skipped, metadata persists,
+ * retention and the size cap delete from disk, and queries read old chunks beside the writer. */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "store/store.h"
+#include "tmpdir.h"
+#include "tsdb_test.h"
+
+static void open_db(void **state, struct store **st, struct tsdb **db, const struct tsdb_options *o)
+{
+    struct diag d = {0};
+    assert_int_equal(store_open(*state, st, &d), BW_OK);
+    assert_int_equal(tsdb_open(*st, o, db, &d), BW_OK);
+}
+
+static void close_db(struct store *st, struct tsdb *db)
+{
+    tsdb_close(db);
+    store_close(st);
+}
+
+/* Runs one integer query on the database file directly. */
+static int64_t sql_int(void **state, const char *sql)
+{
+    char path[512];
+    sqlite3 *h;
+    sqlite3_stmt *q;
+    int64_t v = -1;
+    assert_int_equal(sqlite3_open(tmpdir_join(path, sizeof(path), *state, STORE_DB_NAME), &h),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    return v;
+}
+
+static void sql_exec(void **state, const char *sql)
+{
+    char path[512];
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(tmpdir_join(path, sizeof(path), *state, STORE_DB_NAME), &h),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+}
+
+/* Series "s<i>" gets value i * 1000 + k at time k * 1000 + jitter; a commit every 10 samples. */
+static void fill(struct tsdb *db, int nseries, int from, int to)
+{
+    char name[16][16];
+    struct test_ls l[16];
+    uint64_t ref[16] = {0};
+    for (int k = from; k < to; k++) {
+        for (int i = 0; i < nseries; i++) {
+            snprintf(name[i], sizeof(name[i]), "s%d", i);
+            const struct labelset *ls = test_labels(&l[i], "__name__", "m", "i", name[i], NULL);
+            double v = i == 1 ? k * 0.5 : (double)(i * 1000 + k);
+            assert_int_equal(tsdb_append(db, ls, k * 1000LL + k % 3, v, &ref[i]), BW_OK);
+        }
+        if (k % 10 == 9)
+            assert_int_equal(tsdb_commit(db, NULL), BW_OK);
+    }
+}
+
+/* Checks that series s<i> holds exactly samples from..to-1. */
+static void check(struct tsdb *db, int nseries, int from, int to)
+{
+    struct arena a;
+    struct tsdb_series *ss;
+    size_t n;
+    struct diag d = {0};
+    arena_init(&a, 0);
+    assert_int_equal(tsdb_select(db, NULL, 0, INT64_MIN, INT64_MAX, 0, 0, &a, &ss, &n, &d), BW_OK);
+    assert_int_equal(n, nseries);
+    for (size_t s = 0; s < n; s++) {
+        int i = labelset_get(&ss[s].labels, "i")[1] - '0';
+        assert_int_equal(ss[s].n, to - from);
+        for (size_t j = 0; j < ss[s].n; j++) {
+            int k = from + (int)j;
+            assert_int_equal(ss[s].t[j], k * 1000LL + k % 3);
+            assert_true(ss[s].v[j] == (i == 1 ? k * 0.5 : (double)(i * 1000 + k)));
+        }
+    }
+    arena_fini(&a);
+}
+
+static void test_reopen(void **state)
+{
+    struct store *st;
+    struct tsdb *db;
+    struct tsdb_stats s;
+    open_db(state, &st, &db, NULL);
+    fill(db, 3, 0, 305); /* 2 full chunks a series, 65 samples in the head, 5 uncommitted */
+    check(db, 3, 0, 305);
+    tsdb_stats_get(db, &s);
+    assert_int_equal(s.samples_persisted, 3 * 240);
+    assert_int_equal(s.head_chunks, 3);
+    assert_true(s.bytes_on_disk > 0);
+    close_db(st, db);
+    /* Records before the open chunks' first samples are gone: 65 samples in 7 records left. */
+    assert_int_equal(sql_int(state, "SELECT COUNT(*) FROM tsdb_chunks"), 6);
+    assert_int_equal(sql_int(state, "SELECT COUNT(*) FROM tsdb_wal"), 7);
+
+    open_db(state, &st, &db, NULL);
+    check(db, 3, 0, 305);
+    tsdb_stats_get(db, &s);
+    assert_int_equal(s.series, 3);
+    assert_int_equal(s.samples_persisted, 3 * 240);
+    assert_int_equal(s.corrupt_records, 0);
+    assert_int_equal(s.min_time, 0);
+    assert_int_equal(s.max_time, 304 * 1000 + 304 % 3);
+    /* Appending goes on where it stopped; a repeat of the newest sample is ignored. */
+    struct test_ls l;
+    uint64_t ref = 0;
+    assert_int_equal(tsdb_append(db, test_labels(&l, "__name__", "m", "i", "s0", NULL),
+                                 304 * 1000 + 304 % 3, 304, &ref),
+                     BW_OK);
+    assert_int_equal(ref, 1);
+    fill(db, 3, 305, 400);
+    close_db(st, db);
+
+    open_db(state, &st, &db, NULL);
+    check(db, 3, 0, 400);
+    close_db(st, db);
+}
+
+static void test_corrupt_record(void **state)
+{
+    struct store *st;
+    struct tsdb *db;
+    struct tsdb_stats s;
+    open_db(state, &st, &db, NULL);
+    fill(db, 2, 0, 30); /* three records of 10 samples a series */
+    close_db(st, db);
+    sql_exec(state, "UPDATE tsdb_wal SET data = substr(data, 1, 20) WHERE seq = 2");
+    open_db(state, &st, &db, NULL);
+    tsdb_stats_get(db, &s);
+    assert_int_equal(s.corrupt_records, 1);
+    /* Records 1 and 3 replay: samples 0..9 and 20..29. */
+    struct arena a;
+    struct tsdb_series *ss;
+    size_t n;
+    struct diag d = {0};
+    arena_init(&a, 0);
+    assert_int_equal(tsdb_select(db, NULL, 0, INT64_MIN, INT64_MAX, 0, 0, &a, &ss, &n, &d), BW_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(ss[0].n, 20);
+    assert_int_equal(ss[0].t[9], 9000);
+    assert_int_equal(ss[0].t[10], 20000 + 20 % 3);
+    arena_fini(&a);
+    close_db(st, db);
+
+    sql_exec(state, "UPDATE tsdb_wal SET data = x'00' WHERE seq = 3");
+    open_db(state, &st, &db, NULL);
+    tsdb_stats_get(db, &s);
+    assert_int_equal(s.corrupt_records, 2);
+    close_db(st, db);
+}
+
+static void test_metadata_persists(void **state)
+{
+    struct store *st;
+    struct tsdb *db;
+    struct arena a;
+    struct tsdb_metadata *md;
+    size_t n;
+    open_db(state, &st, &db, NULL);
+    assert_int_equal(tsdb_metadata_set(db, "up", "gauge", "1 if up.", ""), BW_OK);
+    assert_int_equal(tsdb_commit(db, NULL), BW_OK);
+    assert_int_equal(tsdb_metadata_set(db, "up", "gauge", "1 when up.", "seconds"), BW_OK);
+    close_db(st, db);
+    open_db(state, &st, &db, NULL);
+    arena_init(&a, 0);
+    assert_int_equal(tsdb_metadata_list(db, &a, &md, &n), BW_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(md[0].help, "1 when up.");
+    assert_string_equal(md[0].unit, "seconds");
+    arena_fini(&a);
+    close_db(st, db);
+}
+
+static void test_retention(void **state)
+{
+    struct store *st;
+    struct tsdb *db;
+    struct tsdb_stats s;
+    struct tsdb_options o = {.retention_ms = 100000};
+    struct test_ls l;
+    uint64_t ref = 0, old_ref;
+    open_db(state, &st, &db, &o);
+    fill(db, 2, 0, 400);
+    /* A series that stops early is dropped once all its samples expire. */
+    assert_int_equal(tsdb_append(db, test_labels(&l, "__name__", "old", NULL), 5, 1, &ref), BW_OK);
+    assert_int_equal(tsdb_commit(db, NULL), BW_OK);
+    tsdb_stats_get(db, &s);
+    assert_int_equal(s.series, 3);
+    /* Cutoff 399002 - 100000: chunks ending before 299002 go (samples 0..239). */
+    assert_int_equal(tsdb_maintain(db, 1LL << 50, NULL), BW_OK);
+    tsdb_stats_get(db, &s);
+    assert_int_equal(s.series, 2);
+    assert_int_equal(s.samples_persisted, 2 * 120);
+    assert_int_equal(s.min_time, 240000);
+    check(db, 2, 240, 400);
+    /* Its ref is stale: without labels the append fails, with them it comes back anew. */
+    old_ref = ref;
+    assert_int_equal(tsdb_append(db, NULL, 500000, 1, &ref), BW_ENOENT);
+    assert_int_equal(tsdb_append(db, test_labels(&l, "__name__", "old", NULL), 500000, 1, &ref),
+                     BW_OK);
+    assert_int_equal(old_ref, 3);
+    assert_int_equal(ref, 4);
+    close_db(st, db);
+    assert_int_equal(sql_int(state, "SELECT COUNT(*) FROM tsdb_series"), 3);
+    assert_int_equal(sql_int(state, "SELECT MIN(mint) FROM tsdb_chunks"), 240000);
+
+    /* Reopened, the dropped series' id is not given again. */
+    open_db(state, &st, &db, &o);
+    ref = 0;
+    assert_int_equal(tsdb_append(db, test_labels(&l, "__name__", "new", NULL), 1000000, 1, &ref),
+                     BW_OK);
+    assert_int_equal(ref, 5);
+    close_db(st, db);
+}
+
+static void test_size_cap(void **state)
+{
+    struct store *st;
+    struct tsdb *db;
+    struct tsdb_stats s;
+    struct tsdb_options o = {.max_bytes = 1};
+    open_db(state, &st, &db, &o);
+    fill(db, 3, 0, 500);
+    tsdb_stats_get(db, &s);
+    assert_int_equal(s.samples_persisted, 3 * 480);
+    assert_int_equal(tsdb_maintain(db, 0, NULL), BW_OK);
+    tsdb_stats_get(db, &s);
+    assert_int_equal(s.samples_persisted, 0);
+    assert_int_equal(s.series, 3); /* their heads remain */
+    check(db, 3, 480, 500);
+    close_db(st, db);
+    assert_int_equal(sql_int(state, "SELECT COUNT(*) FROM tsdb_chunks"), 0);
+}
+
+struct race {
+    struct tsdb *db;
+    _Atomic int done;
+    int bad, reads;
+};
+
+/* Every selection is whole: 0, 1, 2, … at 0, 1000, 2000, …, across disk and memory. */
+static void *reader(void *p)
+{
+    struct race *r = p;
+    struct arena a;
+    struct diag d;
+    arena_init(&a, 0);
+    while (!r->done) {
+        struct tsdb_series *ss;
+        size_t n;
+        if (tsdb_select(r->db, NULL, 0, INT64_MIN, INT64_MAX, 0, 0, &a, &ss, &n, &d) != BW_OK)
+            r->bad++;
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < ss[i].n; k++)
+                r->bad += ss[i].v[k] != (double)k || ss[i].t[k] != (int64_t)k * 1000;
+        r->reads++;
+        arena_reset(&a);
+    }
+    arena_fini(&a);
+    return NULL;
+}
+
+static void test_readers_beside_commits(void **state)
+{
+    struct store *st;
+    struct race r = {0};
+    pthread_t th[2];
+    open_db(state, &st, &r.db, NULL);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, reader, &r), 0);
+    for (int k = 0; k < 1500; k++) {
+        for (int s = 0; s < 4; s++) {
+            struct test_ls l;
+            char name[16];
+            uint64_t ref = 0;
+            snprintf(name, sizeof(name), "s%d", s);
+            assert_int_equal(tsdb_append(r.db, test_labels(&l, "__name__", "m", "i", name, NULL),
+                                         k * 1000LL, k, &ref),
+                             BW_OK);
+        }
+        assert_int_equal(tsdb_commit(r.db, NULL), BW_OK);
+    }
+    r.done = 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(r.bad, 0);
+    assert_true(r.reads > 0);
+    close_db(st, r.db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
+        T(test_reopen),    T(test_corrupt_record), T(test_metadata_persists),
+        T(test_retention), T(test_size_cap),       T(test_readers_beside_commits),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
