@@ -156,13 +156,17 @@ enum promql_func_id {
     FN_TANH,
     FN_TIME,
     FN_TIMESTAMP,
+    FN_TS_OF_LAST_OVER_TIME,
+    FN_TS_OF_MAX_OVER_TIME,
+    FN_TS_OF_MIN_OVER_TIME,
     FN_VECTOR,
     FN_YEAR,
     FN_COUNT_
 };
 
-/* A function's signature, from the table in functions.c. variadic: 0 = exactly nargs
- * arguments; n > 0 = up to n more of the last type optional; -1 = any number more. */
+/* A function's signature, from the table in signatures.c. As in Prometheus, variadic 0 means
+ * exactly nargs arguments; otherwise the last argument type is optional and may repeat:
+ * n > 0 allows nargs - 1 to nargs - 1 + n arguments, -1 allows nargs - 1 or more. */
 struct promql_function {
     const char *name;
     enum promql_type arg_types[8];
@@ -229,7 +233,8 @@ struct promql_node {
     };
 };
 
-/* Releases the compiled regexes of every selector in the tree (the arena holds the rest). */
-void promql_node_release(struct promql_node *n);
+/* promql_parse refuses a query whose tree would be higher than this (or whose parsing would
+ * recurse deeper), so code that walks a parsed tree recursively needs no depth check. */
+#define PROMQL_MAX_DEPTH 1000
 
 #endif

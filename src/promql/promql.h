@@ -19,6 +19,7 @@
 #include "base/base.h"
 
 struct tsdb;
+struct tsdb_matcher;
 struct promql_node;
 
 enum promql_type {
@@ -63,6 +64,15 @@ struct promql_options {
  * or type error returns BW_EINVAL with err kind BAD_DATA and msg "L:C: parse error: ...". */
 int promql_parse(const char *q, const struct promql_options *o, struct arena *a,
                  struct promql_node **out, struct promql_error *err);
+/* Parses q as one series selector (metric{label="value", ...}, no offset or @), as the API's
+ * match[] parameters are read; unlike in an expression, the selector may match every series.
+ * The matchers are allocated in a; the caller releases them with tsdb_matcher_fini each.
+ * BW_EINVAL with a BAD_DATA parse error as promql_parse. */
+int promql_parse_selector(const char *q, struct arena *a, struct tsdb_matcher **m, size_t *n,
+                          struct promql_error *err);
+/* Releases what a parsed tree holds outside its arena (the compiled regexes of its
+ * selectors). */
+void promql_node_release(struct promql_node *n);
 /* The type an expression evaluates to. */
 enum promql_type promql_node_type(const struct promql_node *n);
 /* Writes the expression back as PromQL text (canonical spacing), for messages and tests. */

@@ -129,6 +129,9 @@ static const struct promql_function functions[] = {
     {"tanh", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_TANH},
     {"time", {}, 0, 0, PROMQL_SCALAR, false, FN_TIME},
     {"timestamp", {PROMQL_VECTOR}, 1, 0, PROMQL_VECTOR, false, FN_TIMESTAMP},
+    {"ts_of_last_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, true, FN_TS_OF_LAST_OVER_TIME},
+    {"ts_of_max_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, true, FN_TS_OF_MAX_OVER_TIME},
+    {"ts_of_min_over_time", {PROMQL_MATRIX}, 1, 0, PROMQL_VECTOR, true, FN_TS_OF_MIN_OVER_TIME},
     {"vector", {PROMQL_SCALAR}, 1, 0, PROMQL_VECTOR, false, FN_VECTOR},
     {"year", {PROMQL_VECTOR}, 1, 1, PROMQL_VECTOR, false, FN_YEAR},
 };
