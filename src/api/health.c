@@ -1,7 +1,8 @@
 /* health: GET /api/health — liveness and readiness for load balancers, Docker health checks
- * and people. Ready (200) means the journal is open and the engine is running; otherwise 503,
- * with the engine's run status ("starting", or how its run ended: "completed" after a replay
- * or a set duration, "stopped", "failed"). The body says what the engine is doing. */
+ * and people. Ready (200) means the journal and the history are open and the engine is running
+ * (or, with run --no-engine, that there is no engine by choice); otherwise 503, with the
+ * engine's run status ("starting", or how its run ended: "completed" after a replay or a set
+ * duration, "stopped", "failed"). The body says what the engine is doing. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,21 +34,24 @@ void api_health(void *ud, const struct http_request *req, struct http_response *
     struct engine_stats st;
     if (ctx->engine)
         engine_stats_get(ctx->engine, &st);
-    int ready = ctx->engine && ctx->journal && strcmp(st.run_status, "running") == 0;
+    int open = ctx->journal && ctx->tsdb;
+    int ready = open && (!ctx->engine || strcmp(st.run_status, "running") == 0);
     cJSON *root = cJSON_CreateObject();
     if (!root) {
         http_response_error(res, 500, "internal", "out of memory");
         return;
     }
     cJSON_AddStringToObject(root, "status",
-                            ready         ? "ok"
-                            : ctx->engine ? st.run_status
-                                          : "starting");
+                            ready                 ? "ok"
+                            : open && ctx->engine ? st.run_status
+                                                  : "starting");
     cJSON_AddBoolToObject(root, "ready", ready);
     cJSON_AddStringToObject(root, "version", BW_VERSION);
     cJSON_AddNumberToObject(root, "uptime_seconds",
                             (double)(clock_mono_ns() - ctx->started_ns) / 1e9);
     cJSON_AddStringToObject(root, "journal", ctx->journal ? "ok" : "unavailable");
+    cJSON_AddStringToObject(root, "history", ctx->tsdb ? "ok" : "unavailable");
+    cJSON_AddStringToObject(root, "mode", ctx->engine ? "engine" : "history only");
     if (ctx->engine)
         add_engine(root, &st);
     char *text = cJSON_PrintUnformatted(root);

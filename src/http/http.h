@@ -19,7 +19,15 @@ struct http_server;
 /* Request accessors. Names are case-insensitive for headers; NULL when absent. */
 const char *http_request_method(const struct http_request *r);
 const char *http_request_header(const struct http_request *r, const char *name);
+/* Request parameters come from the URL's query string and, for a body sent as
+ * application/x-www-form-urlencoded, from the body, both decoded ('+' and %XX). As in Go's
+ * net/http (Request.Form), the body's values come first, then the URL's; a name may repeat
+ * (match[]=a&match[]=b). http_request_arg returns the first value of name, "" for a name
+ * given without a value, NULL when absent. */
 const char *http_request_arg(const struct http_request *r, const char *name);
+/* Iterates over every value of name in that order: start with *pos = 0 and call until it
+ * returns NULL. */
+const char *http_request_arg_next(const struct http_request *r, const char *name, size_t *pos);
 /* Path segments matched by a route's "{name}" placeholder; NULL when absent. */
 const char *http_request_param(const struct http_request *r, const char *name);
 
@@ -38,6 +46,11 @@ struct http_response {
 
 /* Adds a response header (name must be a static string). BW_ENOSPC past HTTP_MAX_HEADERS. */
 int http_response_header(struct http_response *res, const char *name, const char *value);
+/* Appends s (n bytes) to b as a quoted JSON string, escaped as Prometheus's encoder (Go's
+ * encoding/json) does it: \" \\ \n \r \t, other control characters and < > & as \u00XX,
+ * U+2028 and U+2029 as \u2028 \u2029, and each byte that is not part of valid UTF-8 as
+ * \ufffd. Returns the buf error; on error b is as it was. */
+int http_json_string(struct buf *b, const char *s, size_t n);
 /* Sets status and a JSON body {"status":"error","errorType":type,"error":msg}. */
 void http_response_error(struct http_response *res, int status, const char *type, const char *fmt,
                          ...) BW_PRINTF(4, 5);
@@ -62,7 +75,12 @@ struct http_config {
     bw_registry *registry; /* request metrics go here; may be NULL */
     const struct http_route *routes;
     size_t nroutes;
+    /* Request bodies larger than this are refused with 413 (before they are read when
+     * Content-Length says so); 0 takes HTTP_DEFAULT_MAX_BODY. */
+    size_t max_body;
 };
+
+#define HTTP_DEFAULT_MAX_BODY (1u << 20)
 
 /* Binds host:port. Fails with BW_EBUSY when the address is in use, BW_EACCES when not
  * permitted, BW_EINVAL for a bad address — with "host:port" and the reason in d. Nothing is

@@ -1,9 +1,13 @@
-/* server: the libmicrohttpd daemon, the router and breakwatch's own request metrics.
+/* server: the libmicrohttpd daemon, the router, request parameters and breakwatch's own
+ * request metrics.
  *
  * We bind the listening socket ourselves and hand it to libmicrohttpd, so that "address in
  * use" and "permission denied" come back as clear errors before anything else starts, and so
  * that port 0 works for tests. Requests run on libmicrohttpd's thread pool; each serving
  * thread owns its response buffers, reused across requests (freed by a thread-key destructor).
+ * A request body is collected into a buffer capped at max_body; a form body
+ * (application/x-www-form-urlencoded) is decoded in place there, and its fields and the URL's
+ * become one argument list, body first, as Go's net/http merges them for Prometheus.
  *
  * Main data structure: the route table given by the caller, plus one pre-resolved duration
  * histogram per route. The request counter is labelled by route, method and status code, all
@@ -26,11 +30,19 @@
 #define MAX_PARAMS 4
 #define BODY_LIMIT (64u << 20) /* a response larger than this is a bug, not a page */
 
+struct http_arg {
+    const char *name, *value;
+};
+
 struct http_request {
     struct MHD_Connection *conn;
     const char *method;
     const char *path;
     int64_t start_ns;
+    int body_too_large;    /* the body passed max_body: the answer is 413 */
+    struct buf body;       /* the request body; a form body is decoded in place */
+    struct http_arg *args; /* the form body's fields, then the URL's; malloc'ed */
+    size_t nargs;
     size_t nparams;
     char param_names[MAX_PARAMS][32];
     char param_values[MAX_PARAMS][128];
@@ -49,7 +61,8 @@ struct http_server {
 };
 
 static const char *const methods[] = {"GET", "POST", "HEAD", "other"};
-static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 500, 503};
+static const int statuses[] = {200, 201, 204, 400, 401, 403, 404,
+                               405, 409, 413, 422, 499, 500, 503};
 #define NMETHODS  BW_ARRAY_LEN(methods)
 #define NSTATUSES BW_ARRAY_LEN(statuses)
 
@@ -103,9 +116,18 @@ const char *http_request_header(const struct http_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+const char *http_request_arg_next(const struct http_request *r, const char *name, size_t *pos)
+{
+    for (; *pos < r->nargs; (*pos)++)
+        if (strcmp(r->args[*pos].name, name) == 0)
+            return r->args[(*pos)++].value;
+    return NULL;
+}
+
 const char *http_request_arg(const struct http_request *r, const char *name)
 {
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    size_t pos = 0;
+    return http_request_arg_next(r, name, &pos);
 }
 
 const char *http_request_param(const struct http_request *r, const char *name)
@@ -126,20 +148,104 @@ int http_response_header(struct http_response *res, const char *name, const char
     return BW_OK;
 }
 
-/* Appends s as the contents of a JSON string (without quotes). */
-static void json_escape(struct buf *b, const char *s)
+/* How a JSON string holds the ASCII byte c: 0 as itself, 'u' as \u00XX, else as a backslash
+ * and the letter returned. */
+static char json_ascii_escape(unsigned char c)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            buf_putc(b, '\\');
-            buf_putc(b, (char)c);
-        } else if (c < 0x20) {
-            buf_printf(b, "\\u%04x", c);
-        } else {
-            buf_putc(b, (char)c);
-        }
+    switch (c) {
+    case '\t':
+        return 't';
+    case '\n':
+        return 'n';
+    case '\r':
+        return 'r';
+    case '"':
+    case '\\':
+        return (char)c;
+    case '<': /* Go escapes these for HTML's sake, and Prometheus's answers have them so */
+    case '>':
+    case '&':
+        return 'u';
+    default:
+        return c < 0x20 ? 'u' : 0;
     }
+}
+
+/* The length of the UTF-8 sequence at s (n bytes available) as Go's utf8.DecodeRune accepts
+ * it (no overlong forms, surrogates or code points past U+10FFFF), 0 when it is not one; the
+ * code point goes to *cp. */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    unsigned char lo = 0x80, hi = 0xbf; /* the range of the second byte */
+    if (c < 0xc2 || c > 0xf4 || n < len)
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    uint32_t v = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3f);
+    }
+    *cp = v;
+    return len;
+}
+
+int http_json_string(struct buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    size_t start = b->len, run = 0, i = 0;
+    int rc = buf_reserve(b, n + 2);
+    if (rc == BW_OK)
+        rc = buf_putc(b, '"');
+    while (rc == BW_OK && i < n) {
+        char esc[8] = {'\\'};
+        size_t esclen = 2, len = 1;
+        uint32_t cp = 0;
+        if (u[i] < 0x80) {
+            esc[1] = json_ascii_escape(u[i]);
+            if (!esc[1]) {
+                i++;
+                continue;
+            }
+            if (esc[1] == 'u')
+                esclen =
+                    (size_t)snprintf(esc, sizeof(esc), "\\u00%c%c", hex[u[i] >> 4], hex[u[i] & 15]);
+        } else if ((len = utf8_seq(u + i, n - i, &cp)) == 0) {
+            len = 1;
+            memcpy(esc, "\\ufffd", esclen = 6);
+        } else if (cp == 0x2028 || cp == 0x2029) {
+            memcpy(esc, cp == 0x2028 ? "\\u2028" : "\\u2029", esclen = 6);
+        } else {
+            i += len;
+            continue;
+        }
+        rc = buf_append(b, s + run, i - run);
+        if (rc == BW_OK)
+            rc = buf_append(b, esc, esclen);
+        i += len;
+        run = i;
+    }
+    if (rc == BW_OK)
+        rc = buf_append(b, s + run, n - run);
+    if (rc == BW_OK)
+        rc = buf_putc(b, '"');
+    if (rc != BW_OK && b->data) {
+        b->len = start;
+        b->data[start] = '\0';
+    }
+    return rc;
 }
 
 void http_response_error(struct http_response *res, int status, const char *type, const char *fmt,
@@ -153,11 +259,11 @@ void http_response_error(struct http_response *res, int status, const char *type
     res->status = status;
     res->content_type = "application/json";
     buf_reset(res->body);
-    buf_puts(res->body, "{\"status\":\"error\",\"errorType\":\"");
-    json_escape(res->body, type);
-    buf_puts(res->body, "\",\"error\":\"");
-    json_escape(res->body, msg);
-    buf_puts(res->body, "\"}");
+    buf_puts(res->body, "{\"status\":\"error\",\"errorType\":");
+    http_json_string(res->body, type, strlen(type));
+    buf_puts(res->body, ",\"error\":");
+    http_json_string(res->body, msg, strlen(msg));
+    buf_puts(res->body, "}");
 }
 
 /* Matches path against a route pattern; placeholders "{name}" take one segment. */
@@ -263,29 +369,107 @@ static enum MHD_Result queue(struct MHD_Connection *conn, const struct http_resp
     return ret;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
+static int hexval(char c)
 {
-    struct http_server *s = cls;
-    if (!*con_cls) {
-        /* First call: headers only. Note the start time; answer on a later call. */
-        struct http_request *req = calloc(1, sizeof(*req));
-        if (!req)
-            return MHD_NO;
-        req->start_ns = clock_mono_ns();
-        *con_cls = req;
-        return MHD_YES;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Decodes one form component s[0..n) in place ('+' is a space, %XX a byte) and
+ * NUL-terminates it. Returns NULL, or where a malformed escape starts. */
+static const char *form_unescape(char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi = i + 1 < n ? hexval(s[i + 1]) : -1;
+            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return s + i;
+            c = (char)(hi << 4 | lo);
+            i += 2;
+        }
+        s[o++] = c;
     }
-    if (*upload_data_size) {
-        /* No route takes a body yet: discard it and answer once it is all read. */
-        *upload_data_size = 0;
-        return MHD_YES;
+    s[o] = '\0';
+    return NULL;
+}
+
+/* Whether the request carries an application/x-www-form-urlencoded body. */
+static int has_form_body(const struct http_request *req)
+{
+    static const char form[] = "application/x-www-form-urlencoded";
+    const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
+    size_t n = sizeof(form) - 1;
+    return ct && strncasecmp(ct, form, n) == 0 && strchr("; \t", ct[n]);
+}
+
+static enum MHD_Result add_url_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct http_request *req = cls;
+    req->args[req->nargs++] = (struct http_arg){key, value ? value : ""};
+    return MHD_YES;
+}
+
+/* Builds req->args: the form body's fields (decoded in req->body), then the URL's. Returns
+ * 0, BW_ENOMEM, or BW_EINVAL for a malformed escape with the 400 answer set in res. */
+static int collect_args(struct http_request *req, struct http_response *res)
+{
+    int nurl = MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
+    char *p = NULL, *end = NULL;
+    size_t nbody = 0;
+    if (req->body.len && has_form_body(req)) {
+        p = req->body.data;
+        end = p + req->body.len;
+        nbody = 1;
     }
-    struct http_request *req = *con_cls;
-    req->conn = conn;
-    req->method = method;
-    req->path = url;
+    for (const char *q = p; q && q < end; q++)
+        nbody += *q == '&';
+    size_t cap = (size_t)(nurl > 0 ? nurl : 0) + nbody;
+    if (cap == 0)
+        return BW_OK;
+    req->args = malloc(cap * sizeof(*req->args));
+    if (!req->args)
+        return BW_ENOMEM;
+    while (p && p < end) {
+        char *amp = memchr(p, '&', (size_t)(end - p));
+        char *field_end = amp ? amp : end;
+        char *eq = memchr(p, '=', (size_t)(field_end - p));
+        const char *bad = NULL;
+        if (field_end > p) { /* an empty field ("a=1&&b=2") is skipped, as Go does */
+            char *value = eq ? eq + 1 : field_end;
+            bad = form_unescape(p, (size_t)((eq ? eq : field_end) - p));
+            if (!bad)
+                bad = form_unescape(value, (size_t)(field_end - value));
+            req->args[req->nargs++] = (struct http_arg){p, value};
+        }
+        if (bad) {
+            char shown[16];
+            size_t k = 0;
+            for (const char *c = bad; c < bad + 3 && c < field_end && *c; c++)
+                k += (size_t)snprintf(
+                    shown + k, sizeof(shown) - k,
+                    *c >= 0x20 && *c < 0x7f && *c != '"' && *c != '\\' ? "%c" : "\\x%02x",
+                    (unsigned char)*c);
+            http_response_error(res, 400, "bad_data",
+                                "error parsing form values: invalid URL escape \"%s\"", shown);
+            return BW_EINVAL;
+        }
+        p = field_end + 1;
+    }
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_url_arg, req);
+    return BW_OK;
+}
+
+/* Answers the request: 404, 405 or 413 by itself, else by the route's handler. */
+static enum MHD_Result answer(struct http_server *s, struct http_request *req)
+{
     struct thread_bufs *t = thread_bufs();
     if (!t)
         return MHD_NO;
@@ -296,22 +480,74 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                 .body = &t->body,
                                 .scratch = &t->scratch};
     int route = route_find(s, req);
-    if (route >= 0) {
-        const struct http_route *rt = &s->cfg.routes[route];
-        rt->fn(rt->ud, req, &res);
-    } else if (route == -2) {
-        http_response_error(&res, 405, "bad_data", "method %s not allowed on %s", method, url);
+    if (route == -2) {
+        http_response_error(&res, 405, "bad_data", "method %s not allowed on %s", req->method,
+                            req->path);
+    } else if (route < 0) {
+        http_response_error(&res, 404, "not_found", "no such endpoint: %s", req->path);
+    } else if (req->body_too_large) {
+        http_response_error(&res, 413, "bad_data", "request body too large: over %zu bytes",
+                            req->body.limit);
     } else {
-        http_response_error(&res, 404, "not_found", "no such endpoint: %s", url);
+        int rc = collect_args(req, &res);
+        if (rc == BW_ENOMEM)
+            return MHD_NO;
+        if (rc == BW_OK) {
+            const struct http_route *rt = &s->cfg.routes[route];
+            rt->fn(rt->ud, req, &res);
+        }
     }
-    count_request(s, route, method, res.status, req->start_ns);
-    return queue(conn, &res);
+    count_request(s, route, req->method, res.status, req->start_ns);
+    return queue(req->conn, &res);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct http_server *s = cls;
+    struct http_request *req = *con_cls;
+    if (!req) {
+        /* First call: headers only. A body that says it is too large is refused before it is
+         * read; otherwise the answer comes once the body is in. */
+        req = calloc(1, sizeof(*req));
+        if (!req)
+            return MHD_NO;
+        req->start_ns = clock_mono_ns();
+        req->conn = conn;
+        req->method = method;
+        req->path = url;
+        buf_init(&req->body, s->cfg.max_body ? s->cfg.max_body : HTTP_DEFAULT_MAX_BODY);
+        *con_cls = req;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > req->body.limit) {
+            req->body_too_large = 1;
+            return answer(s, req);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!req->body_too_large) {
+            int rc = buf_append(&req->body, upload_data, *upload_data_size);
+            if (rc == BW_ENOMEM)
+                return MHD_NO;
+            req->body_too_large = rc == BW_ENOSPC;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return answer(s, req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    free(*con_cls);
+    struct http_request *req = *con_cls;
+    if (req) {
+        buf_fini(&req->body);
+        free(req->args);
+        free(req);
+    }
     *con_cls = NULL;
 }
 

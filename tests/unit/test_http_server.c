@@ -1,5 +1,6 @@
-/* Tests for src/http/server.c: routing, path parameters, 404/405, request metrics, binding
- * errors and listen-address parsing — over real loopback sockets. */
+/* Tests for src/http/server.c: routing, path parameters, 404/405, request parameters from the
+ * URL and form bodies, the body cap, JSON string escaping, request metrics, binding errors and
+ * listen-address parsing — over real loopback sockets. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -28,9 +29,25 @@ static void item(void *ud, const struct http_request *req, struct http_response 
                http_request_header(req, "accept") ? http_request_header(req, "accept") : "");
 }
 
+/* Echoes every parameter it is asked about (?show=a&show=b) as name=[v1|v2] lines. */
+static void echo(void *ud, const struct http_request *req, struct http_response *res)
+{
+    res->content_type = "text/plain";
+    size_t spos = 0;
+    for (const char *name; (name = http_request_arg_next(req, "show", &spos));) {
+        const char *first = http_request_arg(req, name);
+        buf_printf(res->body, "%s:%s=[", name, first ? "" : "absent");
+        size_t pos = 0;
+        for (const char *v; (v = http_request_arg_next(req, name, &pos));)
+            buf_printf(res->body, "%s%s", pos > 1 && v != first ? "|" : "", v);
+        buf_puts(res->body, "]\n");
+    }
+}
+
 static const struct http_route routes[] = {
     {"GET", "/hello", hello, NULL},
     {"GET", "/items/{id}", item, NULL},
+    {NULL, "/echo", echo, NULL},
 };
 
 /* Sends a raw request and returns the whole response in out. */
@@ -54,6 +71,150 @@ static int status_of(const char *resp)
     int status = 0;
     assert_int_equal(sscanf(resp, "HTTP/1.%*d %d", &status), 1);
     return status;
+}
+
+static const char *body_of(const char *resp)
+{
+    const char *b = strstr(resp, "\r\n\r\n");
+    assert_non_null(b);
+    return b + 4;
+}
+
+static struct http_server *start(size_t max_body)
+{
+    struct http_config cfg = {.host = "127.0.0.1",
+                              .port = 0,
+                              .threads = 2,
+                              .routes = routes,
+                              .nroutes = BW_ARRAY_LEN(routes),
+                              .max_body = max_body};
+    struct http_server *s;
+    struct diag d;
+    assert_int_equal(http_server_bind(&cfg, &s, &d), BW_OK);
+    assert_int_equal(http_server_start(s, &d), BW_OK);
+    return s;
+}
+
+#define FORM "Content-Type: application/x-www-form-urlencoded\r\n"
+
+static void test_args(void **state)
+{
+    struct http_server *s = start(64);
+    int port = http_server_port(s);
+    char resp[4096];
+
+    /* URL only: decoded, repeated, empty and value-less names. */
+    roundtrip(port,
+              "GET /echo?show=m%5B%5D&show=e&show=n&show=x&m%5B%5D=a+b&m[]=%7Bc%3D%22d%22%7D"
+              "&e=&n HTTP/1.0\r\n\r\n",
+              resp, sizeof(resp));
+    assert_int_equal(status_of(resp), 200);
+    assert_string_equal(body_of(resp), "m[]:=[a b|{c=\"d\"}]\ne:=[]\nn:=[]\nx:absent=[]\n");
+
+    /* A form body merges with the URL, body values first, as Go's Request.Form. */
+    const char *post = "POST /echo?show=q&q=url HTTP/1.0\r\n" FORM "Content-Length: 28\r\n\r\n"
+                       "q=1%2B1&&show=t&t=4&q=b+c%21";
+    roundtrip(port, post, resp, sizeof(resp));
+    assert_int_equal(status_of(resp), 200);
+    assert_string_equal(body_of(resp), "t:=[4]\nq:=[1+1|b c!|url]\n");
+
+    /* A content type with parameters is still a form; another type's body is not read. */
+    roundtrip(port,
+              "POST /echo HTTP/1.0\r\nContent-Type: Application/X-WWW-Form-Urlencoded; "
+              "charset=utf-8\r\nContent-Length: 12\r\n\r\nshow=a&a=%41",
+              resp, sizeof(resp));
+    assert_string_equal(body_of(resp), "a:=[A]\n");
+    roundtrip(port,
+              "POST /echo?show=a HTTP/1.0\r\nContent-Type: text/plain\r\n"
+              "Content-Length: 3\r\n\r\na=1",
+              resp, sizeof(resp));
+    assert_string_equal(body_of(resp), "a:absent=[]\n");
+
+    /* Malformed escapes are a 400 that names them. */
+    roundtrip(port, "POST /echo HTTP/1.0\r\n" FORM "Content-Length: 9\r\n\r\nq=%zz&a=1", resp,
+              sizeof(resp));
+    assert_int_equal(status_of(resp), 400);
+    assert_string_equal(body_of(resp),
+                        "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"error "
+                        "parsing form values: invalid URL escape \\\"%zz\\\"\"}");
+    roundtrip(port, "POST /echo HTTP/1.0\r\n" FORM "Content-Length: 4\r\n\r\nq=%4", resp,
+              sizeof(resp));
+    assert_int_equal(status_of(resp), 400);
+    assert_non_null(strstr(resp, "invalid URL escape \\\"%4\\\""));
+
+    /* A body at the cap is read; one over it is refused, before it is read when
+     * Content-Length says so, after it when it comes in chunks. */
+    char req[512], big[80];
+    memset(big, 'a', sizeof(big));
+    memcpy(big, "show=q&q=", 9);
+    snprintf(req, sizeof(req), "POST /echo HTTP/1.0\r\n" FORM "Content-Length: 64\r\n\r\n%.64s",
+             big);
+    roundtrip(port, req, resp, sizeof(resp));
+    assert_int_equal(status_of(resp), 200);
+    assert_int_equal(strlen(body_of(resp)), strlen("q:=[]\n") + 55);
+    snprintf(req, sizeof(req), "POST /echo HTTP/1.0\r\n" FORM "Content-Length: 65\r\n\r\n%.65s",
+             big);
+    roundtrip(port, req, resp, sizeof(resp));
+    assert_int_equal(status_of(resp), 413);
+    assert_string_equal(body_of(resp), "{\"status\":\"error\",\"errorType\":\"bad_data\","
+                                       "\"error\":\"request body too large: over 64 bytes\"}");
+    snprintf(req, sizeof(req),
+             "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" FORM
+             "Transfer-Encoding: chunked\r\n\r\n28\r\n%.40s\r\n28\r\n%.40s\r\n0\r\n\r\n",
+             big, big);
+    roundtrip(port, req, resp, sizeof(resp));
+    assert_int_equal(status_of(resp), 413);
+
+    /* The cap does not hide a wrong path or method. */
+    roundtrip(port, "POST /nope HTTP/1.0\r\nContent-Length: 100\r\n\r\n", resp, sizeof(resp));
+    assert_int_equal(status_of(resp), 404);
+    http_server_free(s);
+}
+
+/* Appends s as a JSON string and returns what was written. */
+static const char *json(struct buf *b, const char *s, size_t n)
+{
+    buf_reset(b);
+    assert_int_equal(http_json_string(b, s, n), BW_OK);
+    return b->data;
+}
+
+static void test_json_string(void **state)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    assert_string_equal(json(&b, "", 0), "\"\"");
+    assert_string_equal(json(&b, "plain text", 10), "\"plain text\"");
+    assert_string_equal(json(&b, "q\"b\\n\nr\rt\t", 10), "\"q\\\"b\\\\n\\nr\\rt\\t\"");
+    assert_string_equal(json(&b, "\x01\b\f\x1f\x7f", 5), "\"\\u0001\\u0008\\u000c\\u001f\x7f\"");
+    assert_string_equal(json(&b, "a\0b", 3), "\"a\\u0000b\"");
+    assert_string_equal(json(&b, "<a>&", 4), "\"\\u003ca\\u003e\\u0026\"");
+    /* Valid UTF-8 stays as it is, line and paragraph separators are escaped. */
+    assert_string_equal(json(&b, "é€😀", 9), "\"é€😀\"");
+    assert_string_equal(json(&b, "\xe2\x80\xa8\xe2\x80\xa9", 6), "\"\\u2028\\u2029\"");
+    /* Every byte that is not part of valid UTF-8 is one U+FFFD, as in Go. */
+    assert_string_equal(json(&b,
+                             "a\xff"
+                             "b",
+                             3),
+                        "\"a\\ufffdb\"");
+    assert_string_equal(json(&b, "\xc3", 1), "\"\\ufffd\"");            /* truncated */
+    assert_string_equal(json(&b, "\xc0\xaf", 2), "\"\\ufffd\\ufffd\""); /* overlong */
+    assert_string_equal(json(&b, "\xe0\x80\xaf", 3), "\"\\ufffd\\ufffd\\ufffd\"");
+    assert_string_equal(json(&b, "\xed\xa0\x80", 3), "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
+    assert_string_equal(json(&b, "\xf4\x90\x80\x80", 4),
+                        "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* past U+10FFFF */
+    assert_string_equal(json(&b, "\xf4\x8f\xbf\xbf", 4), "\"\xf4\x8f\xbf\xbf\"");
+    assert_string_equal(json(&b, "\xe2\x82", 2), "\"\\ufffd\\ufffd\"");
+    /* Over the cap: an error, and the buffer as it was. */
+    struct buf small;
+    buf_init(&small, 8);
+    buf_puts(&small, "ab");
+    assert_int_equal(http_json_string(&small, "<<<<", 4), BW_ENOSPC);
+    assert_string_equal(small.data, "ab");
+    assert_int_equal(small.len, 2);
+    buf_fini(&small);
+    buf_fini(&b);
 }
 
 static void test_routing(void **state)
@@ -155,8 +316,8 @@ static void test_parse_listen(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_routing),
-        cmocka_unit_test(test_port_in_use),
+        cmocka_unit_test(test_routing),      cmocka_unit_test(test_args),
+        cmocka_unit_test(test_json_string),  cmocka_unit_test(test_port_in_use),
         cmocka_unit_test(test_parse_listen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
