@@ -1,5 +1,6 @@
-/* main: wires the modules together — configuration, registry, journal, engine, HTTP — and
- * waits for SIGINT or SIGTERM. It holds no logic of its own.
+/* main: wires the modules together — configuration, registry, journal, history (tsdb and its
+ * collector), engine, HTTP — and waits for SIGINT or SIGTERM; or hands `query` and `import`
+ * to the CLI. It holds no logic of its own.
  *
  * Signals are blocked before any thread starts, so every thread inherits the mask and only
  * the main thread, in sigwait, ever sees them. Exit status: 0 after a clean shutdown, 2 for a
@@ -14,6 +15,8 @@
 #include "engine/engine.h"
 #include "http/http.h"
 #include "journal/journal.h"
+#include "store/store.h"
+#include "tsdb/tsdb.h"
 
 static int fail(const struct diag *d)
 {
@@ -23,7 +26,7 @@ static int fail(const struct diag *d)
     return 1;
 }
 
-static void announce(const struct bw_config *cfg, const struct http_server *http)
+static void announce(const struct bw_config *cfg, const struct http_server *http, int no_engine)
 {
     const char *h = cfg->listen_host;
     int v6 = strchr(h, ':') != NULL;
@@ -31,20 +34,27 @@ static void announce(const struct bw_config *cfg, const struct http_server *http
     snprintf(base, sizeof(base), "http://%s%s%s:%d", v6 ? "[" : "", h, v6 ? "]" : "",
              http_server_port(http));
     char market[1200];
-    if (cfg->engine.replay_dir[0])
+    if (no_engine)
+        snprintf(market, sizeof(market), "serving the history of %s", cfg->data_dir);
+    else if (cfg->engine.replay_dir[0])
         snprintf(market, sizeof(market), "replaying %s", cfg->engine.replay_dir);
     else
         snprintf(market, sizeof(market), "simulated market, %zu symbols", cfg->engine.nsymbols);
+    if (no_engine)
+        fprintf(stderr, "breakwatch %s is %s, without the engine\n", BW_VERSION, market);
+    else
+        fprintf(stderr, "breakwatch %s is running the Breakout engine (%s, speed %gx)\n",
+                BW_VERSION, market, cfg->engine.speed);
     fprintf(stderr,
-            "breakwatch %s is running the Breakout engine (%s, speed %gx)\n"
             "  metrics:  %s/api/metrics\n"
             "  health:   %s/api/health\n"
-            "  data:     %s\n"
+            "  queries:  %s/api/v1/query (Prometheus API)\n"
+            "  data:     %s (recorded every %gs)\n"
             "Press Ctrl-C to stop.\n",
-            BW_VERSION, market, cfg->engine.speed, base, base, cfg->data_dir);
+            base, base, base, cfg->data_dir, (double)cfg->scrape_interval_ms / 1000.0);
 }
 
-static int run(const struct bw_config *cfg)
+static int run(const struct bw_config *cfg, int no_engine)
 {
     struct diag d = {0};
     int status = 1;
@@ -52,8 +62,12 @@ static int run(const struct bw_config *cfg)
     struct http_server *http = NULL;
     struct engine *eng = NULL;
     struct journal *jnl = NULL;
+    struct store *st = NULL;
+    struct tsdb *db = NULL;
+    struct tsdb_collector *col = NULL;
     int engine_running = 0;
-    struct api_ctx api = {.started_ns = clock_mono_ns()};
+    struct api_ctx api = {.started_ns = clock_mono_ns(), .promql = cfg->query};
+    struct tsdb_collector_options co = {.interval_ms = cfg->scrape_interval_ms};
 
     sigset_t stop;
     sigemptyset(&stop);
@@ -78,17 +92,30 @@ static int run(const struct bw_config *cfg)
                              .nroutes = api_routes_init(&api)};
     if (http_server_bind(&hc, &http, &d) != BW_OK)
         goto out;
-    if (engine_new(&cfg->engine, reg, NULL, &eng, &d) != BW_OK)
+    if (!no_engine && engine_new(&cfg->engine, reg, NULL, &eng, &d) != BW_OK)
         goto out;
-    if (journal_open(cfg->data_dir, &jnl, &d) != BW_OK)
+    if (store_open(cfg->data_dir, &st, &d) != BW_OK)
         goto out;
-    engine_set_journal(eng, jnl);
+    if (journal_open(st, &jnl, &d) != BW_OK)
+        goto out;
+    if (tsdb_open(st, &cfg->storage, &db, &d) != BW_OK)
+        goto out;
+    if (tsdb_collector_new(db, reg, &co, &col) != BW_OK) {
+        diag_set(&d, BW_ENOMEM, "cannot start recording the metrics: out of memory");
+        goto out;
+    }
     api.engine = eng;
     api.journal = jnl;
-    if (http_server_start(http, &d) != BW_OK || engine_start(eng) != BW_OK)
+    api.tsdb = db;
+    if (http_server_start(http, &d) != BW_OK || tsdb_collector_start(col, &d) != BW_OK)
         goto out;
-    engine_running = 1;
-    announce(cfg, http);
+    if (eng) {
+        engine_set_journal(eng, jnl);
+        if (engine_start(eng) != BW_OK)
+            goto out;
+        engine_running = 1;
+    }
+    announce(cfg, http, no_engine);
 
     int sig;
     sigwait(&stop, &sig);
@@ -97,11 +124,14 @@ static int run(const struct bw_config *cfg)
 out:
     if (status)
         fail(&d);
-    http_server_free(http); /* first: no request may see a half-stopped engine */
+    http_server_free(http); /* first: no request may see a half-stopped engine or tsdb */
     if (engine_running)
         engine_stop(eng);
     engine_free(eng);
+    tsdb_collector_free(col); /* records the end: the engine's series go stale */
+    tsdb_close(db);
     journal_close(jnl);
+    store_close(st);
     bw_registry_free(reg);
     return status;
 }
@@ -109,21 +139,30 @@ out:
 int main(int argc, char **argv)
 {
     struct bw_config cfg;
-    enum cli_command cmd;
+    struct cli_args args;
     struct diag d = {0};
+    /* "test promql" runs conformance files; it takes no configuration. */
+    if (argc >= 3 && strcmp(argv[1], "test") == 0 && strcmp(argv[2], "promql") == 0)
+        return cli_test_promql(argc - 3, argv + 3);
     config_defaults(&cfg);
-    if (cli_parse(argc, argv, &cfg, &cmd, &d) != BW_OK) {
+    if (cli_parse(argc, argv, &cfg, &args, &d) != BW_OK) {
         fail(&d);
         return 2;
     }
-    if (cmd == CLI_HELP) {
+    log_set_level(cfg.log_level);
+    switch (args.cmd) {
+    case CLI_HELP:
         cli_usage(stdout);
         return 0;
-    }
-    if (cmd == CLI_VERSION) {
+    case CLI_VERSION:
         printf("breakwatch %s\n", BW_VERSION);
         return 0;
+    case CLI_QUERY:
+        return cli_query(&cfg, &args, stdout, &d) == BW_OK ? 0 : fail(&d);
+    case CLI_IMPORT:
+        return cli_import(&cfg, &args, stdout, &d) == BW_OK ? 0 : fail(&d);
+    case CLI_RUN:
+        break;
     }
-    log_set_level(cfg.log_level);
-    return run(&cfg);
+    return run(&cfg, args.no_engine);
 }

@@ -2,7 +2,8 @@
  *
  * Main data structure: `settings[]`, one row per setting with its YAML key, type, target
  * field and help. A flag's name is derived from the key ("engine.risk_per_trade" →
- * "--risk-per-trade"), so the file and the command line cannot drift apart. Range checks are
+ * "--risk-per-trade", "storage.retention" → "--storage-retention"), so the file and the
+ * command line cannot drift apart. Range checks are
  * not repeated here: after a setting is applied the engine's own validator runs, and its
  * complaint is reported at that setting's position (file:line:col or the flag). */
 #include <errno.h>
@@ -27,7 +28,10 @@ enum setting_type {
     T_DOUBLE,
     T_SYMBOLS,
     T_SECONDS,
-    T_TIME
+    T_TIME,
+    T_DURATION, /* int64_t ms > 0: a Prometheus duration ("15d", "1m30s") or seconds */
+    T_BYTES,    /* int64_t >= 0: bytes, or with a unit B KB MB GB TB (powers of 1024) */
+    T_COUNT     /* size_t */
 };
 
 struct setting {
@@ -47,6 +51,15 @@ static const struct setting settings[] = {
     {"log_level", T_LOGLEVEL, FIELD(log_level), "debug, info, warn or error"},
     {"allow_unauthenticated_remote", T_BOOL, FIELD(allow_unauthenticated_remote),
      "serve a non-loopback address without authentication"},
+    {"scrape_interval", T_DURATION, FIELD(scrape_interval_ms),
+     "how often the metrics are recorded into history"},
+    {"storage.retention", T_DURATION, FIELD(storage.retention_ms),
+     "keep history this long (e.g. 15d, 12h)"},
+    {"storage.max_size", T_BYTES, FIELD(storage.max_bytes),
+     "cap on stored history, oldest dropped first (e.g. 2GB; 0: none)"},
+    {"query.max_samples", T_COUNT, FIELD(query.max_samples),
+     "samples one query may hold in memory at once"},
+    {"query.timeout", T_DURATION, FIELD(query.timeout_ms), "wall time one query may take"},
     {"engine.seed", T_U64, ENG(seed), "seed of the synthetic market and the paper broker"},
     {"engine.speed", T_DOUBLE, ENG(speed), "simulated seconds per wall-clock second"},
     {"engine.symbols", T_SYMBOLS, 0, 0, "the universe, comma-separated (e.g. BTCUSDT,ETHUSDT)"},
@@ -83,6 +96,10 @@ void config_defaults(struct bw_config *cfg)
     cfg->listen_port = 8000;
     snprintf(cfg->data_dir, sizeof(cfg->data_dir), "data");
     cfg->log_level = LOG_INFO;
+    cfg->scrape_interval_ms = 1000;
+    cfg->storage.retention_ms = 15 * 86400 * INT64_C(1000);
+    cfg->query.max_samples = 50000000;
+    cfg->query.timeout_ms = 120000;
     engine_config_defaults(&cfg->engine);
 }
 
@@ -94,14 +111,64 @@ static const struct setting *setting_find(const char *key)
     return NULL;
 }
 
-/* "--risk-per-trade" for "engine.risk_per_trade". */
+/* Whether key names a section of the file: a mapping whose keys are settings "key.*". */
+static int is_section(const char *key)
+{
+    size_t n = strlen(key);
+    for (size_t i = 0; i < BW_ARRAY_LEN(settings); i++)
+        if (strncmp(settings[i].key, key, n) == 0 && settings[i].key[n] == '.')
+            return 1;
+    return 0;
+}
+
+/* "--risk-per-trade" for "engine.risk_per_trade", "--storage-max-size" for
+ * "storage.max_size": the engine's settings are the most used and go without their section. */
 static void flag_name(const struct setting *s, char *out, size_t outlen)
 {
     const char *k = strncmp(s->key, "engine.", 7) == 0 ? s->key + 7 : s->key;
     size_t n = (size_t)snprintf(out, outlen, "--%s", k);
     for (size_t i = 2; i < n && i < outlen; i++)
-        if (out[i] == '_')
+        if (out[i] == '_' || out[i] == '.')
             out[i] = '-';
+}
+
+/* A Prometheus duration or a number of seconds, into ms > 0. */
+static int parse_duration_ms(const char *v, int64_t *out)
+{
+    double secs;
+    int64_t ms;
+    if (parse_finite(v, &secs) == BW_OK)
+        ms = secs > 0 && secs < 1e12 ? (int64_t)llround(secs * 1000) : 0;
+    else if (promql_parse_duration(v, strlen(v), &ms) != BW_OK)
+        return BW_EINVAL;
+    if (ms <= 0)
+        return BW_EINVAL;
+    *out = ms;
+    return BW_OK;
+}
+
+/* "512MB", "2GB", "1048576": bytes, units in powers of 1024 as Prometheus's retention.size. */
+static int parse_bytes(const char *v, int64_t *out)
+{
+    static const char *const units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || end == v || n < 0 || (*v < '0' || *v > '9'))
+        return BW_EINVAL;
+    int64_t scale = 1;
+    if (*end) {
+        size_t u = 0;
+        while (u < BW_ARRAY_LEN(units) && strcmp(end, units[u]) != 0)
+            u++;
+        if (u == BW_ARRAY_LEN(units))
+            return BW_EINVAL;
+        scale = INT64_C(1) << (10 * u);
+    }
+    if (n > INT64_MAX / scale)
+        return BW_EINVAL;
+    *out = (int64_t)n * scale;
+    return BW_OK;
 }
 
 static int parse_i64(const char *v, long long lo, long long hi, long long *out)
@@ -229,6 +296,27 @@ static int apply_value(const struct setting *s, struct bw_config *cfg, const cha
         return BW_EINVAL;
     case T_SYMBOLS:
         return parse_symbols(v, &cfg->engine, err, errlen);
+    case T_DURATION:
+        if (parse_duration_ms(v, (int64_t *)field) == BW_OK)
+            return BW_OK;
+        snprintf(err, errlen, "expected a duration above 0 (e.g. 15d, 1m30s, 500ms, 2.5), got '%s'",
+                 v);
+        return BW_EINVAL;
+    case T_BYTES:
+        if (parse_bytes(v, (int64_t *)field) == BW_OK)
+            return BW_OK;
+        snprintf(err, errlen,
+                 "expected a size in bytes, optionally with B, KB, MB, GB, TB or "
+                 "PB (e.g. 2GB), got '%s'",
+                 v);
+        return BW_EINVAL;
+    case T_COUNT:
+        if (parse_i64(v, 1, INT64_MAX, &n) == BW_OK) {
+            *(size_t *)field = (size_t)n;
+            return BW_OK;
+        }
+        snprintf(err, errlen, "expected a positive integer, got '%s'", v);
+        return BW_EINVAL;
     }
     return BW_EINVAL;
 }
@@ -340,10 +428,12 @@ static int yaml_mapping(struct yaml_ctx *y, yaml_node_t *map, const char *prefix
                     0)
                 return yaml_err(y, k, "%s: set twice", key);
         }
-        if (!*prefix && strcmp(key, "engine") == 0) {
+        if (!*prefix && is_section(key)) {
             if (v->type != YAML_MAPPING_NODE)
-                return yaml_err(y, v, "engine: expected a mapping of engine settings");
-            int rc = yaml_mapping(y, v, "engine.");
+                return yaml_err(y, v, "%s: expected a mapping of %s settings", key, key);
+            char section[sizeof(key) + 1];
+            snprintf(section, sizeof(section), "%s.", key);
+            int rc = yaml_mapping(y, v, section);
             if (rc)
                 return rc;
             continue;
@@ -444,27 +534,138 @@ static int flag_split(int argc, char **argv, int *i, size_t *namelen, const char
     return BW_OK;
 }
 
-int cli_parse(int argc, char **argv, struct bw_config *cfg, enum cli_command *cmd, struct diag *d)
+static const struct {
+    const char *name;
+    enum cli_command cmd;
+} commands[] = {{"run", CLI_RUN}, {"query", CLI_QUERY}, {"import", CLI_IMPORT}};
+
+/* The options of one subcommand that are not settings, and where they land in cli_args: a
+ * const char * for those with a value, an int set to 1 for the others. */
+static const struct command_flag {
+    enum cli_command cmd;
+    const char *flag;
+    size_t offset;
+    int has_value;
+} command_flags[] = {
+    {CLI_RUN, "--no-engine", offsetof(struct cli_args, no_engine), 0},
+    {CLI_QUERY, "--server", offsetof(struct cli_args, server), 1},
+    {CLI_QUERY, "--time", offsetof(struct cli_args, time), 1},
+    {CLI_QUERY, "--start", offsetof(struct cli_args, start), 1},
+    {CLI_QUERY, "--end", offsetof(struct cli_args, end), 1},
+    {CLI_QUERY, "--step", offsetof(struct cli_args, step), 1},
+};
+
+static const char *command_name(enum cli_command cmd)
+{
+    for (size_t i = 0; i < BW_ARRAY_LEN(commands); i++)
+        if (commands[i].cmd == cmd)
+            return commands[i].name;
+    return "run";
+}
+
+/* Applies argv[*i] if it is a subcommand's own flag: BW_OK and *done; BW_EINVAL when it
+ * belongs to another subcommand or lacks its value. */
+static int command_flag(int argc, char **argv, int *i, struct cli_args *args, int *done,
+                        struct diag *d)
+{
+    const char *arg = argv[*i];
+    size_t nl = strcspn(arg, "=");
+    *done = 0;
+    for (size_t k = 0; k < BW_ARRAY_LEN(command_flags); k++) {
+        const struct command_flag *f = &command_flags[k];
+        if (strlen(f->flag) != nl || strncmp(f->flag, arg, nl) != 0)
+            continue;
+        if (f->cmd != args->cmd)
+            return diag_set(d, BW_EINVAL, "%.*s is an option of breakwatch %s", (int)nl, arg,
+                            command_name(f->cmd));
+        *done = 1;
+        if (!f->has_value) {
+            if (arg[nl])
+                return diag_set(d, BW_EINVAL, "%.*s takes no value", (int)nl, arg);
+            *(int *)(void *)((char *)args + f->offset) = 1;
+            return BW_OK;
+        }
+        const char *v;
+        int rc = flag_split(argc, argv, i, &nl, &v, d);
+        if (rc == BW_OK)
+            *(const char **)(void *)((char *)args + f->offset) = v;
+        return rc;
+    }
+    return BW_OK;
+}
+
+/* A query's expression or an import's file; anything else is unexpected. */
+static int positional(struct cli_args *args, const char *arg, struct diag *d)
+{
+    const char **slot = args->cmd == CLI_QUERY    ? &args->expr
+                        : args->cmd == CLI_IMPORT ? &args->file
+                                                  : NULL;
+    if (!slot)
+        return diag_set(d, BW_EINVAL, "unexpected argument '%s' (see breakwatch --help)", arg);
+    if (*slot)
+        return diag_set(d, BW_EINVAL, "breakwatch %s takes one %s; unexpected '%s' (quote the %s)",
+                        command_name(args->cmd), args->cmd == CLI_QUERY ? "expression" : "file",
+                        arg, args->cmd == CLI_QUERY ? "expression" : "file name");
+    *slot = arg;
+    return BW_OK;
+}
+
+/* What a subcommand needs once every argument is read. */
+static int command_finish(const struct bw_config *cfg, const struct cli_args *args, struct diag *d)
+{
+    if (args->cmd == CLI_QUERY && !args->expr)
+        return diag_set(d, BW_EINVAL,
+                        "breakwatch query needs an expression, e.g. "
+                        "breakwatch query 'rate(engine_cycles_total[1m])'");
+    if (args->cmd == CLI_QUERY && args->time && (args->start || args->end || args->step))
+        return diag_set(d, BW_EINVAL,
+                        "--time asks for an instant query, --start, --end and "
+                        "--step for a range query: give one or the other");
+    if (args->cmd == CLI_IMPORT && !args->file)
+        return diag_set(d, BW_EINVAL, "breakwatch import needs the OpenMetrics file to import");
+    if (args->cmd != CLI_RUN)
+        return BW_OK;
+    if (cfg->engine.replay_dir[0]) {
+        struct stat st;
+        if (stat(cfg->engine.replay_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            return diag_set(d, BW_ENOENT, "replay: '%s' is not a directory",
+                            cfg->engine.replay_dir);
+    }
+    if (!cfg->allow_unauthenticated_remote && !http_host_is_loopback(cfg->listen_host))
+        return diag_set(d, BW_EINVAL,
+                        "listen: refusing to serve %s without authentication; use a loopback "
+                        "address or set allow_unauthenticated_remote (--allow-unauthenticated-"
+                        "remote=true) if that is really wanted",
+                        cfg->listen_host);
+    return BW_OK;
+}
+
+int cli_parse(int argc, char **argv, struct bw_config *cfg, struct cli_args *args, struct diag *d)
 {
     int first = 1;
-    *cmd = CLI_RUN;
+    memset(args, 0, sizeof(*args));
+    args->cmd = CLI_RUN;
     if (argc > 1 && argv[1][0] != '-') {
-        if (strcmp(argv[1], "run") != 0)
+        size_t k = 0;
+        while (k < BW_ARRAY_LEN(commands) && strcmp(argv[1], commands[k].name) != 0)
+            k++;
+        if (k == BW_ARRAY_LEN(commands))
             return diag_set(d, BW_EINVAL, "unknown command '%s' (see breakwatch --help)", argv[1]);
+        args->cmd = commands[k].cmd;
         first = 2;
     }
     /* Pass 1: help, version and the configuration file, which the other flags override. */
-    for (int i = first; i < argc; i++) {
+    for (int i = first; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            *cmd = CLI_HELP;
+            args->cmd = CLI_HELP;
             return BW_OK;
         }
         if (strcmp(argv[i], "--version") == 0) {
-            *cmd = CLI_VERSION;
+            args->cmd = CLI_VERSION;
             return BW_OK;
         }
     }
-    for (int i = first; i < argc; i++) {
+    for (int i = first; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strncmp(argv[i], "--config", 8) != 0 || (argv[i][8] && argv[i][8] != '='))
             continue;
         size_t nl;
@@ -475,16 +676,28 @@ int cli_parse(int argc, char **argv, struct bw_config *cfg, enum cli_command *cm
         if ((rc = config_load_file(v, cfg, d)) != BW_OK)
             return rc;
     }
-    /* Pass 2: every other flag, in order. */
+    /* Pass 2: every other flag, in order; after "--" only arguments. */
     struct checks checks = {0};
+    int only_args = 0;
     for (int i = first; i < argc; i++) {
         const char *arg = argv[i];
-        if (strncmp(arg, "--", 2) != 0)
-            return diag_set(d, BW_EINVAL, "unexpected argument '%s' (see breakwatch --help)", arg);
+        int rc, done;
+        if (!only_args && strcmp(arg, "--") == 0) {
+            only_args = 1;
+            continue;
+        }
+        if (only_args || strncmp(arg, "--", 2) != 0) {
+            if ((rc = positional(args, arg, d)) != BW_OK)
+                return rc;
+            continue;
+        }
+        if ((rc = command_flag(argc, argv, &i, args, &done, d)) != BW_OK)
+            return rc;
+        if (done)
+            continue;
         size_t nl;
         const char *v;
-        int rc = flag_split(argc, argv, &i, &nl, &v, d);
-        if (rc)
+        if ((rc = flag_split(argc, argv, &i, &nl, &v, d)) != BW_OK)
             return rc;
         if (nl == 8 && strncmp(arg, "--config", 8) == 0)
             continue;
@@ -500,21 +713,22 @@ int cli_parse(int argc, char **argv, struct bw_config *cfg, enum cli_command *cm
             diag_set(at, BW_EINVAL, "%.*s: %s", (int)nl, arg, err);
     }
     int rc = checks_finish(&checks, cfg, d);
-    if (rc)
-        return rc;
-    if (cfg->engine.replay_dir[0]) {
-        struct stat st;
-        if (stat(cfg->engine.replay_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-            return diag_set(d, BW_ENOENT, "replay: '%s' is not a directory",
-                            cfg->engine.replay_dir);
-    }
-    if (!cfg->allow_unauthenticated_remote && !http_host_is_loopback(cfg->listen_host))
-        return diag_set(d, BW_EINVAL,
-                        "listen: refusing to serve %s without authentication; use a loopback "
-                        "address or set allow_unauthenticated_remote (--allow-unauthenticated-"
-                        "remote=true) if that is really wanted",
-                        cfg->listen_host);
-    return BW_OK;
+    return rc ? rc : command_finish(cfg, args, d);
+}
+
+/* A duration in the largest unit that writes it whole: "15d", "90s", "1500ms". */
+static void show_duration(int64_t ms, char *out, size_t outlen)
+{
+    static const struct {
+        const char *unit;
+        int64_t ms;
+    } units[] = {{"w", 604800000}, {"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
+    for (size_t i = 0; i < BW_ARRAY_LEN(units); i++)
+        if (ms % units[i].ms == 0) {
+            snprintf(out, outlen, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+            return;
+        }
+    snprintf(out, outlen, "%lldms", (long long)ms);
 }
 
 /* Renders the current value of a setting for the usage text. */
@@ -564,6 +778,15 @@ static void show_value(const struct setting *s, const struct bw_config *cfg, cha
         strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
         break;
     }
+    case T_DURATION:
+        show_duration(*(const int64_t *)field, out, outlen);
+        break;
+    case T_BYTES:
+        snprintf(out, outlen, "%lld", (long long)*(const int64_t *)field);
+        break;
+    case T_COUNT:
+        snprintf(out, outlen, "%zu", *(const size_t *)field);
+        break;
     case T_SYMBOLS: {
         size_t len = 0;
         out[0] = '\0';
@@ -577,23 +800,48 @@ static void show_value(const struct setting *s, const struct bw_config *cfg, cha
 
 void cli_usage(FILE *out)
 {
-    static const char *const metavar[] = {
-        [T_LISTEN] = "HOST:PORT", [T_PATH] = "PATH",   [T_LOGLEVEL] = "LEVEL",
-        [T_BOOL] = "true|false",  [T_U64] = "N",       [T_INT] = "N",
-        [T_DOUBLE] = "X",         [T_SYMBOLS] = "A,B", [T_SECONDS] = "SECONDS",
-        [T_TIME] = "DATE"};
+    static const char *const metavar[] = {[T_LISTEN] = "HOST:PORT",
+                                          [T_PATH] = "PATH",
+                                          [T_LOGLEVEL] = "LEVEL",
+                                          [T_BOOL] = "true|false",
+                                          [T_U64] = "N",
+                                          [T_INT] = "N",
+                                          [T_DOUBLE] = "X",
+                                          [T_SYMBOLS] = "A,B",
+                                          [T_SECONDS] = "SECONDS",
+                                          [T_TIME] = "DATE",
+                                          [T_DURATION] = "DURATION",
+                                          [T_BYTES] = "SIZE",
+                                          [T_COUNT] = "N"};
     struct bw_config def;
     config_defaults(&def);
-    fprintf(out, "usage: breakwatch [run] [options]\n"
-                 "\n"
-                 "Runs the Breakout engine on a simulated (or replayed) market and watches it:\n"
-                 "metrics at /api/metrics, health at /api/health.\n"
-                 "\n"
-                 "options:\n"
-                 "  --config FILE                    read settings from a YAML file; flags "
-                 "override it\n"
-                 "  --help                           show this text\n"
-                 "  --version                        print the version\n");
+    fprintf(out,
+            "usage: breakwatch [run] [--no-engine] [options]\n"
+            "       breakwatch query [--server URL] [--time T | --start T --end T --step D]\n"
+            "                        [options] EXPR\n"
+            "       breakwatch import [options] FILE\n"
+            "\n"
+            "run (the default) runs the Breakout engine on a simulated (or replayed) market and\n"
+            "watches it: metrics at /api/metrics, health at /api/health, the history it records\n"
+            "through the Prometheus API at /api/v1/. With --no-engine it serves the data\n"
+            "directory's history without running the engine.\n"
+            "\n"
+            "query evaluates a PromQL expression on the data directory's history (which no\n"
+            "running breakwatch may hold: ask it with --server URL instead) and prints the\n"
+            "answer. Times T: now, now-DURATION, seconds since the epoch or RFC 3339; the step\n"
+            "D: a duration (15s, 1m) or seconds. Without --start, --end and --step the query\n"
+            "is an instant one at --time (default now); a range query defaults to the last\n"
+            "hour, in about 250 steps.\n"
+            "\n"
+            "import reads an OpenMetrics text file with timestamps (as for `promtool tsdb\n"
+            "create-blocks-from openmetrics`) into the data directory. The whole file is\n"
+            "checked first: a bad file imports nothing.\n"
+            "\n"
+            "options:\n"
+            "  --config FILE                    read settings from a YAML file; flags "
+            "override it\n"
+            "  --help                           show this text\n"
+            "  --version                        print the version\n");
     for (size_t i = 0; i < BW_ARRAY_LEN(settings); i++) {
         char flag[64], opt[96], val[512];
         flag_name(&settings[i], flag, sizeof(flag));
@@ -602,6 +850,7 @@ void cli_usage(FILE *out)
         fprintf(out, "  %-32s %s (default: %s)\n", opt, settings[i].help, val);
     }
     fprintf(out, "\nEvery option is also a key of the configuration file: engine settings\n"
-                 "under 'engine:' (e.g. engine: {speed: 60}), the others at the top level.\n"
+                 "under 'engine:' (e.g. engine: {speed: 60}), storage.* under 'storage:',\n"
+                 "query.* under 'query:', the others at the top level.\n"
                  "See breakwatch.example.yml.\n");
 }

@@ -415,7 +415,7 @@ static void journal_free(struct journal *j)
     free(j);
 }
 
-int journal_open(const char *data_dir, struct journal **out, struct diag *d)
+int journal_open(const struct store *st, struct journal **out, struct diag *d)
 {
     int crashed = 0;
     int rc;
@@ -429,7 +429,7 @@ int journal_open(const char *data_dir, struct journal **out, struct diag *d)
         goto fail;
     }
     j->synced = 1;
-    rc = store_open(data_dir, &j->w, d);
+    rc = store_open_writer(st, &j->w, d);
     if (rc)
         goto fail;
     rc = store_sessions_mark_crashed(j->w, now_ms(), &crashed);
@@ -442,7 +442,7 @@ int journal_open(const char *data_dir, struct journal **out, struct diag *d)
     if (crashed)
         log_warn("journal: %d session(s) left running by a previous process marked crashed",
                  crashed);
-    rc = store_open_reader(j->w, &j->r, d);
+    rc = store_open_reader(st, &j->r, d);
     if (rc)
         goto fail;
     if (pthread_create(&j->writer, NULL, writer_main, j) != 0) {

@@ -20,6 +20,7 @@
 #include "base/base.h"
 
 struct journal;
+struct store;
 
 enum severity { SEV_DEBUG, SEV_INFO, SEV_WARNING, SEV_ERROR, SEV_CRITICAL };
 /* "debug", "info", "warning", "error", "critical"; severity_parse returns -1 if unknown. */
@@ -52,12 +53,12 @@ struct journal_session {
 };
 void journal_session_fini(struct journal_session *s);
 
-/* Opens (creating if needed) the journal in data_dir (breakwatch.db). Sessions left "running"
- * by a process that died are marked "crashed". BW_OK, or with the reason in d (the path and
- * SQLite's message): BW_EIO / BW_EACCES when the directory or database cannot be used, BW_EBUSY
- * when another breakwatch holds the data directory, BW_ENOMEM. */
-int journal_open(const char *data_dir, struct journal **out, struct diag *d);
-/* Flushes the queue, stops the writer thread, closes the store. NULL is a no-op. */
+/* Opens the journal kept in st's database (store_open made its tables), on connections of its
+ * own beside st; st must stay open until journal_close. Sessions left "running" by a process
+ * that died are marked "crashed". BW_OK, or with the reason in d (the path and SQLite's
+ * message): BW_EIO when the database cannot be used, BW_ENOMEM. */
+int journal_open(const struct store *st, struct journal **out, struct diag *d);
+/* Flushes the queue, stops the writer thread, closes its connections. NULL is a no-op. */
 void journal_close(struct journal *j);
 
 /* Starts a session and makes it the current one; its id (a random UUID) goes to id_out.

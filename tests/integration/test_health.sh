@@ -23,3 +23,16 @@ assert h["ready"] is False and h["status"] == "completed" and h["engine"]["run"]
 assert h["engine"]["cycles"] == 10800, h
 PY
 pass "after the run: 503, completed after 10800 cycles"
+
+# run --no-engine serves history only: ready as soon as the journal and the history are open.
+kill "$BW_PID"
+wait "$BW_PID" 2>/dev/null || true
+start_breakwatch history --no-engine --data-dir "$WORK/data"
+code=$(curl -s -o "$WORK/h3.json" -w '%{http_code}' "$BW_URL/api/health")
+python3 - "$WORK/h3.json" "$code" <<'PY' || fail "health without the engine"
+import json, sys
+h, code = json.load(open(sys.argv[1])), sys.argv[2]
+assert code == "200" and h["ready"] is True and h["status"] == "ok", (code, h)
+assert h["mode"] == "history only" and h["history"] == "ok" and "engine" not in h, h
+PY
+pass "--no-engine: 200, history only"

@@ -36,12 +36,13 @@ static const char *write_file(const char *name, const char *text)
     return path;
 }
 
+static struct cli_args args;
+
 static int parse(struct bw_config *cfg, struct diag *d, int argc, const char **argv)
 {
-    enum cli_command cmd;
     config_defaults(cfg);
     memset(d, 0, sizeof(*d));
-    return cli_parse(argc, (char **)argv, cfg, &cmd, d);
+    return cli_parse(argc, (char **)argv, cfg, &args, d);
 }
 
 static void test_defaults(void **state)
@@ -81,14 +82,15 @@ static void test_help_version(void **state)
 {
     struct bw_config cfg;
     struct diag d;
-    enum cli_command cmd;
     const char *a1[] = {"breakwatch", "--bogus", "--help"};
-    config_defaults(&cfg);
-    assert_int_equal(cli_parse(3, (char **)a1, &cfg, &cmd, &d), BW_OK);
-    assert_int_equal(cmd, CLI_HELP);
+    assert_int_equal(parse(&cfg, &d, 3, a1), BW_OK);
+    assert_int_equal(args.cmd, CLI_HELP);
     const char *a2[] = {"breakwatch", "--version"};
-    assert_int_equal(cli_parse(2, (char **)a2, &cfg, &cmd, &d), BW_OK);
-    assert_int_equal(cmd, CLI_VERSION);
+    assert_int_equal(parse(&cfg, &d, 2, a2), BW_OK);
+    assert_int_equal(args.cmd, CLI_VERSION);
+    const char *a3[] = {"breakwatch", "query", "--help"};
+    assert_int_equal(parse(&cfg, &d, 3, a3), BW_OK);
+    assert_int_equal(args.cmd, CLI_HELP);
 }
 
 static void test_flag_errors(void **state)
@@ -229,6 +231,121 @@ static void test_example_file(void **state)
         fail_msg("%s:%d:%d: %s", d.file, d.line, d.col, d.msg);
     assert_int_equal(cfg.engine.nsymbols, 5);
     assert_string_equal(cfg.engine.symbols[4], "XRPUSDT");
+    assert_int_equal(cfg.storage.retention_ms, 15 * 86400 * INT64_C(1000));
+    assert_int_equal(cfg.scrape_interval_ms, 1000);
+}
+
+/* History and query settings: defaults, flags, the file's sections, bad values. */
+static void test_history_settings(void **state)
+{
+    struct bw_config cfg;
+    struct diag d;
+    const char *a0[] = {"breakwatch"};
+    assert_int_equal(parse(&cfg, &d, 1, a0), BW_OK);
+    assert_int_equal(cfg.scrape_interval_ms, 1000);
+    assert_int_equal(cfg.storage.retention_ms, 15 * 86400 * INT64_C(1000));
+    assert_int_equal(cfg.storage.max_bytes, 0);
+    assert_int_equal(cfg.query.max_samples, 50000000);
+    assert_int_equal(cfg.query.timeout_ms, 120000);
+
+    const char *a1[] = {"breakwatch", "--scrape-interval",   "250ms", "--storage-retention",
+                        "2d12h",      "--storage-max-size",  "512MB", "--query-timeout",
+                        "30",         "--query-max-samples", "1000"};
+    assert_int_equal(parse(&cfg, &d, 11, a1), BW_OK);
+    assert_int_equal(cfg.scrape_interval_ms, 250);
+    assert_int_equal(cfg.storage.retention_ms, 60 * 3600 * INT64_C(1000));
+    assert_int_equal(cfg.storage.max_bytes, INT64_C(512) << 20);
+    assert_int_equal(cfg.query.timeout_ms, 30000);
+    assert_int_equal(cfg.query.max_samples, 1000);
+
+    const char *a2[] = {"breakwatch", "--scrape-interval", "0"};
+    assert_int_equal(parse(&cfg, &d, 3, a2), BW_EINVAL);
+    assert_string_equal(d.msg, "--scrape-interval: expected a duration above 0 (e.g. 15d, "
+                               "1m30s, 500ms, 2.5), got '0'");
+    const char *a3[] = {"breakwatch", "--storage-max-size", "12QB"};
+    assert_int_equal(parse(&cfg, &d, 3, a3), BW_EINVAL);
+    assert_non_null(strstr(d.msg, "--storage-max-size: expected a size in bytes"));
+    const char *a4[] = {"breakwatch", "--storage-retention", "1.5h"};
+    assert_int_equal(parse(&cfg, &d, 3, a4), BW_EINVAL);
+    const char *a5[] = {"breakwatch", "--query-max-samples", "0"};
+    assert_int_equal(parse(&cfg, &d, 3, a5), BW_EINVAL);
+
+    const char *path = write_file("h.yml", "scrape_interval: 5s\n"
+                                           "storage:\n  retention: 1w\n  max_size: 1GB\n"
+                                           "query:\n  timeout: 1m\n");
+    config_defaults(&cfg);
+    assert_int_equal(config_load_file(path, &cfg, &d), BW_OK);
+    assert_int_equal(cfg.scrape_interval_ms, 5000);
+    assert_int_equal(cfg.storage.retention_ms, 7 * 86400 * INT64_C(1000));
+    assert_int_equal(cfg.storage.max_bytes, INT64_C(1) << 30);
+    assert_int_equal(cfg.query.timeout_ms, 60000);
+    expect_file_error("q.yml", "query:\n  timeout: soon\n",
+                      "q.yml:2:12: query.timeout: expected a duration above 0 (e.g. 15d, 1m30s, "
+                      "500ms, 2.5), got 'soon'");
+    expect_file_error("p.yml", "storage: 5\n",
+                      "p.yml:1:10: storage: expected a mapping of storage settings");
+}
+
+/* Subcommands: their own options, their arguments, and what belongs to which. */
+static void test_subcommands(void **state)
+{
+    struct bw_config cfg;
+    struct diag d;
+    const char *a1[] = {"breakwatch", "query",  "--data-dir", "/tmp/h",
+                        "--time",     "now-5m", "rate(x[1m])"};
+    assert_int_equal(parse(&cfg, &d, 7, a1), BW_OK);
+    assert_int_equal(args.cmd, CLI_QUERY);
+    assert_string_equal(args.time, "now-5m");
+    assert_string_equal(args.expr, "rate(x[1m])");
+    assert_string_equal(cfg.data_dir, "/tmp/h");
+    assert_null(args.server);
+
+    const char *a2[] = {"breakwatch", "query",      "--server=http://127.0.0.1:9090",
+                        "--start",    "1700000000", "--step",
+                        "15s",        "--",         "-up"};
+    assert_int_equal(parse(&cfg, &d, 9, a2), BW_OK);
+    assert_string_equal(args.server, "http://127.0.0.1:9090");
+    assert_string_equal(args.start, "1700000000");
+    assert_string_equal(args.step, "15s");
+    assert_string_equal(args.expr, "-up");
+
+    const char *a3[] = {"breakwatch", "import", "metrics.om", "--data-dir", "d"};
+    assert_int_equal(parse(&cfg, &d, 5, a3), BW_OK);
+    assert_int_equal(args.cmd, CLI_IMPORT);
+    assert_string_equal(args.file, "metrics.om");
+
+    const char *a4[] = {"breakwatch", "run", "--no-engine"};
+    assert_int_equal(parse(&cfg, &d, 3, a4), BW_OK);
+    assert_int_equal(args.cmd, CLI_RUN);
+    assert_true(args.no_engine);
+
+    const char *a5[] = {"breakwatch", "query"};
+    assert_int_equal(parse(&cfg, &d, 2, a5), BW_EINVAL);
+    assert_non_null(strstr(d.msg, "breakwatch query needs an expression"));
+    const char *a6[] = {"breakwatch", "query", "up", "down"};
+    assert_int_equal(parse(&cfg, &d, 4, a6), BW_EINVAL);
+    assert_non_null(strstr(d.msg, "takes one expression; unexpected 'down'"));
+    const char *a7[] = {"breakwatch", "query", "--time", "1", "--step", "1", "up"};
+    assert_int_equal(parse(&cfg, &d, 7, a7), BW_EINVAL);
+    assert_non_null(strstr(d.msg, "give one or the other"));
+    const char *a8[] = {"breakwatch", "import"};
+    assert_int_equal(parse(&cfg, &d, 2, a8), BW_EINVAL);
+    assert_string_equal(d.msg, "breakwatch import needs the OpenMetrics file to import");
+    const char *a9[] = {"breakwatch", "--server", "http://x", "up"};
+    assert_int_equal(parse(&cfg, &d, 4, a9), BW_EINVAL);
+    assert_string_equal(d.msg, "--server is an option of breakwatch query");
+    const char *a10[] = {"breakwatch", "run", "--no-engine=yes"};
+    assert_int_equal(parse(&cfg, &d, 3, a10), BW_EINVAL);
+    assert_string_equal(d.msg, "--no-engine takes no value");
+    const char *a11[] = {"breakwatch", "serve"};
+    assert_int_equal(parse(&cfg, &d, 2, a11), BW_EINVAL);
+    assert_string_equal(d.msg, "unknown command 'serve' (see breakwatch --help)");
+    const char *a12[] = {"breakwatch", "run", "extra"};
+    assert_int_equal(parse(&cfg, &d, 3, a12), BW_EINVAL);
+    assert_string_equal(d.msg, "unexpected argument 'extra' (see breakwatch --help)");
+    /* the listen address is the server's business only */
+    const char *a13[] = {"breakwatch", "query", "--listen", "10.0.0.1:80", "up"};
+    assert_int_equal(parse(&cfg, &d, 5, a13), BW_OK);
 }
 
 static void test_replay_dir_checked(void **state)
@@ -253,6 +370,8 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_example_file),
         cmocka_unit_test(test_replay_dir_checked),
+        cmocka_unit_test(test_history_settings),
+        cmocka_unit_test(test_subcommands),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine_test.h"
+#include "store/store.h"
 #include "tmpdir.h"
 
 struct result {
@@ -124,7 +125,9 @@ static void test_thread_and_stop(void **state)
     struct diag d = {0};
     engine_config_defaults(&c); /* paced, speed 60, run until stopped */
     assert_int_equal(engine_new(&c, NULL, NULL, &e, &d), BW_OK);
-    assert_int_equal(journal_open(*state, &j, &d), BW_OK);
+    struct store *db = NULL;
+    assert_int_equal(store_open(*state, &db, &d), BW_OK);
+    assert_int_equal(journal_open(db, &j, &d), BW_OK);
     engine_set_journal(e, j);
     assert_int_equal(engine_start(e), BW_OK);
     assert_int_equal(engine_start(e), BW_EBUSY);
@@ -152,6 +155,7 @@ static void test_thread_and_stop(void **state)
     journal_session_fini(&s);
     engine_free(e);
     journal_close(j);
+    store_close(db);
 }
 
 static void test_journal_replay_session(void **state)
@@ -163,7 +167,9 @@ static void test_journal_replay_session(void **state)
     test_config(&c, 0, 0);
     c.reject_rate = 0;
     snprintf(c.replay_dir, sizeof(c.replay_dir), "%s", BW_FIXTURES "/replay/breakout");
-    assert_int_equal(journal_open(*state, &j, &d), BW_OK);
+    struct store *db = NULL;
+    assert_int_equal(store_open(*state, &db, &d), BW_OK);
+    assert_int_equal(journal_open(db, &j, &d), BW_OK);
     assert_int_equal(engine_new(&c, NULL, j, &e, &d), BW_OK);
     assert_int_equal(engine_run(e), BW_OK);
     struct engine_stats st;
@@ -219,6 +225,7 @@ static void test_journal_replay_session(void **state)
     journal_checkpoint_list_free(&cl);
     engine_free(e);
     journal_close(j);
+    store_close(db);
 }
 
 static void test_new_refuses_bad_config(void **state)
