@@ -474,14 +474,17 @@ static void query_failed(struct call *c, int rc, const struct promql_error *e)
     }
 }
 
-/* Fails the call when the answer could not be written (in practice: larger than the body
- * cap). */
-static void encode_failed(struct call *c, int rc)
+/* Closes the answer promjson_begin opened (r and truncated as promjson_end takes them) when
+ * writing it has so far returned rc; fails the call when it could not be written (in practice:
+ * larger than the body cap). */
+static void answer_end(struct call *c, int rc, const struct promql_result *r, bool truncated)
 {
+    if (rc == BW_OK)
+        rc = promjson_end(c->res->body, r, truncated);
     if (rc == BW_ENOSPC)
         fail(c, EXECUTION, "the answer is larger than %zu bytes; ask for less",
              c->res->body->limit);
-    else
+    else if (rc != BW_OK)
         fail(c, INTERNAL, "writing the answer: %s", bw_strerror(rc));
 }
 
@@ -537,10 +540,27 @@ static void answer_result(struct call *c, struct promql_result *r, size_t limit)
     int rc = promjson_begin(b);
     if (rc == BW_OK)
         rc = promjson_result(b, r, truncated ? limit : r->n);
+    answer_end(c, rc, r, truncated);
+}
+
+/* The rest of /query and /query_range once their own parameters are read: the query options,
+ * then the query over [start, end] every step_ms (0: an instant query at start), answered or
+ * failed. */
+static void run_query(struct call *c, int64_t start, int64_t end, int64_t step_ms, size_t limit)
+{
+    struct promql_options o;
+    struct promql_result *r = NULL;
+    struct promql_error err = {0};
+    if (!query_options(c, &o) || !need_tsdb(c))
+        return;
+    const char *q = arg(c, "query");
+    int rc = step_ms ? promql_query_range(c->ctx->tsdb, &o, q, start, end, step_ms, &r, &err)
+                     : promql_query_instant(c->ctx->tsdb, &o, q, start, &r, &err);
     if (rc == BW_OK)
-        rc = promjson_end(b, r, truncated);
-    if (rc != BW_OK)
-        encode_failed(c, rc);
+        answer_result(c, r, limit);
+    else
+        query_failed(c, rc, &err);
+    promql_result_free(r);
 }
 
 static int ls_cmp(const void *a, const void *b)
@@ -569,10 +589,7 @@ static void answer_strings(struct call *c, const char **v, size_t n, size_t limi
     int rc = promjson_begin(b);
     if (rc == BW_OK)
         rc = promjson_strings(b, v, truncated ? limit : n);
-    if (rc == BW_OK)
-        rc = promjson_end(b, NULL, truncated);
-    if (rc != BW_OK)
-        encode_failed(c, rc);
+    answer_end(c, rc, NULL, truncated);
 }
 
 /* Appends src[0..n) to the list *v (*nv long) in the call's arena. */
@@ -598,31 +615,11 @@ static bool strings_append(struct call *c, const char ***v, size_t *nv, const ch
 void api_prom_query(void *ud, const struct http_request *req, struct http_response *res)
 {
     struct call c;
-    char msg[MSG_MAX];
-    struct promql_options o;
-    struct promql_result *r = NULL;
-    struct promql_error err = {0};
     size_t limit;
     int64_t t;
     call_init(&c, ud, req, res);
-    if (!limit_param(&c, &limit))
-        goto out;
-    const char *ts = arg(&c, "time");
-    t = clock_real_ns() / 1000000;
-    if (*ts && prom_parse_time(ts, &t, msg, sizeof(msg)) != BW_OK) {
-        fail(&c, BAD_DATA, "invalid parameter \"time\": invalid time value for 'time': %s", msg);
-        goto out;
-    }
-    if (!query_options(&c, &o) || !need_tsdb(&c))
-        goto out;
-    int rc = promql_query_instant(c.ctx->tsdb, &o, arg(&c, "query"), t, &r, &err);
-    if (rc != BW_OK) {
-        query_failed(&c, rc, &err);
-        goto out;
-    }
-    answer_result(&c, r, limit);
-out:
-    promql_result_free(r);
+    if (limit_param(&c, &limit) && time_param(&c, "time", clock_real_ns() / 1000000, &t))
+        run_query(&c, t, t, 0, limit);
     call_fini(&c);
 }
 
@@ -630,9 +627,6 @@ void api_prom_query_range(void *ud, const struct http_request *req, struct http_
 {
     struct call c;
     char msg[MSG_MAX];
-    struct promql_options o;
-    struct promql_result *r = NULL;
-    struct promql_error err = {0};
     size_t limit;
     int64_t start, end, step;
     call_init(&c, ud, req, res);
@@ -670,19 +664,10 @@ void api_prom_query_range(void *ud, const struct http_request *req, struct http_
              "query resolution (?step=XX)");
         goto out;
     }
-    if (!query_options(&c, &o) || !need_tsdb(&c))
-        goto out;
     /* The engine steps in ms: a step below 1 ms (possible only with at most 11,000 steps in
      * the range) becomes 1 ms rather than 0. */
-    int rc = promql_query_range(c.ctx->tsdb, &o, arg(&c, "query"), start, end,
-                                step < 1000000 ? 1 : step / 1000000, &r, &err);
-    if (rc != BW_OK) {
-        query_failed(&c, rc, &err);
-        goto out;
-    }
-    answer_result(&c, r, limit);
+    run_query(&c, start, end, step < 1000000 ? 1 : step / 1000000, limit);
 out:
-    promql_result_free(r);
     call_fini(&c);
 }
 
@@ -753,10 +738,7 @@ void api_prom_series(void *ud, const struct http_request *req, struct http_respo
     }
     if (rc == BW_OK)
         rc = buf_putc(b, ']');
-    if (rc == BW_OK)
-        rc = promjson_end(b, NULL, truncated);
-    if (rc != BW_OK)
-        encode_failed(&c, rc);
+    answer_end(&c, rc, NULL, truncated);
 out:
     call_fini(&c);
 }
@@ -872,10 +854,7 @@ void api_prom_metadata(void *ud, const struct http_request *req, struct http_res
     }
     if (rc == BW_OK)
         rc = buf_putc(b, '}');
-    if (rc == BW_OK)
-        rc = promjson_end(b, NULL, false);
-    if (rc != BW_OK)
-        encode_failed(&c, rc);
+    answer_end(&c, rc, NULL, false);
 out:
     call_fini(&c);
 }

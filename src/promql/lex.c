@@ -12,6 +12,7 @@
  * as Go's strconv reads them (a leading 0 means octal, underscores are separators), so a
  * literal means the same here as there. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -559,14 +560,29 @@ static void lex_word(struct lexer *l, struct token *t, size_t start, bool in_bra
     emit(l, t, k, start);
 }
 
-static void unexpected_char(struct lexer *l, struct token *t, size_t start, const char *fmt)
+/* Sets t to an error at start with fmt, whose %s is the character at `at` quoted as Go quotes
+ * a rune (at the end of input: the rune -1, Go's lexer's eof). */
+static void unexpected_char(struct lexer *l, struct token *t, size_t start, size_t at,
+                            const char *fmt)
 {
     int w;
     char q[32];
-    promql_quote_rune(q, sizeof(q),
-                      decode_rune((const unsigned char *)l->s + start, l->n - start, &w));
+    uint32_t r =
+        at < l->n ? decode_rune((const unsigned char *)l->s + at, l->n - at, &w) : (uint32_t)-1;
+    promql_quote_rune(q, sizeof(q), r);
     lex_error(l, t, start, fmt, q);
 }
+
+/* The one-character operators by character (T_EOF: none): outside brackets, and in the
+ * duration arithmetic inside them. */
+static const enum tok statement_ops[UCHAR_MAX + 1] = {
+    [','] = T_COMMA, ['*'] = T_MUL, ['/'] = T_DIV, ['%'] = T_MOD,
+    ['+'] = T_ADD,   ['-'] = T_SUB, ['^'] = T_POW, ['@'] = T_AT,
+};
+static const enum tok duration_ops[UCHAR_MAX + 1] = {
+    ['+'] = T_ADD, ['-'] = T_SUB, ['*'] = T_MUL,    ['/'] = T_DIV,
+    ['%'] = T_MOD, ['^'] = T_POW, ['('] = T_LPAREN,
+};
 
 /* Inside {…}: label names, strings, matcher operators, commas. */
 static void lex_in_braces(struct lexer *l, struct token *t, size_t start, int c)
@@ -585,13 +601,8 @@ static void lex_in_braces(struct lexer *l, struct token *t, size_t start, int c)
         emit(l, t, next == '~' ? T_EQL_REGEX : T_EQL, start);
     } else if (c == '!') {
         if (next != '~' && next != '=') {
-            char q[32];
-            int w;
-            uint32_t r = next < 0 ? (uint32_t)-1
-                                  : decode_rune((const unsigned char *)l->s + start + 1,
-                                                l->n - start - 1, &w);
-            promql_quote_rune(q, sizeof(q), r);
-            lex_error(l, t, start, "unexpected character after '!' inside braces: %s", q);
+            unexpected_char(l, t, start, start + 1,
+                            "unexpected character after '!' inside braces: %s");
             return;
         }
         l->pos++;
@@ -602,18 +613,13 @@ static void lex_in_braces(struct lexer *l, struct token *t, size_t start, int c)
         emit(l, t, T_RBRACE, start);
         l->brace_open = false;
     } else {
-        unexpected_char(l, t, start, "unexpected character inside braces: %s");
+        unexpected_char(l, t, start, start, "unexpected character inside braces: %s");
     }
 }
 
 /* Inside […]: durations, numbers, + - * / % ^, parentheses, one colon. */
 static void lex_in_brackets(struct lexer *l, struct token *t, size_t start, int c)
 {
-    static const struct {
-        char c;
-        enum tok t;
-    } ops[] = {{'+', T_ADD}, {'-', T_SUB}, {'*', T_MUL},   {'/', T_DIV},
-               {'%', T_MOD}, {'^', T_POW}, {'(', T_LPAREN}};
     l->pos = start + 1;
     if (is_digit(c) || (c == '.' && is_digit(peek_at(l, start + 1)))) {
         l->dur_operand = false;
@@ -651,33 +657,25 @@ static void lex_in_brackets(struct lexer *l, struct token *t, size_t start, int 
         emit(l, t, T_RPAREN, start);
         return;
     }
-    for (size_t i = 0; i < BW_ARRAY_LEN(ops); i++) {
-        if (ops[i].c == c) {
-            if (c == '(')
-                l->bracket_parens++;
-            l->dur_operand = true;
-            emit(l, t, ops[i].t, start);
-            return;
-        }
+    enum tok op = duration_ops[c];
+    if (op == T_EOF) {
+        unexpected_char(l, t, start, start, "unexpected character in duration expression: %s");
+        return;
     }
-    unexpected_char(l, t, start, "unexpected character in duration expression: %s");
+    if (op == T_LPAREN)
+        l->bracket_parens++;
+    l->dur_operand = true;
+    emit(l, t, op, start);
 }
 
 /* Outside braces and brackets: the expression tokens. */
 static void lex_statement(struct lexer *l, struct token *t, size_t start, int c)
 {
-    static const struct {
-        char c;
-        enum tok t;
-    } single[] = {{',', T_COMMA}, {'*', T_MUL}, {'/', T_DIV}, {'%', T_MOD},
-                  {'+', T_ADD},   {'-', T_SUB}, {'^', T_POW}, {'@', T_AT}};
     int next = peek_at(l, start + 1);
     l->pos = start + 1;
-    for (size_t i = 0; i < BW_ARRAY_LEN(single); i++) {
-        if (single[i].c == c) {
-            emit(l, t, single[i].t, start);
-            return;
-        }
+    if (statement_ops[c] != T_EOF) {
+        emit(l, t, statement_ops[c], start);
+        return;
     }
     switch (c) {
     case '=':
@@ -691,13 +689,7 @@ static void lex_statement(struct lexer *l, struct token *t, size_t start, int c)
         return;
     case '!':
         if (next != '=') {
-            char q[32];
-            int w;
-            uint32_t r = next < 0 ? (uint32_t)-1
-                                  : decode_rune((const unsigned char *)l->s + start + 1,
-                                                l->n - start - 1, &w);
-            promql_quote_rune(q, sizeof(q), r);
-            lex_error(l, t, start, "unexpected character after '!': %s", q);
+            unexpected_char(l, t, start, start + 1, "unexpected character after '!': %s");
             return;
         }
         l->pos++;
@@ -747,7 +739,7 @@ static void lex_statement(struct lexer *l, struct token *t, size_t start, int c)
     else if (is_alpha(c) || c == ':')
         lex_word(l, t, start, false);
     else
-        unexpected_char(l, t, start, "unexpected character: %s");
+        unexpected_char(l, t, start, start, "unexpected character: %s");
 }
 
 void lex_next(struct lexer *l, struct token *t)

@@ -470,17 +470,10 @@ static bool parse_labels(struct parser *p, const char ***out, size_t *nout)
             fail_at(p, p->tok.pos + (t == T_STRING), "invalid label name for grouping: %s", q);
             return false;
         }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 4;
-            const char **nv = arena_alloc(p->a, ncap * sizeof(*nv));
-            if (!nv) {
-                fail_oom(p);
-                return false;
-            }
-            if (n)
-                memcpy(nv, v, n * sizeof(*nv));
-            v = nv;
-            cap = ncap;
+        v = promql_array_grow(p->a, v, n, &cap, sizeof(*v));
+        if (!v) {
+            fail_oom(p);
+            return false;
         }
         v[n++] = label;
         advance(p);
@@ -509,17 +502,10 @@ static bool parse_args(struct parser *p, struct promql_node ***out, size_t *nout
         if (!e)
             return false;
         h = p->h > h ? p->h : h;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 4;
-            struct promql_node **nv = arena_alloc(p->a, ncap * sizeof(*nv));
-            if (!nv) {
-                fail_oom(p);
-                return false;
-            }
-            if (n)
-                memcpy(nv, v, n * sizeof(*nv));
-            v = nv;
-            cap = ncap;
+        v = promql_array_grow(p->a, v, n, &cap, sizeof(*v));
+        if (!v) {
+            fail_oom(p);
+            return false;
         }
         v[n++] = e;
         if (p->tok.t == T_COMMA) {
@@ -545,18 +531,13 @@ static bool parse_args(struct parser *p, struct promql_node ***out, size_t *nout
 static bool add_matcher(struct parser *p, struct promql_node *sel, size_t *cap,
                         enum tsdb_match_op op, const char *name, const char *value, int pos)
 {
-    if (sel->sel.nmatchers == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 4;
-        struct tsdb_matcher *nv = arena_alloc(p->a, ncap * sizeof(*nv));
-        if (!nv) {
-            fail_oom(p);
-            return false;
-        }
-        if (sel->sel.nmatchers)
-            memcpy(nv, sel->sel.matchers, sel->sel.nmatchers * sizeof(*nv));
-        sel->sel.matchers = nv;
-        *cap = ncap;
+    struct tsdb_matcher *m =
+        promql_array_grow(p->a, sel->sel.matchers, sel->sel.nmatchers, cap, sizeof(*m));
+    if (!m) {
+        fail_oom(p);
+        return false;
     }
+    sel->sel.matchers = m;
     struct diag d = {0};
     int rc = tsdb_matcher_init(&sel->sel.matchers[sel->sel.nmatchers], op, name, value, &d);
     if (rc == BW_ENOMEM) {
@@ -1352,6 +1333,20 @@ static bool check(struct parser *p, struct promql_node *n, bool bypass_empty)
 }
 
 /* ---- the public functions ---- */
+
+void *promql_array_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return v;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *nv = arena_alloc(a, ncap * size);
+    if (!nv)
+        return NULL;
+    if (n)
+        memcpy(nv, v, n * size);
+    *cap = ncap;
+    return nv;
+}
 
 /* Parses q as a whole expression, or (selector_only) as one series selector without offset or
  * @ which, as Prometheus's ParseMetricSelector, may match every series. */

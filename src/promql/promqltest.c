@@ -117,17 +117,12 @@ int promqltest_rules_load(const char *path, struct promqltest_rules **out, struc
                          "load-cmd, expected, call");
             break;
         }
-        if (r->n == cap) {
-            cap = cap ? cap * 2 : 16;
-            struct rule *nv = arena_alloc(&r->a, cap * sizeof(*nv));
-            if (!nv) {
-                rc = diag_set(d, BW_ENOMEM, "out of memory");
-                break;
-            }
-            if (r->n)
-                memcpy(nv, r->v, r->n * sizeof(*nv));
-            r->v = nv;
+        struct rule *v = promql_array_grow(&r->a, r->v, r->n, &cap, sizeof(*v));
+        if (!v) {
+            rc = diag_set(d, BW_ENOMEM, "out of memory");
+            break;
         }
+        r->v = v;
         r->v[r->n++] = (struct rule){kinds[k].kind, pattern, reason};
     }
     if (rc != BW_OK) {
@@ -425,32 +420,24 @@ static const char *parse_metric(struct run *r, const char *line, struct labelset
                 failf(r, "bad label in '%s'", line);
                 return NULL;
             }
-            if (n == cap) {
-                cap = cap ? cap * 2 : 8;
-                struct label *nv = arena_alloc(&r->a, (cap + 1) * sizeof(*nv));
-                if (!nv) {
-                    failf(r, "out of memory");
-                    return NULL;
-                }
-                if (n)
-                    memcpy(nv, v, n * sizeof(*nv));
-                v = nv;
+            if (!*lval)
+                continue;
+            v = promql_array_grow(&r->a, v, n, &cap, sizeof(*v));
+            if (!v) {
+                failf(r, "out of memory");
+                return NULL;
             }
-            if (*lval)
-                v[n++] = (struct label){lname, lval};
+            v[n++] = (struct label){lname, lval};
         }
         end = (size_t)(t.pos + t.len);
     }
     if (name) {
-        struct label *nv = arena_alloc(&r->a, (n + 1) * sizeof(*nv));
-        if (!nv) {
+        v = promql_array_grow(&r->a, v, n, &cap, sizeof(*v));
+        if (!v) {
             failf(r, "out of memory");
             return NULL;
         }
-        if (n)
-            memcpy(nv, v, n * sizeof(*nv));
-        nv[n++] = (struct label){LABEL_NAME, name};
-        v = nv;
+        v[n++] = (struct label){LABEL_NAME, name};
     }
     if (n)
         labels_sort(v, n);
@@ -463,16 +450,11 @@ static const char *parse_metric(struct run *r, const char *line, struct labelset
 
 static bool skip_series(struct run *r, const struct labelset *ls, const char *reason)
 {
-    if (r->nskipped == r->capskipped) {
-        size_t cap = r->capskipped ? r->capskipped * 2 : 8;
-        struct skipped_series *nv = arena_alloc(&r->a, cap * sizeof(*nv));
-        if (!nv)
-            return failf(r, "out of memory");
-        if (r->nskipped)
-            memcpy(nv, r->skipped, r->nskipped * sizeof(*nv));
-        r->skipped = nv;
-        r->capskipped = cap;
-    }
+    struct skipped_series *v =
+        promql_array_grow(&r->a, r->skipped, r->nskipped, &r->capskipped, sizeof(*v));
+    if (!v)
+        return failf(r, "out of memory");
+    r->skipped = v;
     r->skipped[r->nskipped++] = (struct skipped_series){*ls, reason};
     return true;
 }
@@ -524,16 +506,10 @@ static bool load_add(struct run *r, struct load_block *b, const struct labelset 
             return true;
         }
     }
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        struct load_series *nv = arena_alloc(&r->a, cap * sizeof(*nv));
-        if (!nv)
-            return failf(r, "out of memory");
-        if (b->n)
-            memcpy(nv, b->v, b->n * sizeof(*nv));
-        b->v = nv;
-        b->cap = cap;
-    }
+    struct load_series *v = promql_array_grow(&r->a, b->v, b->n, &b->cap, sizeof(*v));
+    if (!v)
+        return failf(r, "out of memory");
+    b->v = v;
     b->v[b->n++] = (struct load_series){*ls, *vs};
     return true;
 }
@@ -612,16 +588,10 @@ static bool add_expected(struct run *r, struct eval_cmd *e, const struct labelse
             return true;
         }
     }
-    if (e->nexp == e->capexp) {
-        size_t cap = e->capexp ? e->capexp * 2 : 8;
-        struct expected *nv = arena_alloc(&r->a, cap * sizeof(*nv));
-        if (!nv)
-            return failf(r, "out of memory");
-        if (e->nexp)
-            memcpy(nv, e->exp, e->nexp * sizeof(*nv));
-        e->exp = nv;
-        e->capexp = cap;
-    }
+    struct expected *v = promql_array_grow(&r->a, e->exp, e->nexp, &e->capexp, sizeof(*v));
+    if (!v)
+        return failf(r, "out of memory");
+    e->exp = v;
     e->exp[e->nexp++] = (struct expected){*ls, vs->v, vs->omitted, vs->n, pos};
     return true;
 }

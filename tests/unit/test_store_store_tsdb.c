@@ -26,12 +26,13 @@ struct got {
     int n;
 };
 
-static int take_series(void *ud, int64_t id, const void *labels, size_t len)
+/* Takes a series (id, labels) or a record (seq, data): both are a key and a blob. */
+static int take_blob(void *ud, int64_t key, const void *data, size_t len)
 {
     struct got *g = ud;
-    g->a[g->n] = id;
+    g->a[g->n] = key;
     g->b[g->n] = (int64_t)len;
-    memcpy(g->text[g->n], labels, len < 64 ? len : 64);
+    memcpy(g->text[g->n], data, len < 64 ? len : 64);
     g->n++;
     return 0;
 }
@@ -44,7 +45,7 @@ static void test_series(void **state)
     assert_int_equal(store_tsdb_series_insert(s, 1, "__name__\0up\0", 12), BW_OK);
     assert_int_equal(store_tsdb_series_insert(s, 2, "__name__\0x\0", 11), BW_OK);
     assert_int_equal(store_tsdb_series_insert(s, 2, "__name__\0y\0", 11), BW_EIO);
-    assert_int_equal(store_tsdb_series_each(s, take_series, &g), BW_OK);
+    assert_int_equal(store_tsdb_series_each(s, take_blob, &g), BW_OK);
     assert_int_equal(g.n, 2);
     assert_int_equal(g.a[1], 2);
     assert_int_equal(g.b[0], 12);
@@ -118,16 +119,6 @@ static void test_chunks(void **state)
     store_close(s);
 }
 
-static int take_record(void *ud, int64_t seq, const void *data, size_t len)
-{
-    struct got *g = ud;
-    g->a[g->n] = seq;
-    g->b[g->n] = (int64_t)len;
-    memcpy(g->text[g->n], data, len < 64 ? len : 64);
-    g->n++;
-    return 0;
-}
-
 static int stop_record(void *ud, int64_t seq, const void *data, size_t len)
 {
     (void)ud;
@@ -145,7 +136,7 @@ static void test_records(void **state)
     assert_int_equal(store_tsdb_wal_insert(s, 3, "ccc", 3), BW_OK);
     assert_int_equal(store_tsdb_wal_insert(s, 1, "a", 1), BW_OK);
     assert_int_equal(store_tsdb_wal_insert(s, 2, "bb", 2), BW_OK);
-    assert_int_equal(store_tsdb_wal_each(s, take_record, &g), BW_OK);
+    assert_int_equal(store_tsdb_wal_each(s, take_blob, &g), BW_OK);
     assert_int_equal(g.n, 3);
     assert_int_equal(g.a[0], 1);
     assert_int_equal(g.a[2], 3);
@@ -156,7 +147,7 @@ static void test_records(void **state)
     assert_int_equal(store_tsdb_wal_drop(s, 3, &bytes), BW_OK);
     assert_int_equal(bytes, 0);
     g.n = 0;
-    assert_int_equal(store_tsdb_wal_each(s, take_record, &g), BW_OK);
+    assert_int_equal(store_tsdb_wal_each(s, take_blob, &g), BW_OK);
     assert_int_equal(g.n, 1);
     store_close(s);
 }

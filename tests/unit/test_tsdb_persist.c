@@ -2,7 +2,6 @@
  * chunks plus replayed write-ahead records give back every sample), records are deleted once
  * their samples are in chunks, a corrupt record is counted and skipped, metadata persists,
  * retention and the size cap delete from disk, and queries read old chunks beside the writer. */
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 
@@ -246,60 +245,14 @@ static void test_size_cap(void **state)
     assert_int_equal(sql_int(state, "SELECT COUNT(*) FROM tsdb_chunks"), 0);
 }
 
-struct race {
-    struct tsdb *db;
-    _Atomic int done;
-    int bad, reads;
-};
-
-/* Every selection is whole: 0, 1, 2, … at 0, 1000, 2000, …, across disk and memory. */
-static void *reader(void *p)
-{
-    struct race *r = p;
-    struct arena a;
-    struct diag d;
-    arena_init(&a, 0);
-    while (!r->done) {
-        struct tsdb_series *ss;
-        size_t n;
-        if (tsdb_select(r->db, NULL, 0, INT64_MIN, INT64_MAX, 0, 0, &a, &ss, &n, &d) != BW_OK)
-            r->bad++;
-        for (size_t i = 0; i < n; i++)
-            for (size_t k = 0; k < ss[i].n; k++)
-                r->bad += ss[i].v[k] != (double)k || ss[i].t[k] != (int64_t)k * 1000;
-        r->reads++;
-        arena_reset(&a);
-    }
-    arena_fini(&a);
-    return NULL;
-}
-
+/* Every selection is whole across disk and memory while chunks are persisted. */
 static void test_readers_beside_commits(void **state)
 {
     struct store *st;
-    struct race r = {0};
-    pthread_t th[2];
-    open_db(state, &st, &r.db, NULL);
-    for (int i = 0; i < 2; i++)
-        assert_int_equal(pthread_create(&th[i], NULL, reader, &r), 0);
-    for (int k = 0; k < 1500; k++) {
-        for (int s = 0; s < 4; s++) {
-            struct test_ls l;
-            char name[16];
-            uint64_t ref = 0;
-            snprintf(name, sizeof(name), "s%d", s);
-            assert_int_equal(tsdb_append(r.db, test_labels(&l, "__name__", "m", "i", name, NULL),
-                                         k * 1000LL, k, &ref),
-                             BW_OK);
-        }
-        assert_int_equal(tsdb_commit(r.db, NULL), BW_OK);
-    }
-    r.done = 1;
-    for (int i = 0; i < 2; i++)
-        pthread_join(th[i], NULL);
-    assert_int_equal(r.bad, 0);
-    assert_true(r.reads > 0);
-    close_db(st, r.db);
+    struct tsdb *db;
+    open_db(state, &st, &db, NULL);
+    assert_true(test_race(db, 1500, 4, 1000, true) > 0);
+    close_db(st, db);
 }
 
 int main(void)

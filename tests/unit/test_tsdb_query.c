@@ -2,7 +2,6 @@
  * label matching as ""), sorting by label set, sample ranges, limits, labels-only selection,
  * label names and values, metadata, and readers running beside the writer. */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 
 #include "tsdb_test.h"
@@ -314,56 +313,13 @@ static void test_stale_nan(void **state)
     assert_false(tsdb_is_stale(1.0));
 }
 
-struct race {
-    struct tsdb *db;
-    _Atomic int done;
-    int bad;
-};
-
-/* A reader checks that every selection is whole: its samples are 0, 1, 2, … in order. */
-static void *reader(void *p)
-{
-    struct race *r = p;
-    struct arena a;
-    struct diag d;
-    arena_init(&a, 0);
-    while (!r->done) {
-        struct tsdb_series *ss;
-        size_t n;
-        if (tsdb_select(r->db, NULL, 0, INT64_MIN, INT64_MAX, 0, 0, &a, &ss, &n, &d) != BW_OK)
-            r->bad++;
-        for (size_t i = 0; i < n; i++)
-            for (size_t k = 0; k < ss[i].n; k++)
-                r->bad += ss[i].v[k] != (double)k || ss[i].t[k] != (int64_t)k * 10;
-        arena_reset(&a);
-    }
-    arena_fini(&a);
-    return NULL;
-}
-
+/* Every selection is whole while the writer appends to the head. */
 static void test_concurrent_readers(void **state)
 {
     (void)state;
-    struct race r = {.db = open_mem()};
-    pthread_t th[2];
-    char name[32];
-    for (int i = 0; i < 2; i++)
-        assert_int_equal(pthread_create(&th[i], NULL, reader, &r), 0);
-    for (int k = 0; k < 2000; k++) {
-        for (int s = 0; s < 20; s++) {
-            struct test_ls l;
-            uint64_t ref = 0;
-            snprintf(name, sizeof(name), "s%d", s);
-            assert_int_equal(tsdb_append(r.db, test_labels(&l, "__name__", "m", "i", name, NULL),
-                                         (int64_t)k * 10, k, &ref),
-                             BW_OK);
-        }
-    }
-    r.done = 1;
-    for (int i = 0; i < 2; i++)
-        pthread_join(th[i], NULL);
-    assert_int_equal(r.bad, 0);
-    tsdb_close(r.db);
+    struct tsdb *db = open_mem();
+    test_race(db, 2000, 20, 10, false);
+    tsdb_close(db);
 }
 
 int main(void)
