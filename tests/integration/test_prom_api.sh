@@ -27,14 +27,7 @@ with open(out, "w") as f:
 PY
 "$BREAKWATCH" import --data-dir "$WORK/data" "$WORK/demo.om" >"$WORK/import.out" ||
   fail "import of the demo data"
-# Without the engine /api/health says "not ready" (503): wait for the API instead.
-"$BREAKWATCH" run --no-engine --listen 127.0.0.1:0 --data-dir "$WORK/data" 2>"$WORK/bw.log" &
-PIDS+=($!)
-api_up() {
-  BW_URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/bw.log" | head -n1) &&
-    curl -fsS "$BW_URL/api/v1/status/buildinfo"
-}
-wait_for 10 api_up || { cat "$WORK/bw.log" >&2; fail "breakwatch --no-engine did not answer"; }
+start_breakwatch history --no-engine --data-dir "$WORK/data"
 pass "imported $(cut -d' ' -f2-6 "$WORK/import.out") and serving it"
 
 python3 - "$BW_URL" "$START" <<'PY' || fail "Prometheus API"
@@ -285,3 +278,20 @@ status, raw = call("GET", "/api/v1/targets")
 assert status == 404 and json.loads(raw)["errorType"] == "not_found", raw
 check("query_exemplars, buildinfo (no features), status/config, 404 for what breakwatch lacks")
 PY
+
+# The sample limit fails the one query that passes it (422), and the server goes on.
+kill "$BW_PID"
+wait "$BW_PID" 2>/dev/null || true
+start_breakwatch limited --no-engine --data-dir "$WORK/data" --query-max-samples 100
+code=$(curl -s -o "$WORK/limit.json" -w '%{http_code}' "$BW_URL/api/v1/query_range" \
+  --data-urlencode 'query=sum(rate(demo_requests_total[5m]))' \
+  --data-urlencode "start=$START" --data-urlencode "end=$END" --data-urlencode 'step=15')
+python3 - "$WORK/limit.json" "$code" <<'PY' || fail "sample limit"
+import json, sys
+d, code = json.load(open(sys.argv[1])), sys.argv[2]
+assert code == "422" and d["errorType"] == "execution", (code, d)
+assert d["error"] == "query processing would load too many samples into memory in query execution", d
+PY
+curl -fsS "$BW_URL/api/v1/query" --data-urlencode 'query=demo_tiny' --data-urlencode "time=$END" |
+  grep -q '"resultType":"vector"' || fail "the server did not go on after a query over the limit"
+pass "over the sample limit: 422 execution, and the next query is answered"
