@@ -1,7 +1,8 @@
 /* bench_tsdb: what the tsdb costs — bytes per sample on disk for a scrape-like mix of counters
  * and gauges at a 1 s interval with timestamp jitter, the ingest rate through tsdb_append with
  * a ref and a commit per scrape (in memory and into the store), and head memory per active
- * series.
+ * series. As with the collector, the jitter is between scrapes: every series of a scrape gets
+ * the scrape's timestamp (and the OpenMetrics file for Prometheus holds the same samples).
  *
  * Usage: bench_tsdb [SCALE [OPENMETRICS_FILE]]. With a file name it also writes the disk
  * benchmark's samples there as OpenMetrics with timestamps, for bench/run.sh to hand to

@@ -98,7 +98,8 @@ int store_events_after(struct store *s, const char *session_id, int64_t after_id
 int store_events_next_id(struct store *s, int64_t *out);
 
 /* ---- tsdb: series, chunks, write-ahead records, metadata (store_tsdb.c) ----
- * Blobs passed in are copied by SQLite; blobs handed to callbacks are valid during the call. */
+ * Blobs passed in are copied by SQLite; blobs handed to callbacks are valid during the call.
+ * Chunk rows under a series id below 0 are the tsdb's own blocks, grouped with the rest. */
 
 /* A series' labels are one blob: name, NUL, value, NUL, … in label order. */
 int store_tsdb_series_insert(struct store *s, int64_t id, const void *labels, size_t len);
@@ -132,6 +133,12 @@ int store_tsdb_chunk_spans(struct store *s, store_tsdb_span_fn fn, void *ud);
  * *mint: the first timestamp of what is left (INT64_MAX when nothing). */
 int store_tsdb_chunks_drop(struct store *s, int64_t series_id, int64_t before, int64_t *bytes,
                            int64_t *n, int64_t *mint);
+
+/* Every chunk of series_id, oldest first; may run inside a store_tsdb_chunks_range callback
+ * on the same connection (the tsdb looks up a chunk's timestamp block so). */
+int store_tsdb_chunks_all(struct store *s, int64_t series_id, store_tsdb_chunk_fn fn, void *ud);
+/* Deletes the tsdb's own rows (series ids below 0) ending before `before`; *bytes: their size. */
+int store_tsdb_own_drop(struct store *s, int64_t before, int64_t *bytes);
 
 int store_tsdb_wal_insert(struct store *s, int64_t seq, const void *data, size_t len);
 typedef int (*store_tsdb_wal_fn)(void *ud, int64_t seq, const void *data, size_t len);

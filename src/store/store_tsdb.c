@@ -7,7 +7,8 @@
  * The design decision: the store knows nothing of the chunk or record encodings; chunks and
  * records are opaque blobs next to the few columns SQL must see (a chunk's series, time span
  * and sample count), so the tsdb can change its encodings without a migration and retention
- * and size accounting still run as plain SQL. */
+ * and size accounting still run as plain SQL. Rows of tsdb_chunks under a series id below 0
+ * are the tsdb's own (its shared timestamp blocks), not a series'. */
 #include <stdint.h>
 
 #include "store/store_int.h"
@@ -34,6 +35,12 @@ static const char SQL_CHUNKS_DROPPED[] =
     " WHERE series_id = ?1 AND maxt < ?2";
 static const char SQL_CHUNKS_DROP[] = "DELETE FROM tsdb_chunks WHERE series_id = ?1 AND maxt < ?2";
 static const char SQL_CHUNKS_MINT[] = "SELECT MIN(mint) FROM tsdb_chunks WHERE series_id = ?1";
+/* Its own text, so that it can run while SQL_CHUNKS_RANGE is stepping on the connection. */
+static const char SQL_CHUNKS_ALL[] =
+    "SELECT mint, maxt, n, data FROM tsdb_chunks WHERE series_id = ?1 ORDER BY mint";
+static const char SQL_OWN_DROPPED[] =
+    "SELECT IFNULL(SUM(length(data)), 0) FROM tsdb_chunks WHERE series_id < 0 AND maxt < ?1";
+static const char SQL_OWN_DROP[] = "DELETE FROM tsdb_chunks WHERE series_id < 0 AND maxt < ?1";
 
 static const char SQL_WAL_INSERT[] = "INSERT INTO tsdb_wal (seq, data) VALUES (?1, ?2)";
 static const char SQL_WAL_EACH[] = "SELECT seq, data FROM tsdb_wal ORDER BY seq";
@@ -252,6 +259,29 @@ int store_tsdb_chunks_drop(struct store *s, int64_t series_id, int64_t before, i
     *bytes = sums[0];
     *n = sums[1];
     return BW_OK;
+}
+
+int store_tsdb_chunks_all(struct store *s, int64_t series_id, store_tsdb_chunk_fn fn, void *ud)
+{
+    sqlite3_stmt *st;
+    struct chunk_ctx c = {fn, ud, series_id};
+    int rc = store_stmt(s, SQL_CHUNKS_ALL, &st);
+    return rc ? rc
+              : each_row(s, st, sqlite3_bind_int64(st, 1, series_id), "read tsdb chunks", chunk_row,
+                         &c);
+}
+
+int store_tsdb_own_drop(struct store *s, int64_t before, int64_t *bytes)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(s, SQL_OWN_DROPPED, &st);
+    if (rc)
+        return rc;
+    rc = one_row(s, st, sqlite3_bind_int64(st, 1, before), "size tsdb blocks", bytes, 1);
+    if (rc || *bytes == 0)
+        return rc;
+    rc = store_stmt(s, SQL_OWN_DROP, &st);
+    return rc ? rc : run_write(s, st, sqlite3_bind_int64(st, 1, before), "delete tsdb blocks");
 }
 
 /* ---- write-ahead records ---- */

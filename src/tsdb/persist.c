@@ -3,8 +3,12 @@
  *
  * Main data structure: the store's tables (store_tsdb.c): tsdb_series (id, label blob),
  * tsdb_chunks (series, first and last timestamp, sample count, chunk bytes), tsdb_wal (one
- * record per commit) and tsdb_metadata. Queries read through a pool of NREADERS reader
- * connections, each behind its own mutex, since a connection serves one thread at a time.
+ * record per commit) and tsdb_metadata. A chunk is persisted packed (chunk.c): its values, and
+ * the reference r of its timestamp block, a row of tsdb_chunks under series -r. A commit writes
+ * one block for all the chunks it persists with the same timestamps — the series of a scrape,
+ * cut together — so at a 1 s interval timestamps cost next to nothing. Queries read through a
+ * pool of NREADERS reader connections, each behind its own mutex, since a connection serves
+ * one thread at a time, each with a cache of the blocks it read.
  *
  * The design decision: one commit is one SQLite transaction holding the new series, the
  * commit's write-ahead record, every chunk that filled up since the last commit and the
@@ -24,11 +28,62 @@ static int store_err(struct tsdb *db, struct diag *d, int rc, const char *what)
                     store_last_error(db->st));
 }
 
+/* ---- timestamp blocks ---- */
+
+static int take_block(void *ud, const struct store_tsdb_chunk_row *r)
+{
+    struct buf *b = ud;
+    buf_reset(b);
+    return buf_append(b, r->data, r->len);
+}
+
+void persist_blocks_free(struct blocks *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < NBLOCKS; i++)
+        buf_fini(&b->data[i]);
+    buf_fini(&b->chunk);
+    free(b);
+}
+
+/* A persisted chunk rejoined with its timestamp block, read through st and kept in b, into
+ * b->chunk. BW_EIO when the chunk is malformed or its block missing, BW_ENOMEM. */
+static int unpack(struct store *st, struct blocks *b, const void *data, size_t len)
+{
+    uint32_t ref;
+    if (chunk_packed_ref(data, len, &ref) || ref == 0)
+        return BW_EIO;
+    size_t at = ref % NBLOCKS;
+    if (b->ref[at] != ref) {
+        b->ref[at] = 0;
+        buf_reset(&b->data[at]);
+        int rc = store_tsdb_chunks_all(st, -(int64_t)ref, take_block, &b->data[at]);
+        if (rc)
+            return rc == BW_ENOMEM ? rc : BW_EIO;
+        if (!b->data[at].len)
+            return BW_EIO;
+        b->ref[at] = ref;
+    }
+    return chunk_unpack(data, len, (const uint8_t *)b->data[at].data, b->data[at].len, &b->chunk);
+}
+
+static struct blocks *blocks_new(void)
+{
+    struct blocks *b = calloc(1, sizeof(*b));
+    for (size_t i = 0; b && i < NBLOCKS; i++)
+        buf_init(&b->data[i], 0);
+    if (b)
+        buf_init(&b->chunk, 0);
+    return b;
+}
+
 /* ---- loading ---- */
 
 struct load {
     struct tsdb *db;
     struct samples tmp;
+    struct blocks *bks;
 };
 
 /* A label blob (name NUL value NUL …) as a label set pointing into it; labels holds cap. */
@@ -75,6 +130,9 @@ static int load_span(void *ud, const struct store_tsdb_span *r)
         r->series_id > 0 && r->series_id <= db->ix.nseries ? db->ix.series[r->series_id - 1] : NULL;
     db->chunk_bytes += (uint64_t)r->bytes;
     stat_add(&db->samples_persisted, (uint64_t)r->n);
+    if (r->series_id < 0 && r->series_id >= -(int64_t)UINT32_MAX &&
+        (uint32_t)-r->series_id >= db->next_tref)
+        db->next_tref = (uint32_t)-r->series_id + 1; /* a timestamp block */
     if (!s)
         return BW_OK;
     s->disk_mint = s->mint = r->mint;
@@ -84,7 +142,12 @@ static int load_span(void *ud, const struct store_tsdb_span *r)
     tsdb_note_time(db, r->maxt);
     /* The newest value, so that re-appending the newest sample is recognised as a repeat. */
     l->tmp.n = 0;
-    if (r->last && samples_add_chunk(&l->tmp, r->last, r->last_len, INT64_MIN, INT64_MAX) == 0 &&
+    int rc = unpack(db->st, l->bks, r->last, r->last_len);
+    if (rc == BW_ENOMEM)
+        return rc;
+    if (rc == BW_OK &&
+        samples_add_chunk(&l->tmp, (const uint8_t *)l->bks->chunk.data, l->bks->chunk.len,
+                          INT64_MIN, INT64_MAX) == BW_OK &&
         l->tmp.n)
         s->last_v = l->tmp.v[l->tmp.n - 1];
     return BW_OK;
@@ -132,9 +195,9 @@ static int replay(void *ud, int64_t seq, const void *data, size_t len)
 
 int persist_load(struct tsdb *db, struct diag *d)
 {
-    struct load l = {db, {0}};
+    struct load l = {db, {0}, blocks_new()};
     int64_t next;
-    int rc = store_tsdb_series_each(db->st, load_series, &l);
+    int rc = l.bks ? store_tsdb_series_each(db->st, load_series, &l) : BW_ENOMEM;
     if (rc == BW_OK)
         rc = store_tsdb_series_next_id(db->st, &next);
     if (rc) {
@@ -154,6 +217,7 @@ int persist_load(struct tsdb *db, struct diag *d)
     tsdb_note_bytes(db);
 out:
     samples_fini(&l.tmp);
+    persist_blocks_free(l.bks);
     return rc;
 }
 
@@ -171,14 +235,78 @@ static int insert_series(struct tsdb *db, const struct series *s)
     return rc ? rc : store_tsdb_series_insert(db->st, s->id, db->rec.data, db->rec.len);
 }
 
-/* The full chunks of s: from oldest up to the open one. */
-static int insert_chunks(struct tsdb *db, const struct series *s)
+/* A timestamp block of the commit being written: the chunks with this timestamp region. */
+struct tblock {
+    uint64_t hash;
+    const uint8_t *ts; /* NULL: an empty slot */
+    size_t len;
+    uint32_t ref;
+};
+
+/* Makes db->tblocks an empty table for the blocks of this commit's full chunks; *nslots: its
+ * size, a power of two at least twice their number. */
+static int blocks_table(struct tsdb *db, size_t *nslots)
+{
+    size_t n = 0, cap = 16;
+    for (size_t i = 0; i < db->ndirty; i++)
+        for (const struct chunk *c = db->dirty[i]->oldest; c != db->dirty[i]->head; c = c->next)
+            n++;
+    while (cap < 2 * n)
+        cap *= 2;
+    if (cap > db->cap_tblocks) {
+        struct tblock *t = realloc(db->tblocks, cap * sizeof(*t));
+        if (!t)
+            return BW_ENOMEM;
+        db->tblocks = t;
+        db->cap_tblocks = cap;
+    }
+    memset(db->tblocks, 0, cap * sizeof(*db->tblocks));
+    *nslots = cap;
+    return BW_OK;
+}
+
+/* The reference of c's timestamp block, written the first time this commit meets it. */
+static int block_ref(struct tsdb *db, const struct chunk *c, size_t nslots, uint32_t *ref,
+                     uint64_t *bytes)
+{
+    const uint8_t *ts;
+    size_t len, i;
+    chunk_times(c->data, c->len, &ts, &len);
+    uint64_t h = hash_bytes(ts, len, HASH_SEED);
+    for (i = h & (nslots - 1); db->tblocks[i].ts; i = (i + 1) & (nslots - 1)) {
+        const struct tblock *b = &db->tblocks[i];
+        if (b->hash == h && b->len == len && memcmp(b->ts, ts, len) == 0) {
+            *ref = b->ref;
+            return BW_OK;
+        }
+    }
+    struct store_tsdb_chunk_row r = {-(int64_t)db->next_tref, c->mint, c->maxt, 0, ts, len};
+    int rc = store_tsdb_chunk_insert(db->st, &r);
+    if (rc)
+        return rc;
+    db->tblocks[i] = (struct tblock){h, ts, len, db->next_tref};
+    *ref = db->next_tref++;
+    *bytes += len;
+    return BW_OK;
+}
+
+/* The full chunks of s, from oldest up to the open one, packed; *bytes grows by what they
+ * and their new blocks take. */
+static int insert_chunks(struct tsdb *db, const struct series *s, size_t nslots, uint64_t *bytes)
 {
     int rc = BW_OK;
     for (const struct chunk *c = s->oldest; c && c != s->head && rc == BW_OK; c = c->next) {
-        struct store_tsdb_chunk_row r = {
-            s->id, c->mint, c->maxt, (int64_t)chunk_count(c->data, c->len), c->data, c->len};
+        uint32_t ref;
+        rc = block_ref(db, c, nslots, &ref, bytes);
+        if (rc == BW_OK)
+            rc = chunk_pack(c->data, c->len, ref, &db->pack);
+        if (rc)
+            break;
+        struct store_tsdb_chunk_row r = {s->id,         c->mint,
+                                         c->maxt,       (int64_t)chunk_count(c->data, c->len),
+                                         db->pack.data, db->pack.len};
         rc = store_tsdb_chunk_insert(db->st, &r);
+        *bytes += db->pack.len;
     }
     return rc;
 }
@@ -197,9 +325,10 @@ static uint64_t needed_records(const struct tsdb *db)
     return min;
 }
 
-static int write_all(struct tsdb *db, uint64_t *freed)
+static int write_all(struct tsdb *db, uint64_t *freed, uint64_t *added)
 {
     int64_t bytes = 0;
+    size_t nslots = 0;
     int rc = BW_OK;
     for (uint32_t id = db->stored_ids + 1; id <= db->ix.nseries && rc == BW_OK; id++) {
         const struct series *s = db->ix.series[id - 1];
@@ -212,8 +341,10 @@ static int write_all(struct tsdb *db, uint64_t *freed)
             rc =
                 store_tsdb_wal_insert(db->st, (int64_t)db->next_wal_seq, db->rec.data, db->rec.len);
     }
+    if (rc == BW_OK && db->ndirty)
+        rc = blocks_table(db, &nslots);
     for (size_t i = 0; i < db->ndirty && rc == BW_OK; i++)
-        rc = insert_chunks(db, db->dirty[i]);
+        rc = insert_chunks(db, db->dirty[i], nslots, added);
     pthread_mutex_lock(&db->meta_lock);
     for (size_t i = 0; i < db->nmeta && rc == BW_OK; i++) {
         const struct meta *m = &db->meta[i];
@@ -241,7 +372,6 @@ static void release_chunks(struct tsdb *db, struct series *s)
         if (c->maxt > s->disk_maxt)
             s->disk_maxt = c->maxt;
         n += chunk_count(c->data, c->len);
-        db->chunk_bytes += c->len;
         chunks++;
     }
     s->oldest = s->head;
@@ -258,7 +388,7 @@ static void release_chunks(struct tsdb *db, struct series *s)
 
 int persist_commit(struct tsdb *db, struct diag *d)
 {
-    uint64_t freed = 0;
+    uint64_t freed = 0, added = 0;
     bool meta_dirty;
     pthread_mutex_lock(&db->meta_lock);
     meta_dirty = db->meta_dirty;
@@ -267,7 +397,7 @@ int persist_commit(struct tsdb *db, struct diag *d)
         return BW_OK;
     int rc = store_begin(db->st);
     if (rc == BW_OK)
-        rc = write_all(db, &freed);
+        rc = write_all(db, &freed, &added);
     if (rc == BW_OK)
         rc = store_commit(db->st);
     if (rc) {
@@ -290,6 +420,7 @@ int persist_commit(struct tsdb *db, struct diag *d)
         wal_writer_reset(&db->wal);
     }
     db->wal_bytes -= freed;
+    db->chunk_bytes += added;
     pthread_mutex_lock(&db->meta_lock);
     for (size_t i = 0; i < db->nmeta; i++)
         db->meta[i].dirty = false;
@@ -323,6 +454,17 @@ int persist_drop_before(struct tsdb *db, struct series *s, int64_t cutoff, struc
     return BW_OK;
 }
 
+int persist_drop_blocks(struct tsdb *db, int64_t before, struct diag *d)
+{
+    int64_t bytes;
+    int rc = store_tsdb_own_drop(db->st, before, &bytes);
+    if (rc)
+        return store_err(db, d, rc, "retention");
+    db->chunk_bytes -= (uint64_t)bytes;
+    tsdb_note_bytes(db);
+    return BW_OK;
+}
+
 int persist_series_delete(struct tsdb *db, struct series *s, struct diag *d)
 {
     int rc = store_tsdb_series_delete(db->st, s->id);
@@ -332,6 +474,8 @@ int persist_series_delete(struct tsdb *db, struct series *s, struct diag *d)
 /* ---- reading ---- */
 
 struct read_ctx {
+    struct store *st;
+    struct blocks *bks;
     struct samples *out;
     int64_t mint, maxt;
     bool bad;         /* a chunk did not decode: */
@@ -341,7 +485,10 @@ struct read_ctx {
 static int read_chunk(void *ud, const struct store_tsdb_chunk_row *r)
 {
     struct read_ctx *c = ud;
-    int rc = samples_add_chunk(c->out, r->data, r->len, c->mint, c->maxt);
+    int rc = unpack(c->st, c->bks, r->data, r->len);
+    if (rc == BW_OK)
+        rc = samples_add_chunk(c->out, (const uint8_t *)c->bks->chunk.data, c->bks->chunk.len,
+                               c->mint, c->maxt);
     if (rc == BW_EIO) {
         c->bad = true;
         c->bad_mint = r->mint;
@@ -353,7 +500,7 @@ int persist_read(struct tsdb *db, uint32_t id, int64_t mint, int64_t maxt, struc
                  struct diag *d)
 {
     struct reader *r = NULL;
-    struct read_ctx c = {out, mint, maxt, false, 0};
+    struct read_ctx c = {NULL, NULL, out, mint, maxt, false, 0};
     int rc;
     for (size_t i = 0; i < NREADERS && !r; i++) {
         if (pthread_mutex_trylock(&db->readers[i].mu) == 0)
@@ -368,6 +515,12 @@ int persist_read(struct tsdb *db, uint32_t id, int64_t mint, int64_t maxt, struc
         if (rc)
             goto out;
     }
+    if (!r->bks && !(r->bks = blocks_new())) {
+        rc = diag_set(d, BW_ENOMEM, "out of memory");
+        goto out;
+    }
+    c.st = r->st;
+    c.bks = r->bks;
     rc = store_tsdb_chunks_range(r->st, id, mint, maxt, read_chunk, &c);
     if (rc == BW_EIO && c.bad)
         diag_set(d, BW_EIO, "tsdb: the persisted chunk of series %u from %lld is corrupt", id,

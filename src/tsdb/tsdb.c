@@ -4,7 +4,8 @@
  *
  * Main data structure: struct tsdb (tsdb_int.h). Every series keeps its in-memory chunks as a
  * list, oldest first, the last one open for appending; a full chunk stays in the list until a
- * commit persists it (with a store) or retention drops it (in memory).
+ * commit persists it (with a store) or retention drops it (in memory). Chunks are cut in step
+ * across series (note_tick), so that the series of one scrape hold the same timestamps.
  *
  * The design decision: an append locks only the mutex of its series' stripe, and only for the
  * time of encoding one sample into the open chunk, so queries copying other series never wait
@@ -96,7 +97,10 @@ int tsdb_open(struct store *st, const struct tsdb_options *o, struct tsdb **out,
     index_init(&db->ix);
     wal_writer_init(&db->wal);
     buf_init(&db->rec, 0);
+    buf_init(&db->pack, 0);
     db->next_wal_seq = 1;
+    db->next_tref = 1;
+    db->epoch_t = INT64_MIN;
     if (st) {
         rc = persist_load(db, d);
         if (rc) {
@@ -117,6 +121,7 @@ void tsdb_close(struct tsdb *db)
         log_error("tsdb: last commit failed: %s", d.msg);
     for (size_t i = 0; i < NREADERS; i++) {
         store_close(db->readers[i].st);
+        persist_blocks_free(db->readers[i].bks);
         pthread_mutex_destroy(&db->readers[i].mu);
     }
     for (size_t i = 0; i < db->nmeta; i++) {
@@ -127,7 +132,9 @@ void tsdb_close(struct tsdb *db)
     }
     free(db->meta);
     free(db->dirty);
+    free(db->tblocks);
     buf_fini(&db->rec);
+    buf_fini(&db->pack);
     wal_writer_fini(&db->wal);
     index_fini(&db->ix);
     pthread_mutex_destroy(&db->meta_lock);
@@ -171,11 +178,29 @@ static int mark_dirty(struct tsdb *db, struct series *s)
     return BW_OK;
 }
 
+/* Chunks are cut together: every CHUNK_SAMPLES distinct timestamps the writer appends at (a
+ * scrape is one) an epoch begins, and a chunk begun before it is cut at its series' first
+ * sample in it. Series scraped together so hold the same timestamps chunk for chunk, which
+ * persist stores once; a series that joined late or missed a scrape falls back in step. */
+static void note_tick(struct tsdb *db, int64_t t)
+{
+    if (db->ticks && t == db->tick_t)
+        return;
+    if (db->ticks == CHUNK_SAMPLES) {
+        db->epoch_t = t;
+        db->ticks = 0;
+    }
+    db->tick_t = t;
+    db->ticks++;
+}
+
 int tsdb_series_append(struct tsdb *db, struct series *s, int64_t t, double v, uint64_t seq)
 {
     pthread_mutex_t *mu = series_lock(db, s);
     struct chunk *c = NULL;
+    struct chunk_app app;
     int rc = BW_OK;
+    note_tick(db, t);
     pthread_mutex_lock(mu);
     if (s->any && t <= s->maxt) {
         uint64_t a, b;
@@ -184,25 +209,32 @@ int tsdb_series_append(struct tsdb *db, struct series *s, int64_t t, double v, u
         rc = t == s->maxt && a == b ? 1 : BW_ERANGE;
         goto out;
     }
-    if (s->head && chunk_count(s->head->data, s->head->len) < CHUNK_SAMPLES) {
+    if (s->head && chunk_count(s->head->data, s->head->len) < CHUNK_SAMPLES &&
+        !(s->head->mint < db->epoch_t && t >= db->epoch_t)) {
         rc = chunk_append(s->head, &s->app, t, v);
         if (rc)
             goto out;
     } else {
         /* Cut: the full chunk waits in the list for the next commit to persist it. */
         c = calloc(1, sizeof(*c));
-        if (!c || (s->head && mark_dirty(db, s)) || chunk_start(c, &s->app, t, v)) {
+        if (!c || (s->head && mark_dirty(db, s))) {
+            free(c);
+            rc = BW_ENOMEM;
+            goto out;
+        }
+        if (s->head)
+            chunk_shrink(s->head, &s->app);
+        if (chunk_start(c, &app, t, v)) {
             chunk_free(c);
             rc = BW_ENOMEM;
             goto out;
         }
+        s->app = app;
         c->wal_seq = seq;
-        if (s->head) {
-            chunk_shrink(s->head);
+        if (s->head)
             s->head->next = c;
-        } else {
+        else
             s->oldest = c;
-        }
         s->head = c;
         stat_add(&db->head_chunks, 1);
     }
@@ -304,6 +336,18 @@ static bool series_empty(const struct series *s)
     return !s->oldest && s->disk_maxt == INT64_MIN && !s->pending;
 }
 
+/* The first timestamp of any persisted chunk, INT64_MAX when none. */
+static int64_t disk_mint(const struct tsdb *db)
+{
+    int64_t min = INT64_MAX;
+    for (uint32_t i = 0; i < db->ix.nseries; i++) {
+        const struct series *s = db->ix.series[i];
+        if (s && s->disk_mint < min)
+            min = s->disk_mint;
+    }
+    return min;
+}
+
 /* Applies cutoff to every series; drops the series left empty. */
 static int retain(struct tsdb *db, int64_t cutoff, struct diag *d)
 {
@@ -325,6 +369,8 @@ static int retain(struct tsdb *db, int64_t cutoff, struct diag *d)
             }
         }
     }
+    if (rc == BW_OK && db->st)
+        rc = persist_drop_blocks(db, disk_mint(db), d);
     return rc;
 }
 
@@ -344,18 +390,6 @@ static void recompute_min_time(struct tsdb *db)
     } else {
         atomic_store_explicit(&db->min_time, min, memory_order_relaxed);
     }
-}
-
-/* The first timestamp of any persisted chunk, INT64_MAX when none. */
-static int64_t disk_mint(const struct tsdb *db)
-{
-    int64_t min = INT64_MAX;
-    for (uint32_t i = 0; i < db->ix.nseries; i++) {
-        const struct series *s = db->ix.series[i];
-        if (s && s->disk_mint < min)
-            min = s->disk_mint;
-    }
-    return min;
 }
 
 /* Moves the cutoff forward until the persisted chunks fit max_bytes. Chunks are spread evenly

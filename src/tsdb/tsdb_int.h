@@ -17,46 +17,64 @@
 
 /* ---- chunks (chunk.c) ---- */
 
-#define CHUNK_SAMPLES 120 /* a series' open chunk is cut when it holds this many */
-#define CHUNK_HEADER  3   /* encoding byte, sample count (16 bits, little endian) */
+#define CHUNK_SAMPLES   120 /* a series' open chunk is cut when it holds this many */
+#define CHUNK_HEADER    5   /* encoding, sample count, timestamp region length (u16 LE) */
+#define PACKED_HEADER   7   /* encoding, sample count, timestamp block reference (u32 LE) */
+#define CHUNK_SCALE_MAX 6   /* CHUNK_INT holds n / 10^k for k up to this */
 
+/* The encoding byte's low nibble; CHUNK_INT's high nibble is its decimal scale k. */
 enum chunk_encoding { CHUNK_XOR = 1, CHUNK_INT = 2 };
 
-/* One chunk: the header and the bit stream, exactly the bytes that are persisted. */
+/* One chunk: the header and the two bit streams (chunk.c describes the layout). */
 struct chunk {
     struct chunk *next; /* the next newer chunk of the same series, or NULL */
     int64_t mint, maxt; /* its first and last timestamp */
     uint64_t wal_seq;   /* the write-ahead record holding its first sample */
     uint8_t *data;
-    uint32_t len, cap; /* bytes used (header included) and allocated */
+    uint16_t len, cap; /* bytes used (header included) and allocated */
 };
 
-/* What appending to a series' open chunk needs to know about its last sample. */
+/* What appending to a series' open chunk needs to know about its last sample (its timestamp
+ * is the chunk's maxt). */
 struct chunk_app {
-    uint64_t t, dt; /* last timestamp and last delta, as unsigned for wrap-around arithmetic */
-    uint64_t v, dv; /* XOR: last value's bits; INT: last value and last delta */
-    uint32_t nbits; /* bits written after the header */
-    uint8_t lead;   /* XOR: leading zeros of the current window; 0xff before the first */
-    uint8_t trail;  /* XOR: trailing zeros of the current window */
+    uint64_t dt;           /* last delta, as unsigned for wrap-around arithmetic */
+    uint64_t v, dv;        /* XOR: last value's bits; INT: last integer and last delta */
+    uint16_t tbits, vbits; /* bits written in the timestamp and the value region */
+    uint8_t lead;          /* XOR: leading zeros of the current window; 0xff before the first */
+    uint8_t trail;         /* XOR: trailing zeros of the current window */
 };
 
-/* Starts c as an empty chunk: CHUNK_INT if v is an integer the INT encoding holds exactly,
- * CHUNK_XOR otherwise, then appends (t, v). BW_ENOMEM. */
+/* Starts c as an empty chunk: CHUNK_INT at the smallest scale that holds v exactly, CHUNK_XOR
+ * if none does, then appends (t, v). BW_ENOMEM. */
 int chunk_start(struct chunk *c, struct chunk_app *a, int64_t t, double v);
-/* Appends a sample (t after the last one). An INT chunk given a value it cannot hold is
- * re-encoded as XOR first. BW_ENOMEM (c unchanged). */
+/* Appends a sample (t after the last one). An INT chunk given a value its scale cannot hold
+ * is re-encoded first, at the smallest finer scale that holds them all, else as XOR.
+ * BW_ENOMEM (c unchanged). */
 int chunk_append(struct chunk *c, struct chunk_app *a, int64_t t, double v);
 /* Samples in c, from its header. */
 size_t chunk_count(const uint8_t *data, size_t len);
 /* Decodes a chunk of len bytes into t[0..n), v[0..n), where n is its sample count and at most
- * cap. BW_EIO when the data is malformed (bad encoding, count over cap, bits running out,
- * timestamps not increasing): nothing outside data is read and nothing past cap written. */
+ * cap. BW_EIO when the data is malformed (bad encoding or scale, a region past the end, count
+ * over cap, bits running out, timestamps not increasing): nothing outside data is read and
+ * nothing past cap written. */
 int chunk_decode(const uint8_t *data, size_t len, int64_t *t, double *v, size_t cap, size_t *n);
-/* Shrinks c's allocation to its length (a chunk that is full). */
-void chunk_shrink(struct chunk *c);
+/* Closes c, a chunk that is full: drops its spare timestamp bytes and shrinks its allocation
+ * (a its appender state; c stays appendable with it). */
+void chunk_shrink(struct chunk *c, const struct chunk_app *a);
 void chunk_free(struct chunk *c);
 
-/* Whether v is stored exactly by CHUNK_INT: integral, |v| <= 2^53, not -0.0. */
+/* The timestamp region of a closed chunk: what chunks with the same timestamps share. */
+void chunk_times(const uint8_t *data, size_t len, const uint8_t **ts, size_t *n);
+/* The chunk as persisted: its header with ref, the timestamp block's reference, in place of
+ * the region's length, then its value region, into out. BW_ENOMEM. */
+int chunk_pack(const uint8_t *data, size_t len, uint32_t ref, struct buf *out);
+/* The timestamp block reference of a packed chunk. BW_EIO when it is too short. */
+int chunk_packed_ref(const uint8_t *p, size_t len, uint32_t *ref);
+/* A packed chunk and its timestamp block (ts, tlen) as one chunk, into out. BW_EIO when they
+ * cannot be one (chunk_decode checks the rest), BW_ENOMEM. */
+int chunk_unpack(const uint8_t *p, size_t len, const uint8_t *ts, size_t tlen, struct buf *out);
+
+/* Whether v is stored exactly by CHUNK_INT at scale 0: integral, |v| <= 2^53, not -0.0. */
 bool chunk_value_is_int(double v);
 
 /* ---- series ---- */
@@ -134,7 +152,7 @@ int index_match(const struct index *ix, const struct tsdb_matcher *m, size_t nm,
 
 /* ---- write-ahead records (wal.c) ---- */
 
-/* A record: the samples of one commit. Layout: "BWW1", the payload length (u32 LE), the
+/* A record: the samples of one commit. Layout: "BWW2", the payload length (u32 LE), the
  * payload, its crc32 (u32 LE). */
 struct wal_sample {
     uint32_t id;
@@ -168,9 +186,19 @@ struct meta {
     bool dirty;
 };
 
+/* Timestamp blocks read from the store, by reference modulo NBLOCKS: the series of a query
+ * share them, so each is read once. */
+#define NBLOCKS 1024
+struct blocks {
+    uint32_t ref[NBLOCKS]; /* 0: empty */
+    struct buf data[NBLOCKS];
+    struct buf chunk; /* the chunk being rejoined */
+};
+
 struct reader {
     pthread_mutex_t mu;
-    struct store *st; /* opened on first use */
+    struct store *st;   /* opened on first use */
+    struct blocks *bks; /* likewise */
 };
 
 struct tsdb {
@@ -182,10 +210,15 @@ struct tsdb {
 
     /* the writer's own state */
     struct wal_writer wal;
-    struct buf rec;
+    struct buf rec, pack; /* the record being written; the chunk being packed */
     uint64_t next_wal_seq;
     struct series **dirty; /* series with a closed chunk not yet persisted */
     size_t ndirty, cap_dirty;
+    int64_t tick_t, epoch_t; /* the newest distinct timestamp appended; the epoch's first */
+    uint32_t ticks;          /* distinct timestamps appended since the epoch began */
+    uint32_t next_tref;      /* the reference the next persisted timestamp block gets */
+    struct tblock *tblocks;  /* persist_commit's table of this commit's timestamp blocks */
+    size_t cap_tblocks;
 
     pthread_mutex_t meta_lock;
     struct meta *meta;
@@ -235,6 +268,11 @@ int persist_load(struct tsdb *db, struct diag *d);
 /* Writes new series, the pending record, full chunks and metadata in one transaction, then
  * drops the records every sample of which is persisted. */
 int persist_commit(struct tsdb *db, struct diag *d);
+/* Deletes the persisted timestamp blocks that end before `before`, the first timestamp of any
+ * persisted chunk: a chunk begins where its block does, so no chunk refers to them. */
+int persist_drop_blocks(struct tsdb *db, int64_t before, struct diag *d);
+/* Frees a reader's blocks. */
+void persist_blocks_free(struct blocks *b);
 /* Deletes s's persisted chunks that end before cutoff, updating its disk span. */
 int persist_drop_before(struct tsdb *db, struct series *s, int64_t cutoff, struct diag *d);
 int persist_series_delete(struct tsdb *db, struct series *s, struct diag *d);

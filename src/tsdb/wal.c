@@ -3,12 +3,14 @@
  * Main data structure: struct wal_writer (tsdb_int.h), the payload under construction, filled
  * sample by sample as tsdb_append runs so that a commit only frames it.
  *
- * Record: "BWW1", payload length (u32 LE), payload, crc32 of everything before it (u32 LE).
- * Payload: the sample count (varint), then per sample the series id as a zigzag varint delta
- * from the previous sample's, the timestamp likewise, and the value as a varint v: v even is
- * an integer (zigzag(n) << 1, for values chunk_value_is_int accepts), v == 1 is followed by
- * the 8 bytes of the double (little endian). A scrape appends every series at one timestamp
- * with ids mostly in order, so a counter's sample takes 3 or 4 bytes.
+ * Record: "BWW2", payload length (u32 LE), payload, crc32 of everything before it (u32 LE).
+ * Payload: the sample count (varint), then per sample a varint x, zigzag of the series id's
+ * delta from the previous sample's shifted left by one, its low bit set when the timestamp
+ * differs from the previous sample's (then followed by the zigzag varint of that delta), and
+ * the value as a varint v: v even is an integer (zigzag(n) << 1, for values
+ * chunk_value_is_int accepts), v == 1 is followed by the 8 bytes of the double (little
+ * endian). A scrape appends every series at one timestamp with ids mostly in order, so a
+ * counter's sample takes 2 or 3 bytes.
  *
  * The design decision: a record is decoded completely, its length and checksum verified,
  * before any sample is applied, so a torn or corrupt record is skipped whole and never
@@ -19,7 +21,7 @@
 
 #include "tsdb/tsdb_int.h"
 
-#define MAGIC     "BWW1"
+#define MAGIC     "BWW2"
 #define FRAME_LEN 12 /* magic, length, crc */
 
 void wal_writer_init(struct wal_writer *w)
@@ -65,8 +67,10 @@ static uint64_t unzigzag(uint64_t z)
 int wal_writer_add(struct wal_writer *w, uint32_t id, int64_t t, double v)
 {
     uint8_t tmp[40];
-    size_t n = put_uvarint(tmp, zigzag((uint64_t)id - w->last_id));
-    n += put_uvarint(tmp + n, zigzag((uint64_t)t - (uint64_t)w->last_t));
+    bool new_t = w->n == 0 || t != w->last_t;
+    size_t n = put_uvarint(tmp, zigzag((uint64_t)id - w->last_id) << 1 | new_t);
+    if (new_t)
+        n += put_uvarint(tmp + n, zigzag((uint64_t)t - (uint64_t)w->last_t));
     if (chunk_value_is_int(v)) {
         n += put_uvarint(tmp + n, zigzag((uint64_t)(int64_t)v) << 1);
     } else {
@@ -153,9 +157,9 @@ int wal_decode(const uint8_t *p, size_t len, struct wal_sample **out, size_t *n,
     }
     struct rd r = {p + 8, p + len - 4};
     *why = "malformed payload";
-    /* Each sample takes at least 3 bytes: a count beyond that is corrupt, not a reason to
+    /* Each sample takes at least 2 bytes: a count beyond that is corrupt, not a reason to
      * allocate. */
-    if (get_uvarint(&r, &count) || count > (size_t)(r.end - r.p) / 3)
+    if (get_uvarint(&r, &count) || count > (size_t)(r.end - r.p) / 2)
         goto fail;
     s = malloc((count ? count : 1) * sizeof(*s));
     if (!s) {
@@ -166,10 +170,14 @@ int wal_decode(const uint8_t *p, size_t len, struct wal_sample **out, size_t *n,
     for (uint64_t i = 0; i < count; i++) {
         if (get_uvarint(&r, &x))
             goto fail;
-        id += unzigzag(x);
-        if (get_uvarint(&r, &x))
-            goto fail;
-        t += unzigzag(x);
+        id += unzigzag(x >> 1);
+        if (x & 1) {
+            if (get_uvarint(&r, &x))
+                goto fail;
+            t += unzigzag(x);
+        } else if (i == 0) {
+            goto fail; /* the first sample always has its timestamp */
+        }
         if (get_uvarint(&r, &x))
             goto fail;
         if (id == 0 || id > UINT32_MAX)

@@ -1,6 +1,7 @@
 /* Tests for src/store/store_tsdb.c: the tsdb's tables through the store's operations — series
  * blobs round-trip and their ids are never reused, chunks come back by series and time span
- * with per-series spans and exact drop accounting, records by sequence, metadata replaced. */
+ * with per-series spans and exact drop accounting, the tsdb's own rows (series ids below 0)
+ * read inside another read and dropped by age, records by sequence, metadata replaced. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@ struct got {
     int64_t a[16], b[16], c[16];
     char text[16][64];
     int n;
+    struct store *s; /* for a read nested in another */
 };
 
 /* Takes a series (id, labels) or a record (seq, data): both are a key and a blob. */
@@ -119,6 +121,53 @@ static void test_chunks(void **state)
     store_close(s);
 }
 
+/* Reads series -1's chunks while stepping through series 1's. */
+static int take_nested(void *ud, const struct store_tsdb_chunk_row *r)
+{
+    struct got *g = ud;
+    (void)r;
+    return store_tsdb_chunks_all(g->s, -1, take_chunk, g);
+}
+
+/* The tsdb's own rows, under series ids below 0: read whole, grouped in spans, dropped by age
+ * apart from the series' chunks. */
+static void test_own_rows(void **state)
+{
+    struct store *s = open_store(state);
+    struct got g = {0};
+    int64_t bytes;
+    const struct store_tsdb_chunk_row rows[] = {
+        {1, 0, 99, 10, "aaaa", 4},
+        {1, 100, 199, 20, "bbbbbb", 6},
+        {-1, 0, 99, 0, "tt", 2},
+        {-2, 100, 199, 0, "uuu", 3},
+    };
+    for (size_t i = 0; i < BW_ARRAY_LEN(rows); i++)
+        assert_int_equal(store_tsdb_chunk_insert(s, &rows[i]), BW_OK);
+    g.s = s;
+    assert_int_equal(store_tsdb_chunks_range(s, 1, INT64_MIN, INT64_MAX, take_nested, &g), BW_OK);
+    assert_int_equal(g.n, 2);
+    assert_memory_equal(g.text[1], "tt", 2);
+
+    g.n = 0;
+    assert_int_equal(store_tsdb_chunk_spans(s, take_span, &g), BW_OK);
+    assert_int_equal(g.n, 3);
+
+    assert_int_equal(store_tsdb_own_drop(s, 100, &bytes), BW_OK);
+    assert_int_equal(bytes, 2);
+    assert_int_equal(store_tsdb_own_drop(s, 100, &bytes), BW_OK);
+    assert_int_equal(bytes, 0);
+    g.n = 0;
+    assert_int_equal(store_tsdb_chunks_all(s, -1, take_chunk, &g), BW_OK);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(store_tsdb_chunks_all(s, 1, take_chunk, &g), BW_OK);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.b[1], 199);
+    assert_int_equal(store_tsdb_own_drop(s, INT64_MAX, &bytes), BW_OK);
+    assert_int_equal(bytes, 3);
+    store_close(s);
+}
+
 static int stop_record(void *ud, int64_t seq, const void *data, size_t len)
 {
     (void)ud;
@@ -178,10 +227,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
-        T(test_series),
-        T(test_chunks),
-        T(test_records),
-        T(test_metadata),
+        T(test_series), T(test_chunks), T(test_own_rows), T(test_records), T(test_metadata),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

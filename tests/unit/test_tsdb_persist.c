@@ -102,8 +102,10 @@ static void test_reopen(void **state)
     assert_int_equal(s.head_chunks, 3);
     assert_true(s.bytes_on_disk > 0);
     close_db(st, db);
-    /* Records before the open chunks' first samples are gone: 65 samples in 7 records left. */
-    assert_int_equal(sql_int(state, "SELECT COUNT(*) FROM tsdb_chunks"), 6);
+    /* Records before the open chunks' first samples are gone: 65 samples in 7 records left.
+     * The series share their timestamps: two blocks (rows under series -1, -2) for 6 chunks. */
+    assert_int_equal(sql_int(state, "SELECT COUNT(*) FROM tsdb_chunks WHERE series_id > 0"), 6);
+    assert_int_equal(sql_int(state, "SELECT COUNT(*) FROM tsdb_chunks WHERE series_id < 0"), 2);
     assert_int_equal(sql_int(state, "SELECT COUNT(*) FROM tsdb_wal"), 7);
 
     open_db(state, &st, &db, NULL);
@@ -255,12 +257,74 @@ static void test_readers_beside_commits(void **state)
     close_db(st, db);
 }
 
+/* Series scraped together are cut together and share timestamp blocks: "a" from the start,
+ * "b" joining at scrape 50 (cut at the epoch, scrape 120, then in step), "c" missing scrape 130
+ * (its own block once, then in step again). Every sample reads back after a reopen, and
+ * retention drops the blocks with the chunks. */
+static void test_shared_timestamps(void **state)
+{
+    struct store *st;
+    struct tsdb *db;
+    struct test_ls l;
+    uint64_t ref[3] = {0};
+    const char *names[3] = {"a", "b", "c"};
+    struct tsdb_options o = {.retention_ms = 100000};
+    open_db(state, &st, &db, NULL);
+    for (int k = 0; k < 400; k++) {
+        for (int i = 0; i < 3; i++) {
+            if ((i == 1 && k < 50) || (i == 2 && k == 130))
+                continue;
+            assert_int_equal(tsdb_append(db, test_labels(&l, "__name__", names[i], NULL),
+                                         k * 1000LL + k % 5, k * (i + 1), &ref[i]),
+                             BW_OK);
+        }
+        assert_int_equal(tsdb_commit(db, NULL), BW_OK);
+    }
+    close_db(st, db);
+    /* Chunks: a 0-119, 120-239, 240-359; b (id 3) 50-119, then as a; c 0-119, 120-239 less 130,
+     * then as a. Blocks: {a, c} 0-119, b 50-119, {a, b} 120-239, c 120-239, {a, b, c} 240-359. */
+    assert_int_equal(sql_int(state, "SELECT COUNT(*) FROM tsdb_chunks WHERE series_id > 0"), 9);
+    assert_int_equal(sql_int(state, "SELECT COUNT(*) FROM tsdb_chunks WHERE series_id < 0"), 5);
+    assert_int_equal(sql_int(state, "SELECT MIN(mint) FROM tsdb_chunks WHERE series_id = 3"),
+                     50000);
+
+    open_db(state, &st, &db, &o);
+    struct arena a;
+    struct tsdb_series *ss;
+    size_t n;
+    arena_init(&a, 0);
+    assert_int_equal(tsdb_select(db, NULL, 0, INT64_MIN, INT64_MAX, 0, 0, &a, &ss, &n, NULL),
+                     BW_OK);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        int s = ss[i].labels.v[0].value[0] - 'a', k = s == 1 ? 50 : 0;
+        assert_int_equal(ss[i].n, s == 0 ? 400 : s == 1 ? 350 : 399);
+        for (size_t j = 0; j < ss[i].n; j++, k++) {
+            k += s == 2 && k == 130;
+            assert_int_equal(ss[i].t[j], k * 1000LL + k % 5);
+            assert_true(ss[i].v[j] == k * (s + 1));
+        }
+    }
+    arena_fini(&a);
+    /* Cutoff 399004 - 100000: the chunks ending before 299004 go, and the blocks only they
+     * used; the block of 240-359 stays. */
+    assert_int_equal(tsdb_maintain(db, 1LL << 50, NULL), BW_OK);
+    close_db(st, db);
+    assert_int_equal(sql_int(state, "SELECT COUNT(*) FROM tsdb_chunks WHERE series_id > 0"), 3);
+    assert_int_equal(sql_int(state, "SELECT COUNT(*) FROM tsdb_chunks WHERE series_id < 0"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
-        T(test_reopen),    T(test_corrupt_record), T(test_metadata_persists),
-        T(test_retention), T(test_size_cap),       T(test_readers_beside_commits),
+        T(test_reopen),
+        T(test_corrupt_record),
+        T(test_metadata_persists),
+        T(test_retention),
+        T(test_size_cap),
+        T(test_readers_beside_commits),
+        T(test_shared_timestamps),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

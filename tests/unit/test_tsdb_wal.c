@@ -1,6 +1,7 @@
-/* Tests for src/tsdb/wal.c: a record round-trips ids, timestamps (any int64, in any order) and
- * values bit for bit (integers compactly, other doubles raw, stale markers included); a
- * truncated, extended or bit-flipped record is refused with the reason, never half-decoded. */
+/* Tests for src/tsdb/wal.c: a record round-trips ids, timestamps (any int64, in any order, a
+ * scrape's once) and values bit for bit (integers compactly, other doubles raw, stale markers
+ * included); a truncated, extended or bit-flipped record is refused with the reason, never
+ * half-decoded. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -45,7 +46,7 @@ static void test_roundtrip(void **state)
     const char *why = NULL;
     buf_init(&b, 0);
     encode(&b);
-    assert_memory_equal(b.data, "BWW1", 4);
+    assert_memory_equal(b.data, "BWW2", 4);
     assert_int_equal(wal_decode((const uint8_t *)b.data, b.len, &s, &n, &why), BW_OK);
     assert_int_equal(n, BW_ARRAY_LEN(in) + 1);
     for (size_t i = 0; i < BW_ARRAY_LEN(in); i++) {
@@ -56,9 +57,21 @@ static void test_roundtrip(void **state)
     assert_true(tsdb_is_stale(s[n - 1].v));
     free(s);
 
-    /* An empty record is valid: 12 bytes of frame and a zero count. */
+    /* A scrape: the timestamp once, then 2 bytes a sample (id delta and value). */
     struct wal_writer w;
     wal_writer_init(&w);
+    for (uint32_t id = 1; id <= 100; id++)
+        assert_int_equal(wal_writer_add(&w, id, 1700000000000, 7), BW_OK);
+    assert_int_equal(wal_writer_finish(&w, &b), BW_OK);
+    assert_int_equal(b.len, 12 + 1 + (1 + 6 + 1) + 99 * 2);
+    assert_int_equal(wal_decode((const uint8_t *)b.data, b.len, &s, &n, &why), BW_OK);
+    assert_int_equal(n, 100);
+    assert_int_equal(s[99].id, 100);
+    assert_int_equal(s[99].t, 1700000000000);
+    free(s);
+    wal_writer_reset(&w);
+
+    /* An empty record is valid: 12 bytes of frame and a zero count. */
     assert_int_equal(wal_writer_finish(&w, &b), BW_OK);
     assert_int_equal(b.len, 13);
     assert_int_equal(wal_decode((const uint8_t *)b.data, b.len, &s, &n, &why), BW_OK);
