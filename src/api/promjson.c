@@ -9,6 +9,7 @@
  * printing a tree for each would cost more than the query. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -138,8 +139,33 @@ size_t promjson_fmt_value(char *out, double v)
     return (size_t)(p - out);
 }
 
+/* Formatted timestamps, direct-mapped by time: the series of a range query's answer share
+ * their steps, so each step is formatted once, not once per series. */
+#define TIME_SLOTS 2048
+struct time_cache {
+    struct {
+        int64_t t;
+        uint8_t len; /* 0: empty */
+        char s[23];
+    } slot[TIME_SLOTS];
+};
+
+/* Writes t as promjson_fmt_time does, through cache c (may be NULL); returns the length. */
+static size_t fmt_time_cached(struct time_cache *c, char *out, int64_t t)
+{
+    if (!c)
+        return promjson_fmt_time(out, t);
+    size_t i = (size_t)(((uint64_t)t * 0x9E3779B97F4A7C15ULL) >> 53) & (TIME_SLOTS - 1);
+    if (c->slot[i].len == 0 || c->slot[i].t != t) {
+        c->slot[i].t = t;
+        c->slot[i].len = (uint8_t)promjson_fmt_time(c->slot[i].s, t);
+    }
+    memcpy(out, c->slot[i].s, sizeof(c->slot[i].s));
+    return c->slot[i].len;
+}
+
 /* [t,"v"], written straight into the buffer: most of a range query's answer is these. */
-static void put_point(struct out *o, int64_t t, double v)
+static void put_point(struct out *o, struct time_cache *c, int64_t t, double v)
 {
     if (o->rc == BW_OK)
         o->rc = buf_reserve(o->b, 64);
@@ -147,7 +173,7 @@ static void put_point(struct out *o, int64_t t, double v)
         return;
     char *start = o->b->data + o->b->len, *p = start;
     *p++ = '[';
-    p += promjson_fmt_time(p, t);
+    p += fmt_time_cached(c, p, t);
     *p++ = ',';
     *p++ = '"';
     p += promjson_fmt_value(p, v);
@@ -209,7 +235,7 @@ static void put_vector(struct out *o, const struct promql_series *s, size_t n)
         PUT_LIT(o, "{\"metric\":");
         put_labels(o, &s[i].labels);
         PUT_LIT(o, ",\"value\":");
-        put_point(o, s[i].t[0], s[i].v[0]);
+        put_point(o, NULL, s[i].t[0], s[i].v[0]);
         PUT_LIT(o, "}");
     }
     PUT_LIT(o, "]");
@@ -219,6 +245,8 @@ static void put_vector(struct out *o, const struct promql_series *s, size_t n)
  * has no "values". */
 static void put_matrix(struct out *o, const struct promql_series *s, size_t n)
 {
+    /* Worth its 64 KiB only when several series share the steps; without memory, no cache. */
+    struct time_cache *c = n > 1 ? calloc(1, sizeof(*c)) : NULL;
     PUT_LIT(o, "[");
     for (size_t i = 0; i < n; i++) {
         if (i)
@@ -230,13 +258,14 @@ static void put_matrix(struct out *o, const struct promql_series *s, size_t n)
             for (size_t j = 0; j < s[i].n; j++) {
                 if (j)
                     PUT_LIT(o, ",");
-                put_point(o, s[i].t[j], s[i].v[j]);
+                put_point(o, c, s[i].t[j], s[i].v[j]);
             }
             PUT_LIT(o, "]");
         }
         PUT_LIT(o, "}");
     }
     PUT_LIT(o, "]");
+    free(c);
 }
 
 int promjson_result(struct buf *b, const struct promql_result *r, size_t n)
@@ -251,7 +280,7 @@ int promjson_result(struct buf *b, const struct promql_result *r, size_t n)
     case PROMQL_SCALAR:
         if (r->n == 0 || r->series[0].n == 0)
             return BW_EINVAL;
-        put_point(&o, r->series[0].t[0], r->series[0].v[0]);
+        put_point(&o, NULL, r->series[0].t[0], r->series[0].v[0]);
         break;
     case PROMQL_STRING: {
         char t[24];

@@ -2,16 +2,23 @@
  * limitk, limit_ratio and count_values, with Prometheus 3.5's arithmetic.
  *
  * Each input series is mapped to its group once, before the first step (its labels do not
- * change between steps); the steps then only accumulate values into per-group state, in input
- * order, so that Kahan sums and the incremental mean see the values in the order Prometheus
- * does. topk, bottomk and limitk keep a binary heap built exactly like Go's container/heap,
- * because which of several equal values survives depends on it. */
+ * change between steps); then values only accumulate into per-group state, in input order, so
+ * that Kahan sums and the incremental mean see the values in the order Prometheus does. Where
+ * a state per group and step fits (the usual dashboard query: a few groups, a thousand steps),
+ * the input is read series by series rather than step by step, which keeps a long range over
+ * many series cache-friendly and changes no result. topk, bottomk and limitk keep a binary
+ * heap built exactly like Go's container/heap, because which of several equal values survives
+ * depends on it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "promql/eval.h"
+
+/* Up to this many groups times steps (56 bytes each), sum, avg, count, min, max, group,
+ * stddev and stdvar keep a state per group and step and read the input series by series. */
+#define SERIES_MAJOR_CELLS ((size_t)1 << 17)
 
 /* The scalar parameter (k, φ, ratio) per step, with Prometheus's fParams summary. */
 struct fparams {
@@ -598,6 +605,93 @@ static double acc_result(enum agg_op op, struct acc *g, double q)
     }
 }
 
+/* The accumulation step by step, one state per group: what the quantile needs (its values
+ * per step), and what bounds memory when groups times steps are many. */
+static int accumulate_by_step(struct evaluator *ev, enum agg_op op, const struct ev_range *r,
+                              const struct ev_matrix *in, const size_t *group, size_t ngroups,
+                              const struct fparams *fp, struct acc *acc, struct ev_matrix *out)
+{
+    size_t *cur = ev_calloc(ev, in->n ? in->n : 1, sizeof(*cur));
+    int rc;
+    if (!cur)
+        return BW_ENOMEM;
+    int64_t ts = r->start;
+    for (size_t k = 0; k < r->nsteps; k++, ts += r->step) {
+        for (size_t g = 0; g < ngroups; g++) {
+            acc[g].seen = false;
+            acc[g].nvals = 0;
+        }
+        for (size_t i = 0; i < in->n; i++) {
+            const struct ev_series *s = &in->s[i];
+            if (cur[i] >= s->n || s->t[cur[i]] != ts)
+                continue;
+            double f = s->v[cur[i]++];
+            struct acc *g = &acc[group[i]];
+            if (g->seen)
+                acc_add(op, g, f);
+            else
+                acc_first(op, g, f);
+        }
+        for (size_t g = 0; g < ngroups; g++) {
+            if (!acc[g].seen)
+                continue;
+            rc = ev_series_add(ev, &out->s[g], r->nsteps, ts,
+                               acc_result(op, &acc[g], fp->v ? fp->v[k] : 0));
+            if (rc)
+                return rc;
+        }
+        rc = ev_check_time(ev);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The same result series by series: each input series' points go into the states of its
+ * group at their steps, so its arrays are read once, in order, instead of one point of every
+ * series per step (which misses the cache once the series are many). Every state still sees
+ * its values in input order, so sums come out bit for bit the same. */
+static int accumulate_by_series(struct evaluator *ev, enum agg_op op, const struct ev_range *r,
+                                const struct ev_matrix *in, const size_t *group, size_t ngroups,
+                                struct ev_matrix *out)
+{
+    struct acc *cells = ev_calloc(ev, ngroups * r->nsteps, sizeof(*cells));
+    if (!cells)
+        return BW_ENOMEM;
+    for (size_t i = 0; i < in->n; i++) {
+        const struct ev_series *s = &in->s[i];
+        struct acc *row = &cells[group[i] * r->nsteps];
+        for (size_t j = 0; j < s->n; j++) {
+            /* Points are at steps; at one that is not, the step loop would stop taking the
+             * series' points, and so does this. */
+            int64_t k = (s->t[j] - r->start) / r->step;
+            if (k < 0 || (size_t)k >= r->nsteps || r->start + k * r->step != s->t[j])
+                break;
+            struct acc *g = &row[k];
+            if (g->seen)
+                acc_add(op, g, s->v[j]);
+            else
+                acc_first(op, g, s->v[j]);
+        }
+        int rc = ev_check_time(ev);
+        if (rc)
+            return rc;
+    }
+    for (size_t g = 0; g < ngroups; g++) {
+        const struct acc *row = &cells[g * r->nsteps];
+        int64_t ts = r->start;
+        for (size_t k = 0; k < r->nsteps; k++, ts += r->step) {
+            if (!row[k].seen)
+                continue;
+            struct acc a = row[k];
+            int rc = ev_series_add(ev, &out->s[g], r->nsteps, ts, acc_result(op, &a, 0));
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 int agg_eval(struct evaluator *ev, const struct promql_node *n, const struct ev_range *r,
              struct ev_matrix *out)
 {
@@ -640,9 +734,8 @@ int agg_eval(struct evaluator *ev, const struct promql_node *n, const struct ev_
             return rc;
     }
     struct acc *acc = ev_calloc(ev, ngroups ? ngroups : 1, sizeof(*acc));
-    size_t *cur = ev_calloc(ev, in.n ? in.n : 1, sizeof(*cur));
     out->s = ev_calloc(ev, ngroups ? ngroups : 1, sizeof(*out->s));
-    if (!acc || !cur || !out->s)
+    if (!acc || !out->s)
         return BW_ENOMEM;
     if (op == AGG_QUANTILE) {
         /* Group sizes bound the values a group collects at one step. */
@@ -669,35 +762,12 @@ int agg_eval(struct evaluator *ev, const struct promql_node *n, const struct ev_
         out->s[g].drop_name = in.s[g].drop_name;
     }
     out->n = ngroups;
-    int64_t ts = r->start;
-    for (size_t k = 0; k < r->nsteps; k++, ts += r->step) {
-        for (size_t g = 0; g < ngroups; g++) {
-            acc[g].seen = false;
-            acc[g].nvals = 0;
-        }
-        for (size_t i = 0; i < in.n; i++) {
-            const struct ev_series *s = &in.s[i];
-            if (cur[i] >= s->n || s->t[cur[i]] != ts)
-                continue;
-            double f = s->v[cur[i]++];
-            struct acc *g = &acc[group[i]];
-            if (g->seen)
-                acc_add(op, g, f);
-            else
-                acc_first(op, g, f);
-        }
-        for (size_t g = 0; g < ngroups; g++) {
-            if (!acc[g].seen)
-                continue;
-            rc = ev_series_add(ev, &out->s[g], r->nsteps, ts,
-                               acc_result(op, &acc[g], fp.v ? fp.v[k] : 0));
-            if (rc)
-                return rc;
-        }
-        rc = ev_check_time(ev);
-        if (rc)
-            return rc;
-    }
+    if (op != AGG_QUANTILE && ngroups * r->nsteps <= SERIES_MAJOR_CELLS)
+        rc = accumulate_by_series(ev, op, r, &in, group, ngroups, out);
+    else
+        rc = accumulate_by_step(ev, op, r, &in, group, ngroups, &fp, acc, out);
+    if (rc)
+        return rc;
     /* Groups without any point are left out. */
     size_t kept = 0;
     for (size_t g = 0; g < ngroups; g++)

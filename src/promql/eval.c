@@ -24,7 +24,6 @@
 #define DEFAULT_TIMEOUT_MS  (2 * 60 * 1000)
 #define DEFAULT_MAX_MEMORY  ((size_t)1 << 30)
 #define SUBQUERY_STEP_MS    (60 * 1000) /* Prometheus's default evaluation interval */
-#define CLOCK_EVERY         256
 
 /* ---- errors, annotations, limits ---- */
 
@@ -121,24 +120,19 @@ void *ev_calloc(struct evaluator *ev, size_t count, size_t size)
     return p;
 }
 
-int ev_check_time(struct evaluator *ev)
+int ev_check_deadline(struct evaluator *ev)
 {
-    if (++ev->ticks % CLOCK_EVERY != 0)
-        return 0;
     if (clock_mono_ns() > ev->deadline_ns)
         return ev_fail(ev, BW_ENOSPC, PROMQL_ERR_TIMEOUT,
                        "query timed out in expression evaluation");
     return 0;
 }
 
-int ev_hold(struct evaluator *ev, size_t n)
+int ev_too_many(struct evaluator *ev)
 {
-    ev->cur_samples += n;
-    if (ev->cur_samples > ev->max_samples)
-        return ev_fail(ev, BW_ENOSPC, PROMQL_ERR_EXECUTION,
-                       "query processing would load too many samples into memory in query "
-                       "execution");
-    return ev_check_time(ev);
+    return ev_fail(ev, BW_ENOSPC, PROMQL_ERR_EXECUTION,
+                   "query processing would load too many samples into memory in query "
+                   "execution");
 }
 
 /* ---- label sets ---- */
@@ -307,28 +301,23 @@ const char *ev_quote(struct evaluator *ev, const char *s)
 
 /* ---- series, vectors, builders ---- */
 
-int ev_series_add(struct evaluator *ev, struct ev_series *s, size_t max, int64_t t, double v)
+int ev_series_grow(struct evaluator *ev, struct ev_series *s, size_t max)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        if (cap > max)
-            cap = max > s->n ? max : s->n + 1;
-        int64_t *nt = ev_alloc(ev, cap * sizeof(*nt));
-        double *nv = nt ? ev_alloc(ev, cap * sizeof(*nv)) : NULL;
-        if (!nv)
-            return BW_ENOMEM;
-        if (s->n) {
-            memcpy(nt, s->t, s->n * sizeof(*nt));
-            memcpy(nv, s->v, s->n * sizeof(*nv));
-        }
-        s->t = nt;
-        s->v = nv;
-        s->cap = cap;
+    size_t cap = s->cap ? s->cap * 2 : 8;
+    if (cap > max)
+        cap = max > s->n ? max : s->n + 1;
+    int64_t *nt = ev_alloc(ev, cap * sizeof(*nt));
+    double *nv = nt ? ev_alloc(ev, cap * sizeof(*nv)) : NULL;
+    if (!nv)
+        return BW_ENOMEM;
+    if (s->n) {
+        memcpy(nt, s->t, s->n * sizeof(*nt));
+        memcpy(nv, s->v, s->n * sizeof(*nv));
     }
-    s->t[s->n] = t;
-    s->v[s->n] = v;
-    s->n++;
-    return ev_hold(ev, 1);
+    s->t = nt;
+    s->v = nv;
+    s->cap = cap;
+    return 0;
 }
 
 static int vector_push(struct evaluator *ev, struct ev_vector *vec, const struct ev_sample *s)
@@ -544,6 +533,14 @@ static void range_init(struct ev_range *r, int64_t start, int64_t end, int64_t s
 
 /* ---- selectors ---- */
 
+/* tsdb_is_stale, inline: selectors test every sample they read. */
+static inline bool is_stale(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof(u));
+    return u == TSDB_STALE_NAN_BITS;
+}
+
 /* Reads the series of selector vs with samples in [mint, maxt]. */
 static int load(struct evaluator *ev, const struct promql_node *vs, int64_t mint, int64_t maxt,
                 struct tsdb_series **out, size_t *n)
@@ -608,8 +605,7 @@ static int eval_vector_selector(struct evaluator *ev, const struct promql_node *
                 int64_t ref = (at ? at_ms : ts) - off;
                 while (j < src->n && src->t[j] <= ref)
                     j++;
-                if (j == 0 || src->t[j - 1] <= ref - ev->lookback_ms ||
-                    tsdb_is_stale(src->v[j - 1]))
+                if (j == 0 || src->t[j - 1] <= ref - ev->lookback_ms || is_stale(src->v[j - 1]))
                     continue;
                 if (pass == 0) {
                     count++;
@@ -645,7 +641,7 @@ static int drop_stale(struct evaluator *ev, const struct tsdb_series *src, struc
 {
     size_t stale = 0;
     for (size_t i = 0; i < src->n; i++)
-        stale += tsdb_is_stale(src->v[i]);
+        stale += is_stale(src->v[i]);
     dst->ls = src->labels;
     dst->drop_name = false;
     if (stale == 0) {
@@ -662,7 +658,7 @@ static int drop_stale(struct evaluator *ev, const struct tsdb_series *src, struc
     dst->n = 0;
     dst->cap = n;
     for (size_t i = 0; i < src->n; i++) {
-        if (tsdb_is_stale(src->v[i]))
+        if (is_stale(src->v[i]))
             continue;
         dst->t[dst->n] = src->t[i];
         dst->v[dst->n++] = src->v[i];

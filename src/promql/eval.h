@@ -9,6 +9,7 @@
 #ifndef BW_PROMQL_EVAL_H
 #define BW_PROMQL_EVAL_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -98,10 +99,26 @@ int ev_info(struct evaluator *ev, int pos, const char *fmt, ...) BW_PRINTF(3, 4)
 /* Arena allocation that reports a limit or out-of-memory error in ev->err (NULL then). */
 void *ev_alloc(struct evaluator *ev, size_t n);
 void *ev_calloc(struct evaluator *ev, size_t count, size_t size);
+/* The timeout error when the deadline has passed. */
+int ev_check_deadline(struct evaluator *ev);
+/* The too-many-samples error (after counting what went over). */
+int ev_too_many(struct evaluator *ev);
+
+/* Reads the clock every EV_CLOCK_EVERY calls for the timeout. Inline, like ev_hold and
+ * ev_series_add: they run once per output point. */
+#define EV_CLOCK_EVERY 256
+static inline int ev_check_time(struct evaluator *ev)
+{
+    return ++ev->ticks % EV_CLOCK_EVERY != 0 ? 0 : ev_check_deadline(ev);
+}
+
 /* Counts n more samples held; the too-many-samples error when over the limit. Also reads the
  * clock now and then for the timeout. */
-int ev_hold(struct evaluator *ev, size_t n);
-int ev_check_time(struct evaluator *ev);
+static inline int ev_hold(struct evaluator *ev, size_t n)
+{
+    ev->cur_samples += n;
+    return ev->cur_samples > ev->max_samples ? ev_too_many(ev) : ev_check_time(ev);
+}
 
 /* Evaluates a vector, scalar or matrix-typed node over r. */
 int ev_eval(struct evaluator *ev, const struct promql_node *n, const struct ev_range *r,
@@ -117,8 +134,23 @@ const struct promql_node *ev_unparen(const struct promql_node *n);
 /* Go's strconv.Quote of s (for messages). Lives in ev's arena; "" when out of memory. */
 const char *ev_quote(struct evaluator *ev, const char *s);
 
+/* Makes room for one more point in s, growing its arrays up to max points. */
+int ev_series_grow(struct evaluator *ev, struct ev_series *s, size_t max);
+
 /* Appends one point to series s, growing its arrays up to max points. */
-int ev_series_add(struct evaluator *ev, struct ev_series *s, size_t max, int64_t t, double v);
+static inline int ev_series_add(struct evaluator *ev, struct ev_series *s, size_t max, int64_t t,
+                                double v)
+{
+    if (s->n == s->cap) {
+        int rc = ev_series_grow(ev, s, max);
+        if (rc)
+            return rc;
+    }
+    s->t[s->n] = t;
+    s->v[s->n] = v;
+    s->n++;
+    return ev_hold(ev, 1);
+}
 
 /* Collects the vector of step ts from m: every series whose next unread point (cur[i]) is at
  * ts. cur has m->n entries, zeroed before the first step. */
@@ -159,8 +191,19 @@ bool ls_name_valid(const char *s);
 /* ---- functions.c ---- */
 int fn_call(struct evaluator *ev, const struct promql_node *call, const struct ev_range *r,
             struct ev_matrix *out);
-/* Kahan-Neumaier summation step, as Prometheus's kahanSumInc. */
-double kahan_inc(double inc, double sum, double *c);
+/* Kahan-Neumaier summation step, as Prometheus's kahanSumInc. Inline: sum and avg take one
+ * per input point. */
+static inline double kahan_inc(double inc, double sum, double *c)
+{
+    double t = sum + inc;
+    if (isinf(t))
+        *c = 0;
+    else if (fabs(sum) >= fabs(inc))
+        *c += (sum - t) + inc;
+    else
+        *c += (inc - t) + sum;
+    return t;
+}
 /* Whether the function's result varies with the evaluation time even when its arguments do
  * not (so it is never step invariant). */
 bool fn_at_unsafe(enum promql_func_id id);

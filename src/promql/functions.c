@@ -20,18 +20,6 @@
 
 /* ---- numeric helpers ---- */
 
-double kahan_inc(double inc, double sum, double *c)
-{
-    double t = sum + inc;
-    if (isinf(t))
-        *c = 0;
-    else if (fabs(sum) >= fabs(inc))
-        *c += (sum - t) + inc;
-    else
-        *c += (inc - t) + sum;
-    return t;
-}
-
 /* Go's math.Max / math.Min: NaN wins, and +0 > -0. */
 static double go_max(double a, double b)
 {
@@ -442,22 +430,28 @@ static int absent_over_time(struct evaluator *ev, const struct promql_node *call
     return rc;
 }
 
-/* Sizes d's arrays for the steps where series s has a non-empty window: the most points a
- * range function can give it, so that the step loop never grows them. */
+/* Sizes d's arrays for the steps whose window can hold a sample of s: those with a reference
+ * time in [first sample, last sample + range). A bound, not a count (gaps in s leave some of
+ * them empty), found without walking the steps, so that the step loop never grows them. */
 static int reserve_windows(struct evaluator *ev, const struct ev_rsrc *src,
                            const struct ev_series *s, const struct ev_range *r, struct ev_series *d)
 {
-    size_t a = 0, b = 0, count = 0;
-    int64_t ts = r->start;
-    for (size_t k = 0; k < r->nsteps; k++, ts += r->step) {
-        int64_t end = rsrc_ref(src, ts);
-        while (a < s->n && s->t[a] <= end - src->range_ms)
-            a++;
-        if (b < a)
-            b = a;
-        while (b < s->n && s->t[b] <= end)
-            b++;
-        count += b > a;
+    size_t count = r->nsteps;
+    if (s->n == 0)
+        return 0;
+    int64_t lo, hi, end;
+    /* ref = ts - offset, so the steps ts in [lo, hi); @ pins ref, and overflow gives up */
+    if (!src->has_at && !__builtin_add_overflow(s->t[0], src->offset_ms, &lo) &&
+        !__builtin_add_overflow(s->t[s->n - 1], src->range_ms, &end) &&
+        !__builtin_add_overflow(end, src->offset_ms, &hi)) {
+        /* clamped to the range, where nothing overflows: the steps from
+         * ceil((lo - start) / step) to floor((last - start) / step) */
+        if (lo < r->start)
+            lo = r->start;
+        int64_t last = hi <= lo ? INT64_MIN : hi > r->end ? r->end : hi - 1;
+        count = last < lo ? 0
+                          : (size_t)((last - r->start) / r->step -
+                                     (lo - r->start + r->step - 1) / r->step + 1);
     }
     if (count == 0)
         return 0;
