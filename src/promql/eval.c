@@ -936,6 +936,11 @@ static int cleanup_names(struct evaluator *ev, struct ev_matrix *m)
                 return rc;
         }
     }
+    return ev_check_unique(ev, m);
+}
+
+int ev_check_unique(struct evaluator *ev, const struct ev_matrix *m)
+{
     if (m->n < 2)
         return 0;
     /* Duplicates found through a hash table of indexes. */

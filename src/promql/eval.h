@@ -184,6 +184,9 @@ int ls_drop(struct evaluator *ev, const struct labelset *in, const char *const *
 /* The set without the labels that name the metric: __name__, and __type__ and __unit__ (the
  * type-and-unit labels that describe it), as when an operation drops the metric name. */
 int ls_drop_metric(struct evaluator *ev, const struct labelset *in, struct labelset *out);
+/* Fails with Prometheus's "vector cannot contain metrics with the same labelset" when two
+ * series of m have the same labels (its ContainsSameLabelset). */
+int ev_check_unique(struct evaluator *ev, const struct ev_matrix *m);
 bool ls_equal(const struct labelset *a, const struct labelset *b);
 /* A label name Prometheus 3 accepts: non-empty valid UTF-8. */
 bool ls_name_valid(const char *s);

@@ -628,26 +628,6 @@ static int expand(struct buf *b, const char *tpl, const pcre2_code *re, const ch
     return rc;
 }
 
-/* Two series of m with the same labels: Prometheus's ContainsSameLabelset. */
-static int check_unique(struct evaluator *ev, const struct ev_matrix *m)
-{
-    size_t nslots = 16;
-    while (nslots < m->n * 2)
-        nslots *= 2;
-    size_t *tab = ev_calloc(ev, nslots, sizeof(*tab));
-    if (!tab)
-        return BW_ENOMEM;
-    for (size_t i = 0; i < m->n; i++) {
-        size_t j = labelset_hash(&m->s[i].ls) & (nslots - 1);
-        for (; tab[j]; j = (j + 1) & (nslots - 1))
-            if (ls_equal(&m->s[tab[j] - 1].ls, &m->s[i].ls))
-                return ev_fail(ev, BW_EINVAL, PROMQL_ERR_EXECUTION,
-                               "vector cannot contain metrics with the same labelset");
-        tab[j] = i + 1;
-    }
-    return 0;
-}
-
 static const char *str_arg(const struct promql_node *call, size_t i)
 {
     return ev_unparen(call->call.args[i])->string;
@@ -708,7 +688,7 @@ static int label_replace(struct evaluator *ev, const struct promql_node *call,
             s->drop_name = false;
     }
     if (rc == 0)
-        rc = check_unique(ev, out);
+        rc = ev_check_unique(ev, out);
 done:
     pcre2_match_data_free(md);
     pcre2_code_free(re);
@@ -751,7 +731,7 @@ static int label_join(struct evaluator *ev, const struct promql_node *call,
     }
     buf_fini(&b);
     if (rc == 0)
-        rc = check_unique(ev, out);
+        rc = ev_check_unique(ev, out);
     return rc;
 }
 
@@ -1014,6 +994,26 @@ static double simple(enum promql_func_id id, double v)
     }
 }
 
+/* The run of digits at s[*p] (s has length len): skips its leading zeros, leaving *p at the
+ * first significant digit (or the last zero), and returns how many digits remain. */
+static size_t digit_run(const char *s, size_t len, size_t *p)
+{
+    size_t n = 1;
+    char c = s[*p];
+    while (*p + n < len) {
+        char x = s[*p + n];
+        if (c == '0') {
+            (*p)++;
+            c = x;
+        } else if (x >= '0' && x <= '9') {
+            n++;
+        } else {
+            break;
+        }
+    }
+    return n;
+}
+
 /* facette/natsort's Compare: whether a sorts before b, runs of digits compared as numbers. */
 static bool nat_less(const char *a, const char *b)
 {
@@ -1025,29 +1025,7 @@ static bool nat_less(const char *a, const char *b)
             return false;
         char av = a[pa], bv = b[pb];
         if (av >= '0' && av <= '9' && bv >= '0' && bv <= '9') {
-            size_t na = 1, nb = 1;
-            while (pa + na < la) {
-                char x = a[pa + na];
-                if (av == '0') {
-                    pa++;
-                    av = x;
-                } else if (x >= '0' && x <= '9') {
-                    na++;
-                } else {
-                    break;
-                }
-            }
-            while (pb + nb < lb) {
-                char x = b[pb + nb];
-                if (bv == '0') {
-                    pb++;
-                    bv = x;
-                } else if (x >= '0' && x <= '9') {
-                    nb++;
-                } else {
-                    break;
-                }
-            }
+            size_t na = digit_run(a, la, &pa), nb = digit_run(b, lb, &pb);
             if (na != nb)
                 return nb > na;
             int c = memcmp(a + pa, b + pb, na);
