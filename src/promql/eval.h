@@ -187,6 +187,9 @@ int ls_drop_metric(struct evaluator *ev, const struct labelset *in, struct label
 /* Fails with Prometheus's "vector cannot contain metrics with the same labelset" when two
  * series of m have the same labels (its ContainsSameLabelset). */
 int ev_check_unique(struct evaluator *ev, const struct ev_matrix *m);
+/* Prometheus's almost.Equal: both NaN, or equal, or a relative difference under eps (an
+ * absolute one near zero). */
+bool ev_almost_equal(double a, double b, double eps);
 bool ls_equal(const struct labelset *a, const struct labelset *b);
 /* A label name Prometheus 3 accepts: non-empty valid UTF-8. */
 bool ls_name_valid(const char *s);

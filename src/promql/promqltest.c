@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "promql/ast.h"
+#include "promql/eval.h"
 #include "promql/parse_int.h"
 #include "promql/promqltest.h"
 #include "tsdb/tsdb.h"
@@ -731,17 +732,9 @@ static bool parse_eval(struct run *r, char **lines, size_t nlines, size_t *i, st
  * equals NaN, otherwise a relative difference under 1e-6. */
 static bool almost_equal(double a, double b)
 {
-    const double eps = 1e-6, min_normal = 2.2250738585072014e-308;
     if (tsdb_is_stale(a) || tsdb_is_stale(b))
         return tsdb_is_stale(a) && tsdb_is_stale(b);
-    if (isnan(a) && isnan(b))
-        return true;
-    if (a == b)
-        return true;
-    double sum = fabs(a) + fabs(b), diff = fabs(a - b);
-    if (a == 0 || b == 0 || sum < min_normal)
-        return diff < eps * min_normal;
-    return diff / fmin(sum, 1.7976931348623157e308) < eps;
+    return ev_almost_equal(a, b, 1e-6);
 }
 
 /* Labels and a value as text for messages (in buffers owned by the caller). */

@@ -14,7 +14,7 @@
 #define MIN_NORMAL            2.2250738585072014e-308
 
 /* Prometheus's almost.Equal (no stale markers reach here). */
-static bool almost_equal(double a, double b, double eps)
+bool ev_almost_equal(double a, double b, double eps)
 {
     if (isnan(a) && isnan(b))
         return true;
@@ -63,7 +63,7 @@ double bucket_quantile(double q, struct bucket *b, size_t n, bool *forced)
         double curr = b[i].count;
         if (curr == prev)
             continue;
-        if (almost_equal(prev, curr, SMALL_DELTA_TOLERANCE)) {
+        if (ev_almost_equal(prev, curr, SMALL_DELTA_TOLERANCE)) {
             b[i].count = prev; /* float noise: ignore, keep prev */
             continue;
         }
