@@ -235,7 +235,7 @@ void index_fini(struct index *ix)
             continue;
         for (struct chunk *c = s->oldest, *next; c; c = next) {
             next = c->next;
-            chunk_free(c);
+            series_chunk_free(s, c);
         }
         free((void *)s->ls.v);
         free(s);
@@ -380,7 +380,7 @@ void index_drop(struct index *ix, struct series *s)
     ix->live--;
     for (struct chunk *c = s->oldest, *next; c; c = next) {
         next = c->next;
-        chunk_free(c);
+        series_chunk_free(s, c);
     }
     free((void *)s->ls.v);
     free(s);

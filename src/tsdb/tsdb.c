@@ -215,27 +215,35 @@ int tsdb_series_append(struct tsdb *db, struct series *s, int64_t t, double v, u
         if (rc)
             goto out;
     } else {
-        /* Cut: the full chunk waits in the list for the next commit to persist it. */
-        c = calloc(1, sizeof(*c));
-        if (!c || (s->head && mark_dirty(db, s))) {
+        /* Cut: the full chunk moves to the heap and waits in the list for the next commit to
+         * persist it; the new one is started aside first, so a failure leaves the list as is. */
+        struct chunk nc = {0};
+        if (s->head && (!(c = malloc(sizeof(*c))) || mark_dirty(db, s))) {
             free(c);
             rc = BW_ENOMEM;
             goto out;
         }
-        if (s->head)
-            chunk_shrink(s->head, &s->app);
-        if (chunk_start(c, &app, t, v)) {
-            chunk_free(c);
+        if (chunk_start(&nc, &app, t, v)) {
+            free(nc.data);
+            free(c);
             rc = BW_ENOMEM;
             goto out;
         }
+        nc.wal_seq = seq;
+        if (s->head) {
+            struct chunk **link = &s->oldest;
+            chunk_shrink(s->head, &s->app);
+            while (*link != s->head)
+                link = &(*link)->next;
+            *c = s->open;
+            c->next = &s->open;
+            *link = c;
+        } else {
+            s->oldest = &s->open;
+        }
+        s->open = nc;
         s->app = app;
-        c->wal_seq = seq;
-        if (s->head)
-            s->head->next = c;
-        else
-            s->oldest = c;
-        s->head = c;
+        s->head = &s->open;
         stat_add(&db->head_chunks, 1);
     }
     if (!s->any)
@@ -320,7 +328,7 @@ static void drop_old_chunks(struct tsdb *db, struct series *s, int64_t cutoff)
         s->oldest = c->next;
         if (c == s->head)
             s->head = NULL;
-        chunk_free(c);
+        series_chunk_free(s, c);
         stat_add(&db->head_chunks, (uint64_t)-1);
     }
     if (s->oldest)

@@ -64,25 +64,32 @@ static uint64_t unzigzag(uint64_t z)
     return (z >> 1) ^ (0 - (z & 1));
 }
 
+/* The most a sample takes: the id varint (5 bytes), the timestamp varint (10), the value as
+ * a tag byte and a double (9). */
+#define SAMPLE_MAX 24
+
 int wal_writer_add(struct wal_writer *w, uint32_t id, int64_t t, double v)
 {
-    uint8_t tmp[40];
+    /* Encoded straight into the payload: this runs for every sample appended. */
+    int rc = buf_reserve(&w->b, SAMPLE_MAX);
+    if (rc)
+        return rc;
+    uint8_t *p = (uint8_t *)w->b.data + w->b.len;
     bool new_t = w->n == 0 || t != w->last_t;
-    size_t n = put_uvarint(tmp, zigzag((uint64_t)id - w->last_id) << 1 | new_t);
+    size_t n = put_uvarint(p, zigzag((uint64_t)id - w->last_id) << 1 | new_t);
     if (new_t)
-        n += put_uvarint(tmp + n, zigzag((uint64_t)t - (uint64_t)w->last_t));
+        n += put_uvarint(p + n, zigzag((uint64_t)t - (uint64_t)w->last_t));
     if (chunk_value_is_int(v)) {
-        n += put_uvarint(tmp + n, zigzag((uint64_t)(int64_t)v) << 1);
+        n += put_uvarint(p + n, zigzag((uint64_t)(int64_t)v) << 1);
     } else {
         uint64_t u;
         memcpy(&u, &v, sizeof(u));
-        tmp[n++] = 1;
+        p[n++] = 1;
         for (int i = 0; i < 8; i++)
-            tmp[n++] = (uint8_t)(u >> (8 * i));
+            p[n++] = (uint8_t)(u >> (8 * i));
     }
-    int rc = buf_append(&w->b, tmp, n);
-    if (rc)
-        return rc;
+    w->b.len += n;
+    w->b.data[w->b.len] = '\0'; /* a buf stays terminated */
     w->n++;
     w->last_id = id;
     w->last_t = t;
