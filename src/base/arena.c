@@ -111,3 +111,19 @@ char *arena_strdup(struct arena *a, const char *s)
 {
     return arena_strndup(a, s, strlen(s));
 }
+
+void *arena_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return v;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    if (size && ncap > SIZE_MAX / size)
+        return NULL;
+    void *nv = arena_alloc(a, ncap * size);
+    if (!nv)
+        return NULL;
+    if (n)
+        memcpy(nv, v, n * size);
+    *cap = ncap;
+    return nv;
+}

@@ -154,6 +154,11 @@ void *arena_alloc(struct arena *a, size_t n);
 void *arena_calloc(struct arena *a, size_t count, size_t size);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
+/* Makes room for one more element in an array of n elements of size bytes held in a: returns v
+ * when n < *cap, else a copy of it in a new array of twice the capacity (8 at first) with *cap
+ * updated, or NULL as arena_alloc (v and *cap then unchanged). The old array stays in the
+ * arena until it is reset. */
+void *arena_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size);
 static inline int arena_over_limit(const struct arena *a)
 {
     return a->over_limit;

@@ -60,16 +60,10 @@ static int anno_add(struct evaluator *ev, struct ev_annos *l, const char *kind, 
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->v[i], msg) == 0)
             return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 4;
-        const char **v = ev_alloc(ev, cap * sizeof(*v));
-        if (!v)
-            return BW_ENOMEM;
-        if (l->n)
-            memcpy(v, l->v, l->n * sizeof(*v));
-        l->v = v;
-        l->cap = cap;
-    }
+    const char **v = ev_grow(ev, l->v, l->n, &l->cap, sizeof(*v));
+    if (!v)
+        return BW_ENOMEM;
+    l->v = v;
     const char *copy = arena_strdup(ev->a, msg);
     if (!copy)
         return ev_fail(ev, BW_ENOMEM, PROMQL_ERR_INTERNAL, "out of memory");
@@ -95,17 +89,31 @@ int ev_info(struct evaluator *ev, int pos, const char *fmt, ...)
     return rc;
 }
 
-void *ev_alloc(struct evaluator *ev, size_t n)
+/* The query's failure for an allocation arena_alloc refused: over the memory limit, or out of
+ * memory. */
+static void alloc_failed(struct evaluator *ev)
 {
-    void *p = arena_alloc(ev->a, n);
-    if (p)
-        return p;
     if (arena_over_limit(ev->a))
         ev_fail(ev, BW_ENOSPC, PROMQL_ERR_EXECUTION,
                 "query processing would use more than %zu bytes of memory", ev->a->limit);
     else
         ev_fail(ev, BW_ENOMEM, PROMQL_ERR_INTERNAL, "out of memory");
-    return NULL;
+}
+
+void *ev_alloc(struct evaluator *ev, size_t n)
+{
+    void *p = arena_alloc(ev->a, n);
+    if (!p)
+        alloc_failed(ev);
+    return p;
+}
+
+void *ev_grow(struct evaluator *ev, void *v, size_t n, size_t *cap, size_t size)
+{
+    void *nv = arena_grow(ev->a, v, n, cap, size);
+    if (!nv)
+        alloc_failed(ev);
+    return nv;
 }
 
 void *ev_calloc(struct evaluator *ev, size_t count, size_t size)
@@ -322,16 +330,10 @@ int ev_series_grow(struct evaluator *ev, struct ev_series *s, size_t max)
 
 static int vector_push(struct evaluator *ev, struct ev_vector *vec, const struct ev_sample *s)
 {
-    if (vec->n == vec->cap) {
-        size_t cap = vec->cap ? vec->cap * 2 : 16;
-        struct ev_sample *ns = ev_alloc(ev, cap * sizeof(*ns));
-        if (!ns)
-            return BW_ENOMEM;
-        if (vec->n)
-            memcpy(ns, vec->s, vec->n * sizeof(*ns));
-        vec->s = ns;
-        vec->cap = cap;
-    }
+    struct ev_sample *ns = ev_grow(ev, vec->s, vec->n, &vec->cap, sizeof(*ns));
+    if (!ns)
+        return BW_ENOMEM;
+    vec->s = ns;
     vec->s[vec->n++] = *s;
     return 0;
 }
@@ -409,16 +411,10 @@ static int builder_grow(struct evaluator *ev, struct ev_builder *b)
 static int builder_new_series(struct evaluator *ev, struct ev_builder *b, const struct labelset *ls,
                               bool drop_name, size_t *idx)
 {
-    if (b->m.n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        struct ev_series *s = ev_alloc(ev, cap * sizeof(*s));
-        if (!s)
-            return BW_ENOMEM;
-        if (b->m.n)
-            memcpy(s, b->m.s, b->m.n * sizeof(*s));
-        b->m.s = s;
-        b->cap = cap;
-    }
+    struct ev_series *s = ev_grow(ev, b->m.s, b->m.n, &b->cap, sizeof(*s));
+    if (!s)
+        return BW_ENOMEM;
+    b->m.s = s;
     *idx = b->m.n++;
     b->m.s[*idx] = (struct ev_series){.ls = *ls, .drop_name = drop_name};
     return 0;

@@ -98,6 +98,8 @@ int ev_warn(struct evaluator *ev, int pos, const char *fmt, ...) BW_PRINTF(3, 4)
 int ev_info(struct evaluator *ev, int pos, const char *fmt, ...) BW_PRINTF(3, 4);
 /* Arena allocation that reports a limit or out-of-memory error in ev->err (NULL then). */
 void *ev_alloc(struct evaluator *ev, size_t n);
+/* arena_grow in the query's arena, failing the query as ev_alloc does. */
+void *ev_grow(struct evaluator *ev, void *v, size_t n, size_t *cap, size_t size);
 void *ev_calloc(struct evaluator *ev, size_t count, size_t size);
 /* The timeout error when the deadline has passed. */
 int ev_check_deadline(struct evaluator *ev);
@@ -164,11 +166,11 @@ int ev_gather(struct evaluator *ev, const struct ev_matrix *m, size_t *cur, int6
 struct ev_builder {
     const struct ev_range *r;
     struct ev_matrix m;
-    size_t cap; /* of m.s */ /* per output series: the step of its newest point */
-    struct bslot *by_ptr;    /* labelset pointer -> series */
-    struct bslot *by_hash;   /* content hash -> series */
-    size_t nslots;           /* of each table, a power of two */
-    size_t nptrs;            /* entries in by_ptr: can exceed the series (one set, many copies) */
+    size_t cap;            /* of m.s */
+    struct bslot *by_ptr;  /* labelset pointer -> series */
+    struct bslot *by_hash; /* content hash -> series */
+    size_t nslots;         /* of each table, a power of two */
+    size_t nptrs;          /* entries in by_ptr: can exceed the series (one set, many copies) */
 };
 int ev_builder_init(struct evaluator *ev, struct ev_builder *b, const struct ev_range *r);
 int ev_builder_add(struct evaluator *ev, struct ev_builder *b, const struct labelset *ls,

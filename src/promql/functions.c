@@ -835,16 +835,10 @@ static int hist_call(struct evaluator *ev, const struct promql_node *call, const
                 continue;
             }
             struct hgroup *h = &g[group[i]];
-            if (h->n == h->cap) {
-                size_t cap = h->cap ? h->cap * 2 : 16;
-                struct bucket *nb = ev_alloc(ev, cap * sizeof(*nb));
-                if (!nb)
-                    return BW_ENOMEM;
-                if (h->n)
-                    memcpy(nb, h->b, h->n * sizeof(*nb));
-                h->b = nb;
-                h->cap = cap;
-            }
+            struct bucket *nb = ev_grow(ev, h->b, h->n, &h->cap, sizeof(*nb));
+            if (!nb)
+                return BW_ENOMEM;
+            h->b = nb;
             h->b[h->n++] = (struct bucket){upper[i], v};
         }
         for (size_t j = 0; j < ng; j++) {

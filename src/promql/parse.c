@@ -470,7 +470,7 @@ static bool parse_labels(struct parser *p, const char ***out, size_t *nout)
             fail_at(p, p->tok.pos + (t == T_STRING), "invalid label name for grouping: %s", q);
             return false;
         }
-        v = promql_array_grow(p->a, v, n, &cap, sizeof(*v));
+        v = arena_grow(p->a, v, n, &cap, sizeof(*v));
         if (!v) {
             fail_oom(p);
             return false;
@@ -502,7 +502,7 @@ static bool parse_args(struct parser *p, struct promql_node ***out, size_t *nout
         if (!e)
             return false;
         h = p->h > h ? p->h : h;
-        v = promql_array_grow(p->a, v, n, &cap, sizeof(*v));
+        v = arena_grow(p->a, v, n, &cap, sizeof(*v));
         if (!v) {
             fail_oom(p);
             return false;
@@ -532,7 +532,7 @@ static bool add_matcher(struct parser *p, struct promql_node *sel, size_t *cap,
                         enum tsdb_match_op op, const char *name, const char *value, int pos)
 {
     struct tsdb_matcher *m =
-        promql_array_grow(p->a, sel->sel.matchers, sel->sel.nmatchers, cap, sizeof(*m));
+        arena_grow(p->a, sel->sel.matchers, sel->sel.nmatchers, cap, sizeof(*m));
     if (!m) {
         fail_oom(p);
         return false;
@@ -1333,20 +1333,6 @@ static bool check(struct parser *p, struct promql_node *n, bool bypass_empty)
 }
 
 /* ---- the public functions ---- */
-
-void *promql_array_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return v;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *nv = arena_alloc(a, ncap * size);
-    if (!nv)
-        return NULL;
-    if (n)
-        memcpy(nv, v, n * size);
-    *cap = ncap;
-    return nv;
-}
 
 /* Parses q as a whole expression, or (selector_only) as one series selector without offset or
  * @ which, as Prometheus's ParseMetricSelector, may match every series. */

@@ -136,11 +136,6 @@ int promql_unquote(const char *s, size_t n, struct arena *a, char **out, size_t 
 /* A duration literal into nanoseconds (model.ParseDuration's rules). BW_EINVAL with msg. */
 int promql_duration_ns(const char *s, size_t n, int64_t *ns, char *msg, size_t msglen);
 
-/* Room for one more element in an array built in an arena: v (n elements of size bytes, room
- * for *cap) itself, or a copy twice as large in a, with *cap updated. NULL when out of memory,
- * v and *cap then unchanged. (parse.c) */
-void *promql_array_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size);
-
 /* Appends a duration in Prometheus's canonical form (1h30m, 0s, 250ms) to out. */
 int promql_format_duration(int64_t ms, struct buf *out);
 /* Appends v as Go's strconv.FormatFloat(v, 'f', -1, 64): shortest, no exponent. */

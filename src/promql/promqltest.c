@@ -118,7 +118,7 @@ int promqltest_rules_load(const char *path, struct promqltest_rules **out, struc
                          "load-cmd, expected, call");
             break;
         }
-        struct rule *v = promql_array_grow(&r->a, r->v, r->n, &cap, sizeof(*v));
+        struct rule *v = arena_grow(&r->a, r->v, r->n, &cap, sizeof(*v));
         if (!v) {
             rc = diag_set(d, BW_ENOMEM, "out of memory");
             break;
@@ -423,7 +423,7 @@ static const char *parse_metric(struct run *r, const char *line, struct labelset
             }
             if (!*lval)
                 continue;
-            v = promql_array_grow(&r->a, v, n, &cap, sizeof(*v));
+            v = arena_grow(&r->a, v, n, &cap, sizeof(*v));
             if (!v) {
                 failf(r, "out of memory");
                 return NULL;
@@ -433,7 +433,7 @@ static const char *parse_metric(struct run *r, const char *line, struct labelset
         end = (size_t)(t.pos + t.len);
     }
     if (name) {
-        v = promql_array_grow(&r->a, v, n, &cap, sizeof(*v));
+        v = arena_grow(&r->a, v, n, &cap, sizeof(*v));
         if (!v) {
             failf(r, "out of memory");
             return NULL;
@@ -452,7 +452,7 @@ static const char *parse_metric(struct run *r, const char *line, struct labelset
 static bool skip_series(struct run *r, const struct labelset *ls, const char *reason)
 {
     struct skipped_series *v =
-        promql_array_grow(&r->a, r->skipped, r->nskipped, &r->capskipped, sizeof(*v));
+        arena_grow(&r->a, r->skipped, r->nskipped, &r->capskipped, sizeof(*v));
     if (!v)
         return failf(r, "out of memory");
     r->skipped = v;
@@ -507,7 +507,7 @@ static bool load_add(struct run *r, struct load_block *b, const struct labelset 
             return true;
         }
     }
-    struct load_series *v = promql_array_grow(&r->a, b->v, b->n, &b->cap, sizeof(*v));
+    struct load_series *v = arena_grow(&r->a, b->v, b->n, &b->cap, sizeof(*v));
     if (!v)
         return failf(r, "out of memory");
     b->v = v;
@@ -589,7 +589,7 @@ static bool add_expected(struct run *r, struct eval_cmd *e, const struct labelse
             return true;
         }
     }
-    struct expected *v = promql_array_grow(&r->a, e->exp, e->nexp, &e->capexp, sizeof(*v));
+    struct expected *v = arena_grow(&r->a, e->exp, e->nexp, &e->capexp, sizeof(*v));
     if (!v)
         return failf(r, "out of memory");
     e->exp = v;

@@ -93,6 +93,48 @@ static void test_strings(void **state)
     arena_fini(&a);
 }
 
+static void test_grow(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a, 0);
+    int *v = NULL;
+    size_t cap = 0;
+    for (int i = 0; i < 100; i++) {
+        size_t before = cap;
+        int *nv = arena_grow(&a, v, (size_t)i, &cap, sizeof(*v));
+        assert_non_null(nv);
+        if ((size_t)i < before)
+            assert_ptr_equal(nv, v); /* room left: the same array */
+        else
+            assert_int_equal(cap, before ? before * 2 : 8);
+        v = nv;
+        v[i] = i * 3;
+    }
+    assert_int_equal(cap, 128);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(v[i], i * 3); /* copied across every growth */
+    size_t huge = SIZE_MAX / 4;
+    assert_null(arena_grow(&a, v, huge, &huge, 8)); /* capacity times size would wrap */
+    assert_int_equal(huge, SIZE_MAX / 4);
+    arena_fini(&a);
+
+    arena_init(&a, 256); /* a limit: growth stops, the array and capacity stay as they were */
+    v = NULL;
+    cap = 0;
+    size_t n = 0;
+    int *nv;
+    while ((nv = arena_grow(&a, v, n, &cap, sizeof(*v)))) {
+        v = nv;
+        v[n] = (int)n;
+        n++;
+    }
+    assert_true(arena_over_limit(&a));
+    assert_int_equal(n, cap);
+    assert_int_equal(v[n - 1], (int)n - 1);
+    arena_fini(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -101,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_limit),
         cmocka_unit_test(test_reset_keeps_first_block),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
