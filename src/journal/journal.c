@@ -705,18 +705,29 @@ struct session_list {
     size_t n, cap;
 };
 
+/* Makes room for one more item of size sz in *items (capacity *cap, n in use). */
+static int grow(void **items, size_t *cap, size_t n, size_t sz)
+{
+    if (n < *cap)
+        return BW_OK;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    void *p = realloc(*items, ncap * sz);
+    if (!p)
+        return BW_ENOMEM;
+    *items = p;
+    *cap = ncap;
+    return BW_OK;
+}
+
 static int session_append(void *ud, const struct store_session_row *r)
 {
     struct session_list *l = ud;
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 16;
-        struct journal_session *p = realloc(l->items, ncap * sizeof(*p));
-        if (!p)
-            return BW_ENOMEM;
-        l->items = p;
-        l->cap = ncap;
-    }
-    int rc = session_from_row(&l->items[l->n], r);
+    void *items = l->items;
+    int rc = grow(&items, &l->cap, l->n, sizeof(*l->items));
+    l->items = items;
+    if (rc)
+        return rc;
+    rc = session_from_row(&l->items[l->n], r);
     if (!rc)
         l->n++;
     return rc;
@@ -782,20 +793,6 @@ static int pool_dup(struct chunk **pool, const char *s, const char **out)
     char *p = memcpy(c->data + c->used, s, n);
     c->used += n;
     *out = p;
-    return BW_OK;
-}
-
-/* Makes room for one more item of size sz in *items (capacity *cap, n in use). */
-static int grow(void **items, size_t *cap, size_t n, size_t sz)
-{
-    if (n < *cap)
-        return BW_OK;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    void *p = realloc(*items, ncap * sz);
-    if (!p)
-        return BW_ENOMEM;
-    *items = p;
-    *cap = ncap;
     return BW_OK;
 }
 
