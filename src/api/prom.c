@@ -676,7 +676,7 @@ void api_prom_series(void *ud, const struct http_request *req, struct http_respo
     struct call c;
     char msg[MSG_MAX];
     struct diag d = {0};
-    size_t limit, n = 0;
+    size_t limit, n = 0, cap = 0;
     int64_t start, end;
     const struct labelset **all = NULL;
     call_init(&c, ud, req, res);
@@ -703,17 +703,14 @@ void api_prom_series(void *ud, const struct http_request *req, struct http_respo
             tsdb_failed(&c, rc, &d);
             goto out;
         }
-        const struct labelset **grown = arena_alloc(&c.arena, (n + ns + 1) * sizeof(*grown));
-        if (!grown) {
-            fail(&c, INTERNAL, "out of memory");
-            goto out;
+        for (size_t j = 0; j < ns; j++) {
+            all = arena_grow(&c.arena, all, n, &cap, sizeof(*all));
+            if (!all) {
+                fail(&c, INTERNAL, "out of memory");
+                goto out;
+            }
+            all[n++] = &s[j].labels;
         }
-        if (n)
-            memcpy(grown, all, n * sizeof(*all));
-        for (size_t j = 0; j < ns; j++)
-            grown[n + j] = &s[j].labels;
-        all = grown;
-        n += ns;
     }
     if (c.nsets > 1) { /* the union: sorted, each series once */
         qsort(all, n, sizeof(*all), ls_cmp);

@@ -44,16 +44,6 @@ static const uint8_t t_widths[] = {4, 8, 14, 20, 64};
 static const uint8_t v_widths[] = {7, 13, 20, 32, 64};
 #define NBUCKETS 5
 
-static uint64_t zigzag(uint64_t u)
-{
-    return (u << 1) ^ (0 - (u >> 63));
-}
-
-static uint64_t unzigzag(uint64_t z)
-{
-    return (z >> 1) ^ (0 - (z & 1));
-}
-
 static uint64_t dbits(double v)
 {
     uint64_t u;

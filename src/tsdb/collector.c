@@ -31,7 +31,6 @@ struct entry {
     int refused;   /* the tsdb refused its label set: skipped, and said once */
     size_t nlabels;
     struct labelset ls;
-    struct label *labels; /* ls.v: BW_MAX_LABELS + 2 slots, in the same allocation */
     char key[];
 };
 
@@ -122,11 +121,12 @@ static struct entry *entry_new(uint64_t h, const char *name, size_t n, const cha
         return NULL;
     e->hash = h;
     e->nlabels = n;
-    e->labels = (struct label *)(void *)((char *)e + labels_at);
+    /* ls.v: n + 1 slots (the labels and __name__) in the same allocation */
+    struct label *lv = (struct label *)(void *)((char *)e + labels_at);
     char *k = e->key;
     size_t len = strlen(name) + 1;
     memcpy(k, name, len);
-    e->labels[e->ls.n++] = (struct label){LABEL_NAME, k};
+    lv[e->ls.n++] = (struct label){LABEL_NAME, k};
     k += len;
     for (size_t i = 0; i < n; i++) {
         const char *ln = k;
@@ -136,11 +136,11 @@ static struct entry *entry_new(uint64_t h, const char *name, size_t n, const cha
         len = strlen(values[i]) + 1;
         memcpy(k, values[i], len);
         if (len > 1) /* a label with an empty value does not exist */
-            e->labels[e->ls.n++] = (struct label){ln, k};
+            lv[e->ls.n++] = (struct label){ln, k};
         k += len;
     }
-    labels_sort(e->labels, e->ls.n);
-    e->ls.v = e->labels;
+    labels_sort(lv, e->ls.n);
+    e->ls.v = lv;
     return e;
 }
 
@@ -366,9 +366,7 @@ static int64_t scrape_time(const struct tsdb_collector *c)
 static void *collector_main(void *arg)
 {
     struct tsdb_collector *c = arg;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t next = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    int64_t next = clock_mono_ns(); /* the condition variable waits on CLOCK_MONOTONIC too */
     int failing = 0;
     pthread_mutex_lock(&c->mu);
     while (!c->stopping) {

@@ -468,17 +468,21 @@ int tsdb_meta_put(struct tsdb *db, const char *family, const char *type, const c
 {
     bool found;
     int rc = BW_OK;
-    struct meta nm = {xstrdup(family), xstrdup(type ? type : ""), xstrdup(help ? help : ""),
-                      xstrdup(unit ? unit : ""), dirty};
-    if (!nm.family || !nm.type || !nm.help || !nm.unit) {
-        rc = BW_ENOMEM;
-        goto out;
-    }
+    struct meta nm = {0};
     pthread_mutex_lock(&db->meta_lock);
     int at = meta_find(db, family, &found);
     struct meta *m = found ? &db->meta[at] : NULL;
+    /* The collector sets every family's metadata again whenever a new series appears: the
+     * usual case, nothing changed, copies nothing. */
     if (m && same(m->type, type) && same(m->help, help) && same(m->unit, unit)) {
         pthread_mutex_unlock(&db->meta_lock);
+        goto out;
+    }
+    nm = (struct meta){xstrdup(family), xstrdup(type ? type : ""), xstrdup(help ? help : ""),
+                       xstrdup(unit ? unit : ""), dirty};
+    if (!nm.family || !nm.type || !nm.help || !nm.unit) {
+        pthread_mutex_unlock(&db->meta_lock);
+        rc = BW_ENOMEM;
         goto out;
     }
     if (!found && db->nmeta == db->cap_meta) {

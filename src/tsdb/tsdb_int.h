@@ -311,4 +311,16 @@ int persist_read(struct tsdb *db, uint32_t id, int64_t mint, int64_t maxt, struc
 /* Checks a label set: BW_OK or BW_EINVAL with d saying what is wrong. */
 int tsdb_labels_check(const struct labelset *ls, struct diag *d);
 
+/* Zigzag: a signed 64-bit value (as its two's-complement bits) to an unsigned one that is
+ * small when the value is near zero, and back. Chunks and write-ahead records use it. */
+static inline uint64_t zigzag(uint64_t u)
+{
+    return (u << 1) ^ (0 - (u >> 63));
+}
+
+static inline uint64_t unzigzag(uint64_t z)
+{
+    return (z >> 1) ^ (0 - (z & 1));
+}
+
 #endif

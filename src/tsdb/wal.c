@@ -54,16 +54,6 @@ static size_t put_uvarint(uint8_t *p, uint64_t x)
     return n;
 }
 
-static uint64_t zigzag(uint64_t u)
-{
-    return (u << 1) ^ (0 - (u >> 63));
-}
-
-static uint64_t unzigzag(uint64_t z)
-{
-    return (z >> 1) ^ (0 - (z & 1));
-}
-
 /* The most a sample takes: the id varint (5 bytes), the timestamp varint (10), the value as
  * a tag byte and a double (9). */
 #define SAMPLE_MAX 24
