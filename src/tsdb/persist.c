@@ -332,7 +332,7 @@ static int write_all(struct tsdb *db, uint64_t *freed, uint64_t *added)
     int rc = BW_OK;
     for (uint32_t id = db->stored_ids + 1; id <= db->ix.nseries && rc == BW_OK; id++) {
         const struct series *s = db->ix.series[id - 1];
-        if (s && s->pending)
+        if (s)
             rc = insert_series(db, s);
     }
     if (rc == BW_OK && db->wal.n) {
@@ -404,11 +404,6 @@ int persist_commit(struct tsdb *db, struct diag *d)
         rc = store_err(db, d, rc, "commit");
         store_rollback(db->st);
         return rc;
-    }
-    for (uint32_t id = db->stored_ids + 1; id <= db->ix.nseries; id++) {
-        struct series *s = db->ix.series[id - 1];
-        if (s)
-            s->pending = false;
     }
     db->stored_ids = db->ix.next_id - 1;
     for (size_t i = 0; i < db->ndirty; i++)

@@ -274,7 +274,6 @@ static int series_get(struct tsdb *db, const struct labelset *ls, struct series 
     pthread_rwlock_unlock(&db->index_lock);
     if (rc)
         return rc;
-    s->pending = db->st != NULL;
     *out = s;
     return BW_OK;
 }
@@ -338,10 +337,12 @@ static void drop_old_chunks(struct tsdb *db, struct series *s, int64_t cutoff)
     pthread_mutex_unlock(mu);
 }
 
-/* Whether s holds no sample any more, in memory or persisted. */
-static bool series_empty(const struct series *s)
+/* Whether s holds no sample any more, in memory or persisted, and is not waiting to be
+ * written to the store (ids above stored_ids are). */
+static bool series_empty(const struct tsdb *db, const struct series *s)
 {
-    return !s->oldest && s->disk_maxt == INT64_MIN && !s->pending;
+    bool unstored = db->st && s->id > db->stored_ids;
+    return !s->oldest && s->disk_maxt == INT64_MIN && !unstored;
 }
 
 /* The first timestamp of any persisted chunk, INT64_MAX when none. */
@@ -367,7 +368,7 @@ static int retain(struct tsdb *db, int64_t cutoff, struct diag *d)
         drop_old_chunks(db, s, cutoff);
         if (db->st && s->disk_mint < cutoff)
             rc = persist_drop_before(db, s, cutoff, d);
-        if (rc == BW_OK && series_empty(s)) {
+        if (rc == BW_OK && series_empty(db, s)) {
             if (db->st)
                 rc = persist_series_delete(db, s, d);
             if (rc == BW_OK) {

@@ -86,7 +86,6 @@ struct series {
     uint64_t hash;
     struct labelset ls; /* the label array is owned, the strings are interned */
     uint32_t id;
-    bool pending;         /* writer only: not yet in the store */
     bool dirty;           /* writer only: in db->dirty (has a full chunk to persist) */
     bool any;             /* has had a sample: mint, maxt and last_v are set */
     struct chunk *oldest; /* in-memory chunks, oldest first; the last is the open one */
