@@ -96,25 +96,6 @@ static const char *arg(const struct call *c, const char *name)
 
 /* ---- parameters ---- */
 
-/* The length of the valid UTF-8 sequence at s (as Go's utf8 package judges it), 0 if none. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-    if (c < 0xc2 || c > 0xf4)
-        return 0;
-    if (c == 0xe0 || c == 0xf0)
-        lo = c == 0xe0 ? 0xa0 : 0x90;
-    else if (c == 0xed || c == 0xf4)
-        hi = c == 0xed ? 0x9f : 0x8f;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    return len;
-}
-
 /* Writes s as Go's %q does (printable ASCII and valid UTF-8 as they are, '"' and '\' and
  * the rest escaped), cut short with "..." when it does not fit in out. Returns out. */
 static const char *quote(char *out, size_t outlen, const char *s)
@@ -122,9 +103,10 @@ static const char *quote(char *out, size_t outlen, const char *s)
     static const char named[] = "\a\b\f\n\r\t\v", letters[] = "abfnrtv";
     size_t o = 0;
     out[o++] = '"';
+    const unsigned char *end = (const unsigned char *)s + strlen(s);
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
         char e[8];
-        size_t n = 1, len = *p < 0x80 ? 1 : utf8_len(p);
+        size_t n = 1, len = utf8_decode(p, (size_t)(end - p), NULL);
         const char *nm = strchr(named, *p);
         if (*p == '"' || *p == '\\')
             n = (size_t)snprintf(e, sizeof(e), "\\%c", *p);
@@ -365,15 +347,7 @@ bool prom_label_name_decode(char *name)
 {
     if (strncmp(name, "U__", 3) == 0 && unescape_name(name + 3, NULL))
         unescape_name(name + 3, name);
-    if (!*name)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)name; *p;) {
-        size_t n = *p < 0x80 ? 1 : utf8_len(p);
-        if (n == 0)
-            return false;
-        p += n;
-    }
-    return true;
+    return *name && utf8_valid(name, strlen(name));
 }
 
 /* ---- shared steps of the handlers ---- */

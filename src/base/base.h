@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,6 +108,13 @@ void clock_ticks_force_fallback(void);
 /* 64-bit FNV-1a over bytes, starting from seed (HASH_SEED, or a previous hash to chain). */
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
 #define HASH_SEED 0xcbf29ce484222325ULL
+
+/* UTF-8 as Go's utf8 package judges it: no overlong forms, surrogates or code points past
+ * U+10FFFF. utf8_decode returns the length of the sequence at s (n >= 1 bytes available; 1 for
+ * ASCII) and puts its code point in *cp (cp may be NULL), or returns 0 when it is not a valid
+ * sequence. utf8_valid tells whether all of s[0..n) is. */
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+bool utf8_valid(const char *s, size_t n);
 
 /* strdup that returns NULL on failure instead of aborting; xstrndup likewise. */
 char *xstrdup(const char *s);

@@ -171,36 +171,6 @@ static char json_ascii_escape(unsigned char c)
     }
 }
 
-/* The length of the UTF-8 sequence at s (n bytes available) as Go's utf8.DecodeRune accepts
- * it (no overlong forms, surrogates or code points past U+10FFFF), 0 when it is not one; the
- * code point goes to *cp. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-    unsigned char lo = 0x80, hi = 0xbf; /* the range of the second byte */
-    if (c < 0xc2 || c > 0xf4 || n < len)
-        return 0;
-    if (c == 0xe0)
-        lo = 0xa0;
-    else if (c == 0xed)
-        hi = 0x9f;
-    else if (c == 0xf0)
-        lo = 0x90;
-    else if (c == 0xf4)
-        hi = 0x8f;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    uint32_t v = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = v << 6 | (s[i] & 0x3f);
-    }
-    *cp = v;
-    return len;
-}
-
 int http_json_string(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -222,7 +192,7 @@ int http_json_string(struct buf *b, const char *s, size_t n)
             if (esc[1] == 'u')
                 esclen =
                     (size_t)snprintf(esc, sizeof(esc), "\\u00%c%c", hex[u[i] >> 4], hex[u[i] & 15]);
-        } else if ((len = utf8_seq(u + i, n - i, &cp)) == 0) {
+        } else if ((len = utf8_decode(u + i, n - i, &cp)) == 0) {
             len = 1;
             memcpy(esc, "\\ufffd", esclen = 6);
         } else if (cp == 0x2028 || cp == 0x2029) {

@@ -237,47 +237,9 @@ bool ls_equal(const struct labelset *a, const struct labelset *b)
     return true;
 }
 
-/* The length of the UTF-8 sequence at s, or 0 if it is not valid. */
-static size_t utf8_len(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t n;
-    uint32_t c;
-    if ((s[0] & 0xe0) == 0xc0) {
-        n = 2;
-        c = s[0] & 0x1f;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        n = 3;
-        c = s[0] & 0x0f;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        n = 4;
-        c = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    return n;
-}
-
 bool ls_name_valid(const char *s)
 {
-    if (!s[0])
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_len(p);
-        if (!n)
-            return false;
-        p += n;
-    }
-    return true;
+    return s[0] && utf8_valid(s, strlen(s));
 }
 
 const char *ev_quote(struct evaluator *ev, const char *s)
@@ -285,8 +247,9 @@ const char *ev_quote(struct evaluator *ev, const char *s)
     struct buf b;
     buf_init(&b, 0);
     int rc = buf_putc(&b, '"');
+    const unsigned char *end = (const unsigned char *)s + strlen(s);
     for (const unsigned char *p = (const unsigned char *)s; rc == 0 && *p;) {
-        size_t n = utf8_len(p);
+        size_t n = utf8_decode(p, (size_t)(end - p), NULL);
         if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
             static const char esc[] = "\a\b\f\n\r\t\v";
             const char *e = *p ? strchr(esc, *p) : NULL;

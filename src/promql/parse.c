@@ -231,32 +231,6 @@ static char *string_value(struct parser *p, const struct token *t, size_t *len)
     return s;
 }
 
-/* Whether s[0..n) is valid UTF-8: what Prometheus 3 asks of a label name. */
-static bool utf8_valid(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t w = c < 0x80                 ? 1
-                   : c >= 0xC2 && c <= 0xDF ? 2
-                   : c >= 0xE0 && c <= 0xEF ? 3
-                   : c >= 0xF0 && c <= 0xF4 ? 4
-                                            : 0;
-        if (w == 0 || i + w > n)
-            return false;
-        uint32_t r = w == 1 ? c : (uint32_t)(c & (0x7F >> w));
-        for (size_t k = 1; k < w; k++) {
-            if (((unsigned char)s[i + k] & 0xC0) != 0x80)
-                return false;
-            r = (r << 6) | ((unsigned char)s[i + k] & 0x3F);
-        }
-        static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (r < min[w] || r > 0x10FFFF || (r >= 0xD800 && r < 0xE000))
-            return false;
-        i += w;
-    }
-    return true;
-}
-
 /* ---- durations: literals and (experimental) arithmetic, folded while parsing ---- */
 
 struct dur {
