@@ -100,33 +100,11 @@ static const char *arg(const struct call *c, const char *name)
  * the rest escaped), cut short with "..." when it does not fit in out. Returns out. */
 static const char *quote(char *out, size_t outlen, const char *s)
 {
-    static const char named[] = "\a\b\f\n\r\t\v", letters[] = "abfnrtv";
-    size_t o = 0;
-    out[o++] = '"';
-    const unsigned char *end = (const unsigned char *)s + strlen(s);
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        char e[8];
-        size_t n = 1, len = utf8_decode(p, (size_t)(end - p), NULL);
-        const char *nm = strchr(named, *p);
-        if (*p == '"' || *p == '\\')
-            n = (size_t)snprintf(e, sizeof(e), "\\%c", *p);
-        else if (nm)
-            n = (size_t)snprintf(e, sizeof(e), "\\%c", letters[nm - named]);
-        else if (*p < 0x20 || *p == 0x7f || len == 0)
-            n = (size_t)snprintf(e, sizeof(e), "\\x%02x", *p);
-        else
-            memcpy(e, p, n = len);
-        if (o + n + 5 > outlen) {
-            memcpy(out + o, "...", 3);
-            o += 3;
-            break;
-        }
-        memcpy(out + o, e, n);
-        o += n;
-        p += len ? len : 1;
-    }
-    out[o++] = '"';
-    out[o] = '\0';
+    struct buf b;
+    buf_init(&b, outlen - 5); /* room for ..." and the terminator */
+    int rc = buf_put_goquoted(&b, s);
+    snprintf(out, outlen, "%s%s", b.data ? b.data : "\"", rc == BW_OK ? "" : "...\"");
+    buf_fini(&b);
     return out;
 }
 

@@ -142,6 +142,12 @@ int parse_utc_ms(const char *s, int64_t *out);
  * the length written (always < 32); out must hold 32 bytes. */
 size_t fmt_double(char *out, double v, int om_float);
 
+/* Appends s in double quotes as Go's %q writes it — as Prometheus's messages quote — with
+ * printable ASCII and valid UTF-8 as they are, '"' and '\\' escaped, \a \b \f \n \r \t \v
+ * by letter and any other byte as \xNN. BW_OK or the buf error (BW_ENOSPC past b's limit,
+ * with what fitted kept). */
+int buf_put_goquoted(struct buf *b, const char *s);
+
 /* An arena: many small allocations freed together (one per query, per request, per parse).
  * Blocks grow geometrically; arena_reset keeps the first block for reuse. Allocations are
  * aligned to 16 bytes. arena_alloc returns NULL when out of memory or when the arena's limit

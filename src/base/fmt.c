@@ -259,3 +259,24 @@ size_t fmt_double(char *out, double v, int om_float)
     *o = '\0';
     return (size_t)(o - out);
 }
+
+int buf_put_goquoted(struct buf *b, const char *s)
+{
+    static const char named[] = "\a\b\f\n\r\t\v", letters[] = "abfnrtv";
+    int rc = buf_putc(b, '"');
+    const unsigned char *end = (const unsigned char *)s + strlen(s);
+    for (const unsigned char *p = (const unsigned char *)s; rc == BW_OK && *p;) {
+        size_t n = utf8_decode(p, (size_t)(end - p), NULL);
+        const char *nm = strchr(named, *p);
+        if (*p == '"' || *p == '\\')
+            rc = buf_printf(b, "\\%c", *p);
+        else if (nm)
+            rc = buf_printf(b, "\\%c", letters[nm - named]);
+        else if (n == 0 || *p < 0x20 || *p == 0x7f)
+            rc = buf_printf(b, "\\x%02x", *p);
+        else
+            rc = buf_append(b, p, n);
+        p += n ? n : 1;
+    }
+    return rc == BW_OK ? buf_putc(b, '"') : rc;
+}

@@ -246,26 +246,8 @@ const char *ev_quote(struct evaluator *ev, const char *s)
 {
     struct buf b;
     buf_init(&b, 0);
-    int rc = buf_putc(&b, '"');
-    const unsigned char *end = (const unsigned char *)s + strlen(s);
-    for (const unsigned char *p = (const unsigned char *)s; rc == 0 && *p;) {
-        size_t n = utf8_decode(p, (size_t)(end - p), NULL);
-        if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
-            static const char esc[] = "\a\b\f\n\r\t\v";
-            const char *e = *p ? strchr(esc, *p) : NULL;
-            rc = e ? buf_printf(&b, "\\%c", "abfnrtv"[e - esc]) : buf_printf(&b, "\\x%02x", *p);
-            p++;
-        } else if (*p == '"' || *p == '\\') {
-            rc = buf_printf(&b, "\\%c", *p);
-            p++;
-        } else {
-            rc = buf_append(&b, p, n);
-            p += n;
-        }
-    }
-    if (rc == 0)
-        rc = buf_putc(&b, '"');
-    const char *out = rc == 0 ? arena_strdup(ev->a, b.data) : NULL;
+    int rc = buf_put_goquoted(&b, s);
+    const char *out = rc == BW_OK ? arena_strdup(ev->a, b.data) : NULL;
     buf_fini(&b);
     return out ? out : "";
 }

@@ -141,12 +141,27 @@ static void test_shortest_roundtrip(void **state)
     }
 }
 
+static void test_goquoted(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 0);
+    assert_int_equal(buf_put_goquoted(&b, "a\"b\\c\n\t\x01\x7f \xc3\xa9\xff"), BW_OK);
+    assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\t\\x01\\x7f \xc3\xa9\\xff\"");
+    buf_fini(&b);
+    buf_init(&b, 6); /* a cap: what fits is kept, the rest refused */
+    assert_int_equal(buf_put_goquoted(&b, "abcdefgh"), BW_ENOSPC);
+    assert_string_equal(b.data, "\"abcde");
+    buf_fini(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_go_layout),
         cmocka_unit_test(test_special_values),
         cmocka_unit_test(test_shortest_roundtrip),
+        cmocka_unit_test(test_goquoted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
