@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "api/api.h"
 #include "tsdb/tsdb.h"
@@ -138,62 +137,6 @@ static int go_atoi(const char *s, long long *v)
     return errno == ERANGE ? BW_ERANGE : BW_OK;
 }
 
-/* Reads exactly n digits. */
-static bool digits(const char **p, int n, int *v)
-{
-    *v = 0;
-    for (int i = 0; i < n; i++, (*p)++) {
-        if (!isdigit((unsigned char)**p))
-            return false;
-        *v = *v * 10 + (**p - '0');
-    }
-    return true;
-}
-
-/* date-time    = full-date "T" full-time                      ; RFC 3339
- * full-date    = 4DIGIT "-" 2DIGIT "-" 2DIGIT
- * full-time    = 2DIGIT ":" 2DIGIT ":" 2DIGIT ["." 1*DIGIT] time-offset
- * time-offset  = "Z" / ("+" / "-") 2DIGIT ":" 2DIGIT
- * Fractions below a millisecond are dropped, as Prometheus's conversion to ms does. */
-static bool parse_rfc3339(const char *s, int64_t *ms)
-{
-    const char *p = s;
-    int y, mo, d, h, mi, sec, frac = 0, oh = 0, om = 0, sign = 0;
-    if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
-        !digits(&p, 2, &d) || *p++ != 'T' || !digits(&p, 2, &h) || *p++ != ':' ||
-        !digits(&p, 2, &mi) || *p++ != ':' || !digits(&p, 2, &sec))
-        return false;
-    if (*p == '.') {
-        int scale = 100;
-        if (!isdigit((unsigned char)*++p))
-            return false;
-        for (; isdigit((unsigned char)*p); p++, scale /= 10)
-            frac += (*p - '0') * scale;
-    }
-    if (*p == 'Z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        sign = *p++ == '-' ? -1 : 1;
-        if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om) || oh > 23 || om > 59)
-            return false;
-    } else {
-        return false;
-    }
-    struct tm tm = {.tm_year = y - 1900,
-                    .tm_mon = mo - 1,
-                    .tm_mday = d,
-                    .tm_hour = h,
-                    .tm_min = mi,
-                    .tm_sec = sec};
-    if (*p || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59)
-        return false;
-    time_t t = timegm(&tm);
-    if (tm.tm_mday != d) /* timegm moved Feb 30 to March */
-        return false;
-    *ms = ((int64_t)t - sign * (oh * 3600 + om * 60)) * 1000 + frac;
-    return true;
-}
-
 int prom_parse_time(const char *s, int64_t *ms, char *msg, size_t msglen)
 {
     double f;
@@ -206,7 +149,7 @@ int prom_parse_time(const char *s, int64_t *ms, char *msg, size_t msglen)
             *ms = (int64_t)whole * 1000 + (int64_t)round(frac * 1000);
         return BW_OK;
     }
-    if (parse_rfc3339(s, ms))
+    if (parse_rfc3339_ms(s, ms) == BW_OK)
         return BW_OK;
     char q[128];
     snprintf(msg, msglen, "cannot parse %s to a valid timestamp", quote(q, sizeof(q), s));

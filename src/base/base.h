@@ -132,9 +132,12 @@ void log_msg(enum log_level lvl, const char *fmt, ...) BW_PRINTF(2, 3);
 /* Strict readers: the whole string must be the value. BW_OK, or BW_EINVAL (nothing written).
  * parse_finite takes any strtod syntax but refuses overflow, NaN and infinity. parse_utc_ms
  * takes milliseconds since the epoch, or YYYY-MM-DD with an optional time
- * ("T" or " ", HH:MM[:SS[.fff]], optional "Z" or "+00:00"), always UTC. */
+ * ("T" or " ", HH:MM[:SS[.fff]], optional "Z" or "+00:00"), always UTC. parse_rfc3339_ms takes RFC
+ * 3339's date-time only (YYYY-MM-DDTHH:MM:SS[.fff] and "Z" or an offset), as Prometheus's API does.
+ * Both give ms since the epoch in UTC and refuse dates that do not exist (February 30). */
 int parse_finite(const char *s, double *out);
 int parse_utc_ms(const char *s, int64_t *out);
+int parse_rfc3339_ms(const char *s, int64_t *out);
 
 /* Formats a double as the shortest text that reads back to the same value, laid out like Go's
  * strconv.FormatFloat(v, 'g', -1, 64): NaN, +Inf, -Inf, 1e+06, 0.0001. With om_float set, a

@@ -46,23 +46,27 @@ static int digits(const char **p, int n, int *v)
     return 1;
 }
 
-/* time = 1*15DIGIT                                          ; ms since the epoch
- *      | date [("T" / " ") hh ":" mm [":" ss ["." 1*DIGIT]] ["Z" / "+00:00"]]
- * date = yyyy "-" mm "-" dd                                 ; UTC */
-int parse_utc_ms(const char *s, int64_t *out)
+static int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* datetime = date [sep hh ":" mm [":" ss ["." 1*DIGIT]] [zone]]
+ * date     = yyyy "-" mm "-" dd
+ * zone     = "Z" | ("+" / "-") hh ":" mm
+ * Strict is RFC 3339's date-time: sep "T" only, seconds and the zone required, any offset.
+ * Otherwise sep is "T" or " ", the rest may be left out (midnight), and the time is UTC: the
+ * only offsets taken are +00:00 and -00:00. */
+static int datetime(const char *s, bool strict, int64_t *out)
 {
     const char *p = s;
-    if (*p && strspn(s, "0123456789") == strlen(s)) {
-        if (strlen(s) > 15)
-            return BW_EINVAL;
-        *out = strtoll(s, NULL, 10);
-        return BW_OK;
-    }
-    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
+    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, zone = 0;
     if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
         !digits(&p, 2, &d))
         return BW_EINVAL;
-    if (*p == 'T' || *p == ' ') {
+    if (*p == 'T' || (!strict && *p == ' ')) {
         p++;
         if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi))
             return BW_EINVAL;
@@ -77,14 +81,45 @@ int parse_utc_ms(const char *s, int64_t *out)
                 for (; isdigit((unsigned char)*p); p++, scale /= 10)
                     ms += (*p - '0') * scale;
             }
+        } else if (strict) {
+            return BW_EINVAL;
         }
-        if (*p == 'Z')
+        if (*p == 'Z') {
             p++;
-        else if (strcmp(p, "+00:00") == 0)
-            p += 6;
-    }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        } else if (*p == '+' || *p == '-') {
+            int sign = *p++ == '-' ? -1 : 1, oh, om;
+            if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om) || oh > 23 || om > 59)
+                return BW_EINVAL;
+            zone = sign * (oh * 60 + om);
+            if (zone && !strict)
+                return BW_EINVAL; /* loose times are UTC: only +00:00 says so */
+        } else if (strict) {
+            return BW_EINVAL;
+        }
+    } else if (strict) {
         return BW_EINVAL;
-    *out = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL + ms;
+    }
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+        sec > (strict ? 59 : 60))
+        return BW_EINVAL;
+    *out = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi - zone) * 60000LL + sec * 1000LL + ms;
     return BW_OK;
+}
+
+/* time = 1*15DIGIT   ; ms since the epoch
+ *      | datetime    ; not strict */
+int parse_utc_ms(const char *s, int64_t *out)
+{
+    if (*s && strspn(s, "0123456789") == strlen(s)) {
+        if (strlen(s) > 15)
+            return BW_EINVAL;
+        *out = strtoll(s, NULL, 10);
+        return BW_OK;
+    }
+    return datetime(s, false, out);
+}
+
+int parse_rfc3339_ms(const char *s, int64_t *out)
+{
+    return datetime(s, true, out);
 }

@@ -58,11 +58,35 @@ static void test_utc_ms(void **state)
     }
 }
 
+static void test_rfc3339(void **state)
+{
+    (void)state;
+    int64_t ms = 0;
+    assert_int_equal(parse_rfc3339_ms("2015-07-01T20:10:51.781Z", &ms), BW_OK);
+    assert_int_equal(ms, 1435781451781LL);
+    assert_int_equal(parse_rfc3339_ms("2015-07-01T22:10:51.781+02:00", &ms), BW_OK);
+    assert_int_equal(ms, 1435781451781LL);
+    assert_int_equal(parse_rfc3339_ms("2015-07-01T19:40:51-00:30", &ms), BW_OK);
+    assert_int_equal(ms, 1435781451000LL);
+    ms = 7;
+    assert_int_equal(parse_rfc3339_ms("2015-07-01 20:10:51Z", &ms), BW_EINVAL); /* needs T */
+    assert_int_equal(parse_rfc3339_ms("2015-07-01T20:10Z", &ms), BW_EINVAL);    /* seconds */
+    assert_int_equal(parse_rfc3339_ms("2015-07-01T20:10:51", &ms), BW_EINVAL);  /* a zone */
+    assert_int_equal(parse_rfc3339_ms("2015-07-01", &ms), BW_EINVAL);
+    assert_int_equal(parse_rfc3339_ms("2015-02-29T00:00:00Z", &ms), BW_EINVAL); /* no such day */
+    assert_int_equal(parse_utc_ms("2015-02-29", &ms), BW_EINVAL);
+    assert_int_equal(parse_rfc3339_ms("2015-07-01T20:10:51+24:00", &ms), BW_EINVAL);
+    assert_int_equal(ms, 7);
+    assert_int_equal(parse_rfc3339_ms("2016-02-29T00:00:00Z", &ms), BW_OK); /* a leap year */
+    assert_int_equal(ms, 1456704000000LL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_finite),
         cmocka_unit_test(test_utc_ms),
+        cmocka_unit_test(test_rfc3339),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
