@@ -67,28 +67,16 @@ static int group_labels(struct evaluator *ev, const struct promql_node *n,
 static int map_groups(struct evaluator *ev, const struct promql_node *n, const struct ev_matrix *in,
                       size_t *group, struct labelset *glabels, size_t *ngroups)
 {
-    size_t nslots = 16;
-    while (nslots < in->n * 2)
-        nslots *= 2;
-    size_t *tab = ev_calloc(ev, nslots, sizeof(*tab));
-    if (!tab)
-        return BW_ENOMEM;
-    *ngroups = 0;
-    for (size_t i = 0; i < in->n; i++) {
+    struct ev_interner it;
+    int rc = ev_interner_init(ev, &it, in->n, glabels);
+    for (size_t i = 0; rc == 0 && i < in->n; i++) {
         struct labelset ls;
-        int rc = group_labels(ev, n, &in->s[i].ls, &ls);
-        if (rc)
-            return rc;
-        size_t j = labelset_hash(&ls) & (nslots - 1);
-        while (tab[j] && !ls_equal(&glabels[tab[j] - 1], &ls))
-            j = (j + 1) & (nslots - 1);
-        if (!tab[j]) {
-            glabels[*ngroups] = ls;
-            tab[j] = ++*ngroups;
-        }
-        group[i] = tab[j] - 1;
+        rc = group_labels(ev, n, &in->s[i].ls, &ls);
+        if (rc == 0)
+            group[i] = ev_intern(&it, &ls, NULL);
     }
-    return 0;
+    *ngroups = it.n;
+    return rc;
 }
 
 /* ---- Go's container/heap over one group's samples ---- */

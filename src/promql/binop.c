@@ -174,14 +174,10 @@ static int intern(struct evaluator *ev, const struct vector_matching *vm, struct
                   size_t *nsigs, struct labelset **sigls)
 {
     size_t total = sides[0].m->n + sides[1].m->n;
-    size_t nslots = 16;
-    while (nslots < total * 2)
-        nslots *= 2;
-    size_t *tab = ev_calloc(ev, nslots, sizeof(*tab));
+    struct ev_interner it;
     *sigls = ev_alloc(ev, (total ? total : 1) * sizeof(**sigls));
-    if (!tab || !*sigls)
+    if (!*sigls || ev_interner_init(ev, &it, total, *sigls))
         return BW_ENOMEM;
-    *nsigs = 0;
     for (int k = 0; k < 2; k++) {
         struct side *s = &sides[k];
         size_t n = s->m->n ? s->m->n : 1;
@@ -196,16 +192,10 @@ static int intern(struct evaluator *ev, const struct vector_matching *vm, struct
             int rc = signature(ev, vm, &s->m->s[i].ls, &ls);
             if (rc)
                 return rc;
-            size_t j = labelset_hash(&ls) & (nslots - 1);
-            while (tab[j] && !ls_equal(&(*sigls)[tab[j] - 1], &ls))
-                j = (j + 1) & (nslots - 1);
-            if (!tab[j]) {
-                (*sigls)[*nsigs] = ls;
-                tab[j] = ++*nsigs;
-            }
-            s->sig[i] = tab[j] - 1;
+            s->sig[i] = ev_intern(&it, &ls, NULL);
         }
     }
+    *nsigs = it.n;
     return 0;
 }
 

@@ -880,24 +880,48 @@ static int cleanup_names(struct evaluator *ev, struct ev_matrix *m)
     return ev_check_unique(ev, m);
 }
 
+int ev_interner_init(struct evaluator *ev, struct ev_interner *it, size_t max,
+                     struct labelset *keys)
+{
+    size_t nslots = 16;
+    while (nslots < max * 2)
+        nslots *= 2;
+    it->tab = ev_calloc(ev, nslots, sizeof(*it->tab));
+    it->mask = nslots - 1;
+    it->keys = keys;
+    it->n = 0;
+    return it->tab ? 0 : BW_ENOMEM;
+}
+
+size_t ev_intern(struct ev_interner *it, const struct labelset *ls, bool *added)
+{
+    size_t j = labelset_hash(ls) & it->mask;
+    while (it->tab[j] && !ls_equal(&it->keys[it->tab[j] - 1], ls))
+        j = (j + 1) & it->mask;
+    bool fresh = !it->tab[j];
+    if (fresh) {
+        it->keys[it->n] = *ls;
+        it->tab[j] = ++it->n;
+    }
+    if (added)
+        *added = fresh;
+    return it->tab[j] - 1;
+}
+
 int ev_check_unique(struct evaluator *ev, const struct ev_matrix *m)
 {
     if (m->n < 2)
         return 0;
-    /* Duplicates found through a hash table of indexes. */
-    size_t nslots = 16;
-    while (nslots < m->n * 2)
-        nslots *= 2;
-    size_t *tab = ev_calloc(ev, nslots, sizeof(*tab));
-    if (!tab)
+    struct ev_interner it;
+    struct labelset *keys = ev_alloc(ev, m->n * sizeof(*keys));
+    if (!keys || ev_interner_init(ev, &it, m->n, keys))
         return BW_ENOMEM;
     for (size_t i = 0; i < m->n; i++) {
-        size_t j = labelset_hash(&m->s[i].ls) & (nslots - 1);
-        for (; tab[j]; j = (j + 1) & (nslots - 1))
-            if (ls_equal(&m->s[tab[j] - 1].ls, &m->s[i].ls))
-                return ev_fail(ev, BW_EINVAL, PROMQL_ERR_EXECUTION,
-                               "vector cannot contain metrics with the same labelset");
-        tab[j] = i + 1;
+        bool added;
+        ev_intern(&it, &m->s[i].ls, &added);
+        if (!added)
+            return ev_fail(ev, BW_EINVAL, PROMQL_ERR_EXECUTION,
+                           "vector cannot contain metrics with the same labelset");
     }
     return 0;
 }

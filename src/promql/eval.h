@@ -186,6 +186,19 @@ int ls_drop(struct evaluator *ev, const struct labelset *in, const char *const *
 /* The set without the labels that name the metric: __name__, and __type__ and __unit__ (the
  * type-and-unit labels that describe it), as when an operation drops the metric name. */
 int ls_drop_metric(struct evaluator *ev, const struct labelset *in, struct labelset *out);
+/* Numbers distinct label sets 0, 1, 2, ... in the order they come: a hash table of indexes
+ * into keys (which the caller sizes for max sets). For grouping, vector matching and the
+ * duplicate check. */
+struct ev_interner {
+    size_t *tab;
+    size_t mask;
+    struct labelset *keys;
+    size_t n;
+};
+int ev_interner_init(struct evaluator *ev, struct ev_interner *it, size_t max,
+                     struct labelset *keys);
+/* The index of ls, added as the next one if it is new (*added says which; may be NULL). */
+size_t ev_intern(struct ev_interner *it, const struct labelset *ls, bool *added);
 /* Fails with Prometheus's "vector cannot contain metrics with the same labelset" when two
  * series of m have the same labels (its ContainsSameLabelset). */
 int ev_check_unique(struct evaluator *ev, const struct ev_matrix *m);
