@@ -275,10 +275,12 @@ int ev_series_grow(struct evaluator *ev, struct ev_series *s, size_t max)
 
 static int vector_push(struct evaluator *ev, struct ev_vector *vec, const struct ev_sample *s)
 {
-    struct ev_sample *ns = ev_grow(ev, vec->s, vec->n, &vec->cap, sizeof(*ns));
-    if (!ns)
-        return BW_ENOMEM;
-    vec->s = ns;
+    if (vec->n == vec->cap) { /* checked here: a push per sample and step is the hot path */
+        struct ev_sample *ns = ev_grow(ev, vec->s, vec->n, &vec->cap, sizeof(*ns));
+        if (!ns)
+            return BW_ENOMEM;
+        vec->s = ns;
+    }
     vec->s[vec->n++] = *s;
     return 0;
 }

@@ -835,10 +835,12 @@ static int hist_call(struct evaluator *ev, const struct promql_node *call, const
                 continue;
             }
             struct hgroup *h = &g[group[i]];
-            struct bucket *nb = ev_grow(ev, h->b, h->n, &h->cap, sizeof(*nb));
-            if (!nb)
-                return BW_ENOMEM;
-            h->b = nb;
+            if (h->n == h->cap) { /* a bucket per sample and step: keep the call off it */
+                struct bucket *nb = ev_grow(ev, h->b, h->n, &h->cap, sizeof(*nb));
+                if (!nb)
+                    return BW_ENOMEM;
+                h->b = nb;
+            }
             h->b[h->n++] = (struct bucket){upper[i], v};
         }
         for (size_t j = 0; j < ng; j++) {
