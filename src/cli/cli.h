@@ -1,5 +1,5 @@
 /* cli: breakwatch's command line and configuration file, and the subcommands that are not
- * the server: `query` and `import`.
+ * the server: `query`, `import` and `token`.
  *
  * Every setting is declared once, in a table in config.c, with its key in the YAML file
  * ("engine.speed"), the flag derived from it ("--speed"), its type and where it lands in
@@ -14,8 +14,11 @@
 
 #include "base/base.h"
 #include "engine/engine.h"
+#include "http/http.h"
 #include "promql/promql.h"
 #include "tsdb/tsdb.h"
+
+#define CLI_MAX_TOKENS 64
 
 struct bw_config {
     char listen_host[64];
@@ -23,9 +26,13 @@ struct bw_config {
     char data_dir[1024];
     enum log_level log_level;
     int allow_unauthenticated_remote; /* listen on a non-loopback address without auth */
-    int64_t scrape_interval_ms;       /* the collector's */
-    struct tsdb_options storage;      /* retention, size cap */
-    struct promql_options query;      /* limits of one query */
+    /* Bearer tokens (auth.tokens), only their hashes; none: auth is off. */
+    struct http_token tokens[CLI_MAX_TOKENS];
+    size_t ntokens;
+    int metrics_open;            /* auth.metrics_open: /api/metrics needs no token */
+    int64_t scrape_interval_ms;  /* the collector's */
+    struct tsdb_options storage; /* retention, size cap */
+    struct promql_options query; /* limits of one query */
     struct engine_config engine;
 };
 
@@ -74,6 +81,16 @@ int cli_query(const struct bw_config *cfg, const struct cli_args *args, FILE *ou
  * imports it into cfg->data_dir and says what it imported on out. A bad file leaves nothing
  * behind, not even a data directory. BW_OK, or the failure's code with file:line:col in d. */
 int cli_import(const struct bw_config *cfg, const struct cli_args *args, FILE *out, struct diag *d);
+
+/* Whether name may name a token: 1 to 63 letters, digits, '.', '_', '@' or '-'. */
+bool cli_token_name_valid(const char *name);
+
+/* The subcommand "breakwatch token ...": argv holds what follows "token".
+ *   token new --name NAME --role ROLE  prints a new random token (first line) and the line
+ *                                      for auth.tokens with its SHA-256 (second line)
+ *   token hash                         reads a token from stdin, prints its SHA-256 in hex
+ * Returns the exit status: 0, 1 when no randomness can be had, 2 for a usage error. */
+int cli_token(int argc, char **argv, FILE *out, FILE *in);
 
 /* The subcommand "breakwatch test promql [--skip RULES] FILE...": argv holds what follows
  * "test promql". Prints per file "NAME: P passed, F failed, S skipped" after the details of

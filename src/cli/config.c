@@ -5,7 +5,12 @@
  * "--risk-per-trade", "storage.retention" → "--storage-retention"), so the file and the
  * command line cannot drift apart. Range checks are
  * not repeated here: after a setting is applied the engine's own validator runs, and its
- * complaint is reported at that setting's position (file:line:col or the flag). */
+ * complaint is reported at that setting's position (file:line:col or the flag).
+ *
+ * One setting is not a single value: auth.tokens, a list of {name, role, sha256} in the file
+ * (each field checked at its own position) and NAME:ROLE:SHA256,... as a flag; both go through
+ * token_add. Only hashes are ever configured, and no message repeats a sha256 value, in case
+ * a token itself was pasted there by mistake. */
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -31,7 +36,8 @@ enum setting_type {
     T_TIME,
     T_DURATION, /* int64_t ms > 0: a Prometheus duration ("15d", "1m30s") or seconds */
     T_BYTES,    /* int64_t >= 0: bytes, or with a unit B KB MB GB TB (powers of 1024) */
-    T_COUNT     /* size_t */
+    T_COUNT,    /* size_t */
+    T_TOKENS    /* struct http_token[]: auth.tokens */
 };
 
 struct setting {
@@ -51,6 +57,10 @@ static const struct setting settings[] = {
     {"log_level", T_LOGLEVEL, FIELD(log_level), "debug, info, warn or error"},
     {"allow_unauthenticated_remote", T_BOOL, FIELD(allow_unauthenticated_remote),
      "serve a non-loopback address without authentication"},
+    {"auth.tokens", T_TOKENS, 0, 0,
+     "bearer tokens that may use the API, by SHA-256 (see breakwatch token new)"},
+    {"auth.metrics_open", T_BOOL, FIELD(metrics_open),
+     "serve /api/metrics without a token even when tokens are configured"},
     {"scrape_interval", T_DURATION, FIELD(scrape_interval_ms),
      "how often the metrics are recorded into history"},
     {"storage.retention", T_DURATION, FIELD(storage.retention_ms),
@@ -221,6 +231,102 @@ static int parse_symbols(const char *v, struct engine_config *e, char *err, size
     return BW_OK;
 }
 
+bool cli_token_name_valid(const char *name)
+{
+    size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-");
+    return n > 0 && n < sizeof(((struct http_token *)0)->name) && name[n] == '\0';
+}
+
+/* The fields of a token, in the order the flag writes them. */
+enum token_field { TF_NAME, TF_ROLE, TF_SHA256, TF_COUNT };
+static const char *const token_fields[] = {"name", "role", "sha256"};
+
+/* Appends a token to cfg's list. On a bad value returns BW_EINVAL with the field at fault in
+ * *bad and why in err. */
+static int token_add(struct bw_config *cfg, const char *const v[TF_COUNT], enum token_field *bad,
+                     char *err, size_t errlen)
+{
+    struct http_token t;
+    memset(&t, 0, sizeof(t));
+    *bad = TF_NAME;
+    if (!cli_token_name_valid(v[TF_NAME])) {
+        snprintf(err, errlen,
+                 "expected a name of 1 to %zu letters, digits, '.', '_', '@' or '-', got '%s'",
+                 sizeof(t.name) - 1, v[TF_NAME]);
+        return BW_EINVAL;
+    }
+    for (size_t i = 0; i < cfg->ntokens; i++) {
+        if (strcmp(cfg->tokens[i].name, v[TF_NAME]) == 0) {
+            snprintf(err, errlen, "the token name '%s' is used twice", v[TF_NAME]);
+            return BW_EINVAL;
+        }
+    }
+    if (cfg->ntokens == CLI_MAX_TOKENS) {
+        snprintf(err, errlen, "at most %d tokens", CLI_MAX_TOKENS);
+        return BW_EINVAL;
+    }
+    snprintf(t.name, sizeof(t.name), "%s", v[TF_NAME]);
+    *bad = TF_ROLE;
+    if (http_role_parse(v[TF_ROLE], &t.role) != BW_OK) {
+        snprintf(err, errlen, "expected viewer, editor or admin, got '%s'", v[TF_ROLE]);
+        return BW_EINVAL;
+    }
+    *bad = TF_SHA256;
+    const char *h = v[TF_SHA256];
+    size_t n = strlen(h), hexlen = strspn(h, "0123456789abcdefABCDEF");
+    if (n != 64 || hexlen != 64) {
+        /* Never echo the value: it may be the token itself, pasted in the wrong place. */
+        snprintf(err, errlen,
+                 "expected the token's SHA-256 as 64 hex digits (breakwatch token new prints it, "
+                 "breakwatch token hash computes it), got %zu characters%s",
+                 n, hexlen == n ? "" : " that are not all hex digits");
+        return BW_EINVAL;
+    }
+    for (size_t i = 0; i < 32; i++) {
+        char byte[3] = {h[2 * i], h[2 * i + 1], '\0'};
+        t.sha256[i] = (unsigned char)strtoul(byte, NULL, 16);
+    }
+    for (size_t i = 0; i < cfg->ntokens; i++) {
+        if (memcmp(cfg->tokens[i].sha256, t.sha256, sizeof(t.sha256)) == 0) {
+            snprintf(err, errlen, "tokens '%s' and '%s' have the same hash", cfg->tokens[i].name,
+                     t.name);
+            return BW_EINVAL;
+        }
+    }
+    cfg->tokens[cfg->ntokens++] = t;
+    return BW_OK;
+}
+
+/* The flag's form of auth.tokens: NAME:ROLE:SHA256 items, comma-separated, replacing the
+ * list ("" clears it). */
+static int parse_tokens(const char *v, struct bw_config *cfg, char *err, size_t errlen)
+{
+    struct bw_config tmp = *cfg;
+    tmp.ntokens = 0;
+    for (const char *p = v; *p;) {
+        size_t n = strcspn(p, ",");
+        char item[256];
+        const char *f[TF_COUNT];
+        enum token_field bad;
+        snprintf(item, sizeof(item), "%.*s", (int)n, p);
+        char *c1 = strchr(item, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (n >= sizeof(item) || !c2 || strchr(c2 + 1, ':')) {
+            snprintf(err, errlen, "expected NAME:ROLE:SHA256 items separated by commas");
+            return BW_EINVAL;
+        }
+        *c1 = *c2 = '\0';
+        f[TF_NAME] = item;
+        f[TF_ROLE] = c1 + 1;
+        f[TF_SHA256] = c2 + 1;
+        if (token_add(&tmp, f, &bad, err, errlen) != BW_OK)
+            return BW_EINVAL;
+        p += n + (p[n] == ',');
+    }
+    memcpy(cfg->tokens, tmp.tokens, sizeof(cfg->tokens));
+    cfg->ntokens = tmp.ntokens;
+    return BW_OK;
+}
+
 /* Applies one textual value. On failure writes what was expected into err. */
 static int apply_value(const struct setting *s, struct bw_config *cfg, const char *v, char *err,
                        size_t errlen)
@@ -317,6 +423,8 @@ static int apply_value(const struct setting *s, struct bw_config *cfg, const cha
         }
         snprintf(err, errlen, "expected a positive integer, got '%s'", v);
         return BW_EINVAL;
+    case T_TOKENS:
+        return parse_tokens(v, cfg, err, errlen);
     }
     return BW_EINVAL;
 }
@@ -411,6 +519,54 @@ static int yaml_join(struct yaml_ctx *y, const char *key, yaml_node_t *seq, char
     return BW_OK;
 }
 
+/* auth.tokens: a list of {name, role, sha256}; replaces the list so far. Each complaint is
+ * placed at the value (or the entry) at fault and names it: auth.tokens[1].role. */
+static int yaml_tokens(struct yaml_ctx *y, const char *key, yaml_node_t *seq)
+{
+    if (seq->type != YAML_SEQUENCE_NODE)
+        return yaml_err(y, seq, "%s: expected a list of {name: ..., role: ..., sha256: ...}", key);
+    y->cfg->ntokens = 0;
+    size_t i = 0;
+    for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
+         it++, i++) {
+        yaml_node_t *item = yaml_document_get_node(y->doc, *it);
+        if (!item || item->type != YAML_MAPPING_NODE)
+            return yaml_err(y, item ? item : seq,
+                            "%s[%zu]: expected a mapping {name: ..., role: ..., sha256: ...}", key,
+                            i);
+        const char *v[TF_COUNT] = {NULL};
+        yaml_node_t *at[TF_COUNT] = {NULL};
+        for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
+            yaml_node_t *val = yaml_document_get_node(y->doc, p->value);
+            if (!k || !val || k->type != YAML_SCALAR_NODE)
+                return yaml_err(y, k ? k : item, "%s[%zu]: keys must be plain names", key, i);
+            const char *name = (const char *)k->data.scalar.value;
+            size_t f = 0;
+            while (f < TF_COUNT && strcmp(name, token_fields[f]) != 0)
+                f++;
+            if (f == TF_COUNT)
+                return yaml_err(y, k, "%s[%zu]: unknown field '%s' (expected name, role, sha256)",
+                                key, i, name);
+            if (v[f])
+                return yaml_err(y, k, "%s[%zu].%s: set twice", key, i, name);
+            if (val->type != YAML_SCALAR_NODE)
+                return yaml_err(y, val, "%s[%zu].%s: expected a single value", key, i, name);
+            v[f] = (const char *)val->data.scalar.value;
+            at[f] = val;
+        }
+        for (size_t f = 0; f < TF_COUNT; f++)
+            if (!v[f])
+                return yaml_err(y, item, "%s[%zu]: missing '%s'", key, i, token_fields[f]);
+        char err[sizeof(((struct diag *)0)->msg)];
+        enum token_field bad;
+        if (token_add(y->cfg, v, &bad, err, sizeof(err)) != BW_OK)
+            return yaml_err(y, at[bad], "%s[%zu].%s: %s", key, i, token_fields[bad], err);
+    }
+    return BW_OK;
+}
+
 static int yaml_mapping(struct yaml_ctx *y, yaml_node_t *map, const char *prefix)
 {
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
@@ -441,6 +597,12 @@ static int yaml_mapping(struct yaml_ctx *y, yaml_node_t *map, const char *prefix
         const struct setting *s = setting_find(key);
         if (!s)
             return yaml_err(y, k, "unknown setting '%s'", key);
+        if (s->type == T_TOKENS) {
+            int rc = yaml_tokens(y, key, v);
+            if (rc)
+                return rc;
+            continue;
+        }
         char value[2048];
         if (v->type == YAML_SEQUENCE_NODE && s->type == T_SYMBOLS) {
             int rc = yaml_join(y, key, v, value, sizeof(value));
@@ -631,11 +793,13 @@ static int command_finish(const struct bw_config *cfg, const struct cli_args *ar
             return diag_set(d, BW_ENOENT, "replay: '%s' is not a directory",
                             cfg->engine.replay_dir);
     }
-    if (!cfg->allow_unauthenticated_remote && !http_host_is_loopback(cfg->listen_host))
+    if (!cfg->allow_unauthenticated_remote && cfg->ntokens == 0 &&
+        !http_host_is_loopback(cfg->listen_host))
         return diag_set(d, BW_EINVAL,
-                        "listen: refusing to serve %s without authentication; use a loopback "
-                        "address or set allow_unauthenticated_remote (--allow-unauthenticated-"
-                        "remote=true) if that is really wanted",
+                        "listen: refusing to serve %s without authentication: no auth.tokens are "
+                        "configured (breakwatch token new makes one); configure tokens, use a "
+                        "loopback address, or set allow_unauthenticated_remote "
+                        "(--allow-unauthenticated-remote=true) if an open server is really wanted",
                         cfg->listen_host);
     return BW_OK;
 }
@@ -787,6 +951,12 @@ static void show_value(const struct setting *s, const struct bw_config *cfg, cha
     case T_COUNT:
         snprintf(out, outlen, "%zu", *(const size_t *)field);
         break;
+    case T_TOKENS:
+        if (cfg->ntokens)
+            snprintf(out, outlen, "%zu tokens", cfg->ntokens);
+        else
+            snprintf(out, outlen, "none: auth is off");
+        break;
     case T_SYMBOLS: {
         size_t len = 0;
         out[0] = '\0';
@@ -812,7 +982,8 @@ void cli_usage(FILE *out)
                                           [T_TIME] = "DATE",
                                           [T_DURATION] = "DURATION",
                                           [T_BYTES] = "SIZE",
-                                          [T_COUNT] = "N"};
+                                          [T_COUNT] = "N",
+                                          [T_TOKENS] = "NAME:ROLE:SHA256,..."};
     struct bw_config def;
     config_defaults(&def);
     fprintf(out,
@@ -820,6 +991,8 @@ void cli_usage(FILE *out)
             "       breakwatch query [--server URL] [--time T | --start T --end T --step D]\n"
             "                        [options] EXPR\n"
             "       breakwatch import [options] FILE\n"
+            "       breakwatch token new --name NAME --role viewer|editor|admin\n"
+            "       breakwatch token hash < TOKEN\n"
             "       breakwatch test promql [--skip RULES] FILE...\n"
             "\n"
             "run (the default) runs the Breakout engine on a simulated (or replayed) market and\n"
@@ -838,6 +1011,15 @@ void cli_usage(FILE *out)
             "create-blocks-from openmetrics`) into the data directory. The whole file is\n"
             "checked first: a bad file imports nothing.\n"
             "\n"
+            "token new makes a bearer token for the API and prints it with the line to add\n"
+            "under auth.tokens in the configuration, which holds only its SHA-256; token hash\n"
+            "prints the SHA-256 of a token read from stdin. With tokens configured every\n"
+            "request but /api/health, the web page's files (and /api/metrics with\n"
+            "auth.metrics_open) needs 'Authorization: Bearer TOKEN'; roles: viewer reads,\n"
+            "editor also acknowledges and silences alerts, admin also controls the engine.\n"
+            "Without tokens breakwatch serves only a loopback address unless\n"
+            "allow_unauthenticated_remote is set.\n"
+            "\n"
             "test promql runs PromQL test files in Prometheus's promqltest format against the\n"
             "query engine, skipping the cases the RULES file names (with reasons).\n"
             "\n"
@@ -855,6 +1037,6 @@ void cli_usage(FILE *out)
     }
     fprintf(out, "\nEvery option is also a key of the configuration file: engine settings\n"
                  "under 'engine:' (e.g. engine: {speed: 60}), storage.* under 'storage:',\n"
-                 "query.* under 'query:', the others at the top level.\n"
+                 "query.* under 'query:', auth.* under 'auth:', the others at the top level.\n"
                  "See breakwatch.example.yml.\n");
 }

@@ -1,5 +1,6 @@
 /* server: the libmicrohttpd daemon, the router, request parameters and breakwatch's own
- * request metrics.
+ * request metrics. Authentication (auth.c), streaming responses (stream.c) and the embedded
+ * static files (static.c) hang off the router here.
  *
  * We bind the listening socket ourselves and hand it to libmicrohttpd, so that "address in
  * use" and "permission denied" come back as clear errors before anything else starts, and so
@@ -8,15 +9,15 @@
  * A request body is collected into a buffer capped at max_body; a form body
  * (application/x-www-form-urlencoded) is decoded in place there, and its fields and the URL's
  * become one argument list, body first, as Go's net/http merges them for Prometheus.
+ * Where a request goes, and whether its token may go there, is decided from its headers alone,
+ * so an unauthenticated client is answered 401 before its body is read.
  *
  * Main data structure: the route table given by the caller, plus one pre-resolved duration
  * histogram per route. The request counter is labelled by route, method and status code, all
  * from bounded sets, so its cardinality stays small. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,46 +26,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http/http.h"
+#include "http/http_int.h"
 
-#define MAX_PARAMS 4
 #define BODY_LIMIT (64u << 20) /* a response larger than this is a bug, not a page */
 
-struct http_arg {
-    const char *name, *value;
-};
-
-struct http_request {
-    struct MHD_Connection *conn;
-    const char *method;
-    const char *path;
-    int64_t start_ns;
-    int body_too_large;    /* the body passed max_body: the answer is 413 */
-    struct buf body;       /* the request body; a form body is decoded in place */
-    struct http_arg *args; /* the form body's fields, then the URL's; malloc'ed */
-    size_t nargs;
-    size_t nparams;
-    char param_names[MAX_PARAMS][32];
-    char param_values[MAX_PARAMS][128];
-};
-
-struct http_server {
-    struct http_config cfg;
-    int fd;
-    int port;
-    struct MHD_Daemon *daemon;
-    bw_family *requests;      /* http_requests_total{handler,method,code} */
-    bw_histogram **durations; /* per route, then one for unmatched requests */
-    /* Resolved request counters, [route][method][status], filled on first use so a request
-     * only takes the registry's lock the first time its combination is seen. */
-    _Atomic(bw_counter *) *counters;
-};
-
 static const char *const methods[] = {"GET", "POST", "HEAD", "other"};
-static const int statuses[] = {200, 201, 204, 400, 401, 403, 404,
+static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404,
                                405, 409, 413, 422, 499, 500, 503};
-#define NMETHODS  BW_ARRAY_LEN(methods)
-#define NSTATUSES BW_ARRAY_LEN(statuses)
+#define NMETHODS   BW_ARRAY_LEN(methods)
+#define NSTATUSES  BW_ARRAY_LEN(statuses)
+#define NLABELS(s) ((s)->cfg.nroutes + 2) /* the routes, "other", "static" */
 
 /* The buffers a serving thread reuses for every response it makes. */
 struct thread_bufs {
@@ -136,6 +107,16 @@ const char *http_request_param(const struct http_request *r, const char *name)
         if (strcmp(r->param_names[i], name) == 0)
             return r->param_values[i];
     return NULL;
+}
+
+const char *http_request_principal(const struct http_request *r, enum http_role *role)
+{
+    enum http_role rl = r->server->cfg.ntokens == 0 ? HTTP_ROLE_ADMIN
+                        : r->principal              ? r->principal->role
+                                                    : HTTP_ROLE_PUBLIC;
+    if (role)
+        *role = rl;
+    return r->principal ? r->principal->name : NULL;
 }
 
 int http_response_header(struct http_response *res, const char *name, const char *value)
@@ -246,7 +227,7 @@ static int route_match(const char *pattern, const char *path, struct http_reques
             const char *seg_end = strchr(path, '/');
             size_t seglen = seg_end ? (size_t)(seg_end - path) : strlen(path);
             size_t namelen = close ? (size_t)(close - pattern - 1) : 0;
-            if (!close || seglen == 0 || np >= MAX_PARAMS || namelen >= 32 || seglen >= 128)
+            if (!close || seglen == 0 || np >= HTTP_MAX_PARAMS || namelen >= 32 || seglen >= 128)
                 return 0;
             memcpy(req->param_names[np], pattern + 1, namelen);
             req->param_names[np][namelen] = '\0';
@@ -285,7 +266,15 @@ static int route_find(const struct http_server *s, struct http_request *req)
     return path_matched ? -2 : -1;
 }
 
-/* The request counter for this route, method and status: from the cache, or resolved (and
+/* The metrics label of a route index, "other" or "static". */
+static const char *label_name(const struct http_server *s, size_t label)
+{
+    return label < s->cfg.nroutes         ? s->cfg.routes[label].path
+           : label == HTTP_LABEL_OTHER(s) ? "other"
+                                          : "static";
+}
+
+/* The request counter for this label, method and status: from the cache, or resolved (and
  * cached when the status is one of the usual ones). NULL when it cannot be had. */
 static bw_counter *request_counter(struct http_server *s, size_t route, const char *method,
                                    int status)
@@ -302,8 +291,7 @@ static bw_counter *request_counter(struct http_server *s, size_t route, const ch
         return c;
     char code[16];
     snprintf(code, sizeof(code), "%d", status);
-    const char *values[3] = {route < s->cfg.nroutes ? s->cfg.routes[route].path : "other",
-                             methods[m], code};
+    const char *values[3] = {label_name(s, route), methods[m], code};
     if (bw_counter_resolve(s->requests, values, &c) != BW_OK)
         return NULL;
     if (slot)
@@ -311,16 +299,27 @@ static bw_counter *request_counter(struct http_server *s, size_t route, const ch
     return c;
 }
 
-static void count_request(struct http_server *s, int route, const char *method, int status,
-                          int64_t start_ns)
+void http_count_request(struct http_server *s, size_t label, const char *method, int status,
+                        int64_t start_ns)
 {
     if (!s->requests)
         return;
-    size_t r = route >= 0 ? (size_t)route : s->cfg.nroutes;
-    bw_histogram_observe(s->durations[r], (double)(clock_mono_ns() - start_ns) / 1e9);
-    bw_counter *c = request_counter(s, r, method, status);
+    bw_histogram_observe(s->durations[label], (double)(clock_mono_ns() - start_ns) / 1e9);
+    bw_counter *c = request_counter(s, label, method, status);
     if (c)
         bw_counter_inc(c);
+}
+
+void http_add_security_headers(struct MHD_Response *r)
+{
+    /* The page loads only its own scripts, styles and data; nothing may frame it. */
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; script-src 'self'; style-src 'self'; "
+                            "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+                            "base-uri 'none'; form-action 'self'");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
 }
 
 static enum MHD_Result queue(struct MHD_Connection *conn, const struct http_response *res)
@@ -334,6 +333,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, const struct http_resp
         MHD_add_response_header(r, "Content-Encoding", "gzip");
     for (size_t i = 0; i < res->nheaders; i++)
         MHD_add_response_header(r, res->header_names[i], res->header_values[i]);
+    http_add_security_headers(r);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -437,9 +437,30 @@ static int collect_args(struct http_request *req, struct http_response *res)
     return BW_OK;
 }
 
-/* Answers the request: 404, 405 or 413 by itself, else by the route's handler. */
+/* Decides from the headers where the request goes and whether its token may go there. */
+static void route_request(struct http_server *s, struct http_request *req)
+{
+    int route = route_find(s, req);
+    req->route = route;
+    req->need = HTTP_ROLE_VIEWER; /* to be told that a path does not exist, too */
+    if (route >= 0) {
+        req->target = TARGET_ROUTE;
+        req->need = s->cfg.routes[route].role;
+    } else if (route == -1 && s->cfg.nassets && !http_path_is_api(req->path)) {
+        req->target = TARGET_STATIC;
+        req->need = HTTP_ROLE_PUBLIC;
+    } else {
+        req->target = route == -2 ? TARGET_METHOD : TARGET_NOT_FOUND;
+    }
+    http_auth_check(req);
+}
+
+/* Answers the request: 401, 403, 404, 405 or 413 by itself, else by the route's handler or
+ * the static files. */
 static enum MHD_Result answer(struct http_server *s, struct http_request *req)
 {
+    if (req->target == TARGET_STATIC && req->verdict == VERDICT_OK)
+        return http_static_answer(s, req);
     struct thread_bufs *t = thread_bufs();
     if (!t)
         return MHD_NO;
@@ -448,12 +469,15 @@ static enum MHD_Result answer(struct http_server *s, struct http_request *req)
     struct http_response res = {.status = 200,
                                 .content_type = "application/json",
                                 .body = &t->body,
-                                .scratch = &t->scratch};
-    int route = route_find(s, req);
-    if (route == -2) {
+                                .scratch = &t->scratch,
+                                .request = req};
+    int route = req->target == TARGET_ROUTE ? req->route : -1;
+    if (req->verdict != VERDICT_OK) {
+        http_auth_deny(req, &res);
+    } else if (req->target == TARGET_METHOD) {
         http_response_error(&res, 405, "bad_data", "method %s not allowed on %s", req->method,
                             req->path);
-    } else if (route < 0) {
+    } else if (req->target != TARGET_ROUTE) {
         http_response_error(&res, 404, "not_found", "no such endpoint: %s", req->path);
     } else if (req->body_too_large) {
         http_response_error(&res, 413, "bad_data", "request body too large: over %zu bytes",
@@ -467,7 +491,10 @@ static enum MHD_Result answer(struct http_server *s, struct http_request *req)
             rt->fn(rt->ud, req, &res);
         }
     }
-    count_request(s, route, req->method, res.status, req->start_ns);
+    http_count_request(s, route >= 0 ? (size_t)route : HTTP_LABEL_OTHER(s), req->method, res.status,
+                       req->start_ns);
+    if (res.stream)
+        return http_stream_queue(req, &res);
     return queue(req->conn, &res);
 }
 
@@ -484,11 +511,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!req)
             return MHD_NO;
         req->start_ns = clock_mono_ns();
+        req->server = s;
         req->conn = conn;
         req->method = method;
         req->path = url;
         buf_init(&req->body, s->cfg.max_body ? s->cfg.max_body : HTTP_DEFAULT_MAX_BODY);
         *con_cls = req;
+        route_request(s, req);
+        if (req->verdict != VERDICT_OK)
+            return answer(s, req);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > req->body.limit) {
             req->body_too_large = 1;
@@ -618,12 +649,12 @@ static int register_metrics(struct http_server *s)
                              NULL, 0, &dur);
     if (rc)
         return rc;
-    s->durations = calloc(s->cfg.nroutes + 1, sizeof(*s->durations));
-    s->counters = calloc((s->cfg.nroutes + 1) * NMETHODS * NSTATUSES, sizeof(*s->counters));
+    s->durations = calloc(NLABELS(s), sizeof(*s->durations));
+    s->counters = calloc(NLABELS(s) * NMETHODS * NSTATUSES, sizeof(*s->counters));
     if (!s->durations || !s->counters)
         return BW_ENOMEM;
-    for (size_t i = 0; i <= s->cfg.nroutes; i++) {
-        const char *v[1] = {i < s->cfg.nroutes ? s->cfg.routes[i].path : "other"};
+    for (size_t i = 0; i < NLABELS(s); i++) {
+        const char *v[1] = {label_name(s, i)};
         rc = bw_histogram_resolve(dur, v, &s->durations[i]);
         if (rc)
             return rc;
@@ -638,7 +669,11 @@ int http_server_bind(const struct http_config *cfg, struct http_server **out, st
         return diag_set(d, BW_ENOMEM, "out of memory");
     s->cfg = *cfg;
     s->fd = -1;
-    int rc = BW_OK;
+    int rc = http_streams_init(s);
+    if (rc != BW_OK) {
+        free(s);
+        return diag_set(d, rc, "out of memory");
+    }
     if (cfg->registry && (rc = register_metrics(s)) != BW_OK) {
         diag_set(d, rc, "registering HTTP metrics: %s", bw_strerror(rc));
         goto err;
@@ -654,6 +689,38 @@ err:
     return rc;
 }
 
+/* Decodes %XX escapes in the URL's path and arguments in place, as libmicrohttpd does, except
+ * that "%00" stays as it is: a NUL would cut the string short, and "/api/v1/query%00x" would
+ * be taken for "/api/v1/query". Returns the new length. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    char *o = s;
+    for (const char *p = s; *p; p++) {
+        int hi = p[0] == '%' ? hexval(p[1]) : -1;
+        int lo = hi >= 0 ? hexval(p[2]) : -1;
+        if (lo >= 0 && (hi | lo) != 0) {
+            *o++ = (char)(hi << 4 | lo);
+            p += 2;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return (size_t)(o - s);
+}
+
+/* libmicrohttpd's messages are about clients (one that went away mid-stream, a malformed
+ * request); ours are reported through diag. Debug level keeps them out of the way. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_debug("http: libmicrohttpd: %s", msg);
+}
+
 int http_server_start(struct http_server *s, struct diag *d)
 {
     /* One serving thread per core by default: requests are CPU-bound (a scrape renders
@@ -661,13 +728,17 @@ int http_server_start(struct http_server *s, struct diag *d)
      * pool of 2 served 10-20 % more /api/metrics requests/s than a pool of 4. */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = s->cfg.threads ? s->cfg.threads : ncpu > 0 ? (unsigned)ncpu : 1;
-    s->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                                 on_request, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->fd,
-                                 MHD_OPTION_THREAD_POOL_SIZE, threads,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+    /* Suspend and resume park idle streams without holding a thread (stream.c). */
+    s->daemon = MHD_start_daemon(
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+        on_request, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->fd, MHD_OPTION_THREAD_POOL_SIZE,
+        threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_UNESCAPE_CALLBACK,
+        unescape, s, MHD_OPTION_END);
     if (!s->daemon)
         return diag_set(d, BW_EIO, "starting the HTTP server on port %d failed", s->port);
+    if (http_streams_start(s) != BW_OK)
+        return diag_set(d, BW_ENOMEM, "starting the HTTP server's stream ticker failed");
     return BW_OK;
 }
 
@@ -680,10 +751,12 @@ void http_server_free(struct http_server *s)
 {
     if (!s)
         return;
+    http_streams_stop(s); /* libmicrohttpd must not be stopped with suspended connections */
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     else if (s->fd >= 0)
         close(s->fd);
+    http_streams_fini(s);
     free(s->durations);
     free(s->counters);
     free(s);

@@ -1,4 +1,5 @@
-/* Tests for src/cli/config.c: defaults, flags, the YAML file, precedence and error positions. */
+/* Tests for src/cli/config.c: defaults, flags, the YAML file, precedence and error positions;
+ * the auth settings, and the `token` subcommand (src/cli/token.c) whose lines they read. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,7 +122,11 @@ static void test_flag_errors(void **state)
     assert_int_equal(parse(&cfg, &d, 3, a7), BW_EINVAL);
     const char *a8[] = {"breakwatch", "--listen", "10.1.2.3:8000"};
     assert_int_equal(parse(&cfg, &d, 3, a8), BW_EINVAL);
-    assert_non_null(strstr(d.msg, "without authentication"));
+    assert_string_equal(d.msg, "listen: refusing to serve 10.1.2.3 without authentication: no "
+                               "auth.tokens are configured (breakwatch token new makes one); "
+                               "configure tokens, use a loopback address, or set "
+                               "allow_unauthenticated_remote (--allow-unauthenticated-remote=true) "
+                               "if an open server is really wanted");
     const char *a9[] = {"breakwatch", "--listen", "10.1.2.3:8000", "--allow-unauthenticated-remote",
                         "true"};
     assert_int_equal(parse(&cfg, &d, 5, a9), BW_OK);
@@ -209,6 +214,196 @@ static void test_yaml_errors(void **state)
                       "l.yml:2:22: engine.symbols: list items must be plain values");
     expect_file_error("r.yml", "engine:\n  speed: -1\n",
                       "r.yml:2:10: engine.speed: speed must be in [0.001, 1000000] (got -1)");
+}
+
+#define H1 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define H2 "0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef"
+
+static void test_auth_settings(void **state)
+{
+    struct bw_config cfg;
+    struct diag d;
+    config_defaults(&cfg);
+    assert_int_equal(cfg.ntokens, 0);
+    assert_false(cfg.metrics_open);
+
+    /* The file: flow and block mappings, hex in either case. */
+    const char *path = write_file("auth.yml", "listen: 0.0.0.0:8000\n"
+                                              "auth:\n"
+                                              "  metrics_open: true\n"
+                                              "  tokens:\n"
+                                              "    - {name: alice, role: viewer, sha256: " H1 "}\n"
+                                              "    - name: ops@example.org\n"
+                                              "      role: admin\n"
+                                              "      sha256: " H2 "\n");
+    const char *a1[] = {"breakwatch", "--config", path};
+    assert_int_equal(parse(&cfg, &d, 3, a1), BW_OK); /* 0.0.0.0 is fine with tokens */
+    assert_true(cfg.metrics_open);
+    assert_int_equal(cfg.ntokens, 2);
+    assert_string_equal(cfg.tokens[0].name, "alice");
+    assert_int_equal(cfg.tokens[0].role, HTTP_ROLE_VIEWER);
+    for (int i = 0; i < 32; i++)
+        assert_int_equal(cfg.tokens[0].sha256[i], 0xaa);
+    assert_string_equal(cfg.tokens[1].name, "ops@example.org");
+    assert_int_equal(cfg.tokens[1].role, HTTP_ROLE_ADMIN);
+    assert_int_equal(cfg.tokens[1].sha256[0], 0x01);
+    assert_int_equal(cfg.tokens[1].sha256[6], 0xcd);
+    assert_int_equal(cfg.tokens[1].sha256[31], 0xef);
+
+    /* Flags: NAME:ROLE:SHA256 items replace the file's list. */
+    const char *a2[] = {"breakwatch",    "--config",         path,
+                        "--auth-tokens", ("bob:editor:" H2), "--auth-metrics-open=false"};
+    assert_int_equal(parse(&cfg, &d, 6, a2), BW_OK);
+    assert_int_equal(cfg.ntokens, 1);
+    assert_string_equal(cfg.tokens[0].name, "bob");
+    assert_int_equal(cfg.tokens[0].role, HTTP_ROLE_EDITOR);
+    assert_false(cfg.metrics_open);
+    const char *a3[] = {"breakwatch", "--auth-tokens", ("a:viewer:" H1 ",b:admin:" H2)};
+    assert_int_equal(parse(&cfg, &d, 3, a3), BW_OK);
+    assert_int_equal(cfg.ntokens, 2);
+    const char *a4[] = {"breakwatch", "--auth-tokens", "a:viewer"};
+    assert_int_equal(parse(&cfg, &d, 3, a4), BW_EINVAL);
+    assert_string_equal(d.msg, "--auth-tokens: expected NAME:ROLE:SHA256 items separated by "
+                               "commas");
+    const char *a5[] = {"breakwatch", "--auth-tokens", ("a:boss:" H1)};
+    assert_int_equal(parse(&cfg, &d, 3, a5), BW_EINVAL);
+    assert_string_equal(d.msg, "--auth-tokens: expected viewer, editor or admin, got 'boss'");
+    const char *a6[] = {"breakwatch", "--auth-tokens", ("a:viewer:" H1 ",a:admin:" H2)};
+    assert_int_equal(parse(&cfg, &d, 3, a6), BW_EINVAL);
+    assert_string_equal(d.msg, "--auth-tokens: the token name 'a' is used twice");
+    /* Without tokens a non-loopback address still needs the explicit setting. */
+    const char *a7[] = {"breakwatch", "--listen", "[::]:8000", "--auth-tokens", ""};
+    assert_int_equal(parse(&cfg, &d, 5, a7), BW_EINVAL);
+    assert_non_null(strstr(d.msg, "refusing to serve :: without authentication"));
+}
+
+static void test_auth_errors(void **state)
+{
+    expect_file_error("role.yml", "auth:\n  tokens:\n    - {name: a, role: root, sha256: " H1 "}\n",
+                      "role.yml:3:23: auth.tokens[0].role: expected viewer, editor or admin, got "
+                      "'root'");
+    /* A value that is not a hash is never repeated: it may be the token itself. */
+    expect_file_error("hex.yml",
+                      "auth:\n  tokens:\n    - name: a\n      role: viewer\n"
+                      "      sha256: bw_Secret-Token-Pasted-By-Mistake\n",
+                      "hex.yml:5:15: auth.tokens[0].sha256: expected the token's SHA-256 as 64 "
+                      "hex digits (breakwatch token new prints it, breakwatch token hash "
+                      "computes it), got 33 characters that are not all hex digits");
+    expect_file_error("short.yml", "auth:\n  tokens:\n    - {name: a, role: viewer, sha256: abc}\n",
+                      "short.yml:3:39: auth.tokens[0].sha256: expected the token's SHA-256 as "
+                      "64 hex digits (breakwatch token new prints it, breakwatch token hash "
+                      "computes it), got 3 characters");
+    expect_file_error("dup.yml",
+                      "auth:\n  tokens:\n    - {name: a, role: viewer, sha256: " H1 "}\n"
+                      "    - {name: a, role: admin, sha256: " H2 "}\n",
+                      "dup.yml:4:14: auth.tokens[1].name: the token name 'a' is used twice");
+    expect_file_error("same.yml",
+                      "auth:\n  tokens:\n    - {name: a, role: viewer, sha256: " H1 "}\n"
+                      "    - {name: b, role: admin, sha256: " H1 "}\n",
+                      "same.yml:4:38: auth.tokens[1].sha256: tokens 'a' and 'b' have the same "
+                      "hash");
+    expect_file_error("miss.yml", "auth:\n  tokens:\n    - {name: a, role: viewer}\n",
+                      "miss.yml:3:7: auth.tokens[0]: missing 'sha256'");
+    expect_file_error("field.yml",
+                      "auth:\n  tokens:\n    - {name: a, role: viewer, sha256: " H1 ", token: x}\n",
+                      "field.yml:3:105: auth.tokens[0]: unknown field 'token' (expected name, "
+                      "role, sha256)");
+    expect_file_error("name.yml",
+                      "auth:\n  tokens:\n    - {name: 'a b', role: viewer, sha256: " H1 "}\n",
+                      "name.yml:3:14: auth.tokens[0].name: expected a name of 1 to 63 letters, "
+                      "digits, '.', '_', '@' or '-', got 'a b'");
+    expect_file_error("list.yml", "auth:\n  tokens: alice\n",
+                      "list.yml:2:11: auth.tokens: expected a list of {name: ..., role: ..., "
+                      "sha256: ...}");
+    expect_file_error("item.yml", "auth:\n  tokens:\n    - alice\n",
+                      "item.yml:3:7: auth.tokens[0]: expected a mapping {name: ..., role: ..., "
+                      "sha256: ...}");
+    expect_file_error("open.yml", "auth:\n  metrics_open: yes\n",
+                      "open.yml:2:17: auth.metrics_open: expected true or false, got 'yes'");
+}
+
+/* Runs `breakwatch token ARGS` with input on stdin; returns the exit status and leaves
+ * stdout in out. */
+static int token_cmd(const char *input, char *out, size_t outlen, int argc, const char **argv)
+{
+    FILE *in = fmemopen((void *)input, strlen(input), "r");
+    FILE *o = tmpfile();
+    assert_non_null(in);
+    assert_non_null(o);
+    int rc = cli_token(argc, (char **)argv, o, in);
+    rewind(o);
+    size_t n = fread(out, 1, outlen - 1, o);
+    out[n] = '\0';
+    fclose(o);
+    fclose(in);
+    return rc;
+}
+
+static void test_token_command(void **state)
+{
+    char out[1024], again[1024], hash_out[256];
+    const char *a1[] = {"new", "--name", "alice", "--role=editor"};
+    assert_int_equal(token_cmd("", out, sizeof(out), 4, a1), 0);
+    /* The token: "bw_" and 32 random bytes in base64url; then the configuration line. */
+    char token[128], line[256];
+    const char *nl = strchr(out, '\n');
+    assert_non_null(nl);
+    snprintf(token, sizeof(token), "%.*s", (int)(nl - out), out);
+    snprintf(line, sizeof(line), "%.*s", (int)strcspn(nl + 1, "\n"), nl + 1);
+    assert_int_equal(strlen(token), 3 + 43);
+    assert_memory_equal(token, "bw_", 3);
+    assert_int_equal(strspn(token + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                       "0123456789-_"),
+                     43);
+    unsigned char md[32];
+    char want[200];
+    assert_int_equal(http_token_hash(token, strlen(token), md), BW_OK);
+    int n = snprintf(want, sizeof(want), "    - {name: alice, role: editor, sha256: ");
+    for (int i = 0; i < 32; i++)
+        n += snprintf(want + n, sizeof(want) - (size_t)n, "%02x", md[i]);
+    snprintf(want + n, sizeof(want) - (size_t)n, "}");
+    assert_string_equal(line, want);
+    assert_int_equal(token_cmd("", again, sizeof(again), 4, a1), 0);
+    assert_memory_not_equal(again, out, 46); /* a new token every time */
+
+    /* token hash agrees, with or without the newline. */
+    char input[160];
+    snprintf(input, sizeof(input), "%s\n", token);
+    const char *a2[] = {"hash"};
+    assert_int_equal(token_cmd(input, hash_out, sizeof(hash_out), 1, a2), 0);
+    assert_int_equal(strlen(hash_out), 65);
+    assert_memory_equal(hash_out, strstr(line, "sha256: ") + 8, 64);
+    assert_int_equal(token_cmd("abc", hash_out, sizeof(hash_out), 1, a2), 0);
+    assert_string_equal(hash_out,
+                        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n");
+
+    /* The printed line is configuration as it is. */
+    char yml[512];
+    snprintf(yml, sizeof(yml), "auth:\n  tokens:\n%s\n", line);
+    struct bw_config cfg;
+    struct diag d = {0};
+    config_defaults(&cfg);
+    assert_int_equal(config_load_file(write_file("new.yml", yml), &cfg, &d), BW_OK);
+    assert_int_equal(cfg.ntokens, 1);
+    assert_int_equal(cfg.tokens[0].role, HTTP_ROLE_EDITOR);
+    assert_memory_equal(cfg.tokens[0].sha256, md, 32);
+
+    /* Usage errors: exit status 2, nothing on stdout. */
+    const char *b1[] = {"new", "--name", "alice"};
+    const char *b2[] = {"new", "--name", "alice", "--role", "root"};
+    const char *b3[] = {"new", "--name", "a b", "--role", "viewer"};
+    const char *b4[] = {"new", "--role"};
+    const char *b5[] = {"rotate"};
+    assert_int_equal(token_cmd("", out, sizeof(out), 3, b1), 2);
+    assert_string_equal(out, "");
+    assert_int_equal(token_cmd("", out, sizeof(out), 5, b2), 2);
+    assert_int_equal(token_cmd("", out, sizeof(out), 5, b3), 2);
+    assert_int_equal(token_cmd("", out, sizeof(out), 2, b4), 2);
+    assert_int_equal(token_cmd("", out, sizeof(out), 1, b5), 2);
+    assert_int_equal(token_cmd("", out, sizeof(out), 0, b5), 2);
+    assert_int_equal(token_cmd("\n", out, sizeof(out), 1, a2), 2);
+    assert_int_equal(token_cmd("two words", out, sizeof(out), 1, a2), 2);
+    assert_string_equal(out, "");
 }
 
 static void test_missing_file(void **state)
@@ -368,6 +563,9 @@ int main(void)
         cmocka_unit_test(test_yaml_and_precedence),
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_auth_settings),
+        cmocka_unit_test(test_auth_errors),
+        cmocka_unit_test(test_token_command),
         cmocka_unit_test(test_example_file),
         cmocka_unit_test(test_replay_dir_checked),
         cmocka_unit_test(test_history_settings),

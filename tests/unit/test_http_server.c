@@ -45,9 +45,9 @@ static void echo(void *ud, const struct http_request *req, struct http_response 
 }
 
 static const struct http_route routes[] = {
-    {"GET", "/hello", hello, NULL},
-    {"GET", "/items/{id}", item, NULL},
-    {NULL, "/echo", echo, NULL},
+    {"GET", "/hello", hello, NULL, HTTP_ROLE_VIEWER},
+    {"GET", "/items/{id}", item, NULL, HTTP_ROLE_VIEWER},
+    {NULL, "/echo", echo, NULL, HTTP_ROLE_VIEWER},
 };
 
 /* Sends a raw request and returns the whole response in out. */
