@@ -1,6 +1,7 @@
 /* main: wires the modules together — configuration, registry, journal, history (tsdb and its
- * collector), engine, HTTP — and waits for SIGINT or SIGTERM; or hands `query` and `import`
- * to the CLI. It holds no logic of its own.
+ * collector), engine, HTTP with its tokens and the embedded web page — and waits for SIGINT or
+ * SIGTERM; or hands `query`, `import`, `token` and `test promql` to the CLI. It holds no
+ * logic of its own.
  *
  * Signals are blocked before any thread starts, so every thread inherits the mask and only
  * the main thread, in sigwait, ever sees them. Exit status: 0 after a clean shutdown, 2 for a
@@ -45,13 +46,20 @@ static void announce(const struct bw_config *cfg, const struct http_server *http
     else
         fprintf(stderr, "breakwatch %s is running the Breakout engine (%s, speed %gx)\n",
                 BW_VERSION, market, cfg->engine.speed);
+    if (web_nassets)
+        fprintf(stderr, "  page:     %s/\n", base);
     fprintf(stderr,
             "  metrics:  %s/api/metrics\n"
             "  health:   %s/api/health\n"
             "  queries:  %s/api/v1/query (Prometheus API)\n"
-            "  data:     %s (recorded every %gs)\n"
-            "Press Ctrl-C to stop.\n",
+            "  data:     %s (recorded every %gs)\n",
             base, base, base, cfg->data_dir, (double)cfg->scrape_interval_ms / 1000.0);
+    if (cfg->ntokens)
+        fprintf(stderr, "  auth:     %zu bearer tokens%s\n", cfg->ntokens,
+                cfg->metrics_open ? "; /api/metrics open" : "");
+    else
+        fprintf(stderr, "  auth:     off (no auth.tokens configured)\n");
+    fprintf(stderr, "Press Ctrl-C to stop.\n");
 }
 
 static int run(const struct bw_config *cfg, int no_engine)
@@ -66,7 +74,8 @@ static int run(const struct bw_config *cfg, int no_engine)
     struct tsdb *db = NULL;
     struct tsdb_collector *col = NULL;
     int engine_running = 0;
-    struct api_ctx api = {.started_ns = clock_mono_ns(), .promql = cfg->query};
+    struct api_ctx api = {
+        .started_ns = clock_mono_ns(), .promql = cfg->query, .metrics_open = cfg->metrics_open};
     struct tsdb_collector_options co = {.interval_ms = cfg->scrape_interval_ms};
 
     sigset_t stop;
@@ -89,7 +98,11 @@ static int run(const struct bw_config *cfg, int no_engine)
                              .port = cfg->listen_port,
                              .registry = reg,
                              .routes = api.routes,
-                             .nroutes = api_routes_init(&api)};
+                             .nroutes = api_routes_init(&api),
+                             .tokens = cfg->tokens,
+                             .ntokens = cfg->ntokens,
+                             .assets = web_assets,
+                             .nassets = web_nassets};
     if (http_server_bind(&hc, &http, &d) != BW_OK)
         goto out;
     if (!no_engine && engine_new(&cfg->engine, reg, NULL, &eng, &d) != BW_OK)
@@ -107,6 +120,9 @@ static int run(const struct bw_config *cfg, int no_engine)
     api.engine = eng;
     api.journal = jnl;
     api.tsdb = db;
+    api.scrape_interval_ms = cfg->scrape_interval_ms;
+    if (api_init(&api) != BW_OK) /* the rest works without it: say so and go on */
+        log_warn("no live event stream (/api/monitoring/events/stream): out of memory");
     if (http_server_start(http, &d) != BW_OK || tsdb_collector_start(col, &d) != BW_OK)
         goto out;
     if (eng) {
@@ -125,6 +141,7 @@ out:
     if (status)
         fail(&d);
     http_server_free(http); /* first: no request may see a half-stopped engine or tsdb */
+    api_fini(&api);         /* no stream is left; before the journal it listens to closes */
     if (engine_running)
         engine_stop(eng);
     engine_free(eng);
@@ -141,9 +158,12 @@ int main(int argc, char **argv)
     struct bw_config cfg;
     struct cli_args args;
     struct diag d = {0};
-    /* "test promql" runs conformance files; it takes no configuration. */
+    /* "test promql" runs conformance files and "token" makes tokens; neither takes a
+     * configuration. */
     if (argc >= 3 && strcmp(argv[1], "test") == 0 && strcmp(argv[2], "promql") == 0)
         return cli_test_promql(argc - 3, argv + 3);
+    if (argc >= 2 && strcmp(argv[1], "token") == 0)
+        return cli_token(argc - 2, argv + 2, stdout, stdin);
     config_defaults(&cfg);
     if (cli_parse(argc, argv, &cfg, &args, &d) != BW_OK) {
         fail(&d);

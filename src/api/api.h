@@ -12,7 +12,9 @@
 
 struct engine;
 struct journal;
+struct journal_event;
 struct tsdb;
+struct api_hub;
 
 #define API_MAX_ROUTES 32
 
@@ -26,17 +28,37 @@ struct api_ctx {
      * timeout only downwards. Zero fields take promql's defaults. */
     struct promql_options promql;
     int64_t started_ns; /* clock_mono_ns() at start, for uptime */
+    /* GET /api/metrics needs no token even when auth is on (auth.metrics_open). */
+    bool metrics_open;
+    /* The collector's scrape interval: the step of /api/monitoring/realtime's sparklines;
+     * 0 takes 1 s. */
+    int64_t scrape_interval_ms;
+    /* The live event hub /api/monitoring/events/stream reads; made by api_init, which sizes
+     * its ring of recent events by stream_ring (0 takes 4096). */
+    struct api_hub *hub;
+    size_t stream_ring;
     struct http_route routes[API_MAX_ROUTES];
 };
 
 /* Fills ctx->routes with every endpoint; returns how many. */
 size_t api_routes_init(struct api_ctx *ctx);
+/* Starts what the handlers need beyond ctx's fields: the live event hub that
+ * /api/monitoring/events/stream reads, subscribed to ctx->journal (nothing without a
+ * journal). Call once ctx->journal is set, before the HTTP server starts. BW_OK, or
+ * BW_ENOMEM (the stream endpoint then answers 503; the rest works). */
+int api_init(struct api_ctx *ctx);
+/* Stops and frees it. Call after the HTTP server is freed (no handler or stream runs any
+ * more) and before the journal closes. */
+void api_fini(struct api_ctx *ctx);
 
 /* GET /api/metrics: the exposition, in the format the Accept header asks for, gzip when
  * Accept-Encoding allows it. */
 void api_metrics(void *ud, const struct http_request *req, struct http_response *res);
 /* GET /api/health: liveness and readiness as JSON; 503 when not ready. */
 void api_health(void *ud, const struct http_request *req, struct http_response *res);
+/* GET /api/auth/whoami: {"name":"alice","role":"viewer","auth":true}, or with auth off
+ * {"name":null,"role":"admin","auth":false} (auth.c). */
+void api_auth_whoami(void *ud, const struct http_request *req, struct http_response *res);
 
 /* ---- the Prometheus HTTP API under /api/v1 (prom.c) ----
  * GET and form POST (label values: GET only), Prometheus's envelope, errorType and status
@@ -90,5 +112,69 @@ int promjson_begin(struct buf *b);
  * (may be NULL), at most 10 of each then "N more warning annotations omitted" as Prometheus
  * does, and "results truncated due to limit" when truncated. */
 int promjson_end(struct buf *b, const struct promql_result *r, bool truncated);
+
+/* ---- the monitoring API under /api/monitoring (monitoring.c, events.c; docs/api.md) ----
+ * JSON for the web page. A bad parameter is 400 bad_data naming it, an unknown session 404
+ * not_found, a journal that is not open 503 unavailable. */
+void api_mon_sessions(void *ud, const struct http_request *req, struct http_response *res);
+void api_mon_session(void *ud, const struct http_request *req, struct http_response *res);
+void api_mon_checkpoints(void *ud, const struct http_request *req, struct http_response *res);
+void api_mon_realtime(void *ud, const struct http_request *req, struct http_response *res);
+void api_mon_state_machine(void *ud, const struct http_request *req, struct http_response *res);
+void api_mon_events(void *ud, const struct http_request *req, struct http_response *res);
+/* Server-Sent Events: one "event" message per journal event, resumable by id. */
+void api_mon_events_stream(void *ud, const struct http_request *req, struct http_response *res);
+
+/* Shared steps of the monitoring handlers. Each returns true, or false with res answered. */
+#define API_MON_LIMIT_MAX 1000
+/* The parameter `limit`: absent (or empty), def; else an integer from 1 to
+ * API_MON_LIMIT_MAX. */
+bool api_mon_limit(const struct http_request *req, struct http_response *res, size_t def,
+                   size_t *out);
+/* An event id given as parameter or header `name`: absent (NULL or empty), 0; else an integer
+ * >= 1 (>= 0 when zero_ok). */
+bool api_mon_id(const char *name, const char *value, bool zero_ok, struct http_response *res,
+                int64_t *out);
+/* The journal is open (else 503). */
+bool api_mon_journal(const struct api_ctx *ctx, struct http_response *res);
+/* A session id given by the client names a recorded session (else 400 when it cannot be one,
+ * 404 when there is none). */
+bool api_mon_session_known(const struct api_ctx *ctx, const char *name, const char *id,
+                           struct http_response *res);
+
+/* ---- the monitoring endpoints' JSON writer (json.c) ----
+ * Writes into a buffer, keeping the first error: after one, every call does nothing and
+ * api_json_end returns it (BW_ENOSPC past the buffer's cap, BW_ENOMEM). Commas are placed by
+ * the writer; a key is followed by exactly one value or container. */
+#define API_JSON_MAX_DEPTH 16
+struct api_json {
+    struct buf *b;
+    int rc;
+    int depth;
+    bool after_key;                      /* a key was written, its value not yet */
+    bool has_member[API_JSON_MAX_DEPTH]; /* per open container */
+};
+void api_json_init(struct api_json *w, struct buf *b);
+void api_json_object(struct api_json *w);
+void api_json_object_end(struct api_json *w);
+void api_json_array(struct api_json *w);
+void api_json_array_end(struct api_json *w);
+void api_json_key(struct api_json *w, const char *key);
+/* A string, escaped as http_json_string does; NULL writes null. */
+void api_json_string(struct api_json *w, const char *s);
+/* A finite number as the shortest text that reads back the same, as Prometheus writes sample
+ * values (no exponent from 1e-6 to 1e21); NaN and ±Inf write null. */
+void api_json_number(struct api_json *w, double v);
+void api_json_int(struct api_json *w, int64_t v);
+void api_json_uint(struct api_json *w, uint64_t v);
+void api_json_bool(struct api_json *w, bool v);
+void api_json_null(struct api_json *w);
+/* JSON text stored by breakwatch: written as it is (on one line) when cJSON parses it as an
+ * object, else null (NULL too). */
+void api_json_raw_object(struct api_json *w, const char *text);
+/* The first error, or BW_EINVAL when a container was left open; BW_OK for a whole document. */
+int api_json_end(struct api_json *w);
+/* An event as /api/monitoring/events and its stream show it: {"id":…,"sim_ms":…,…,"data":…}. */
+void api_json_event(struct api_json *w, const struct journal_event *ev);
 
 #endif

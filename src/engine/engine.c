@@ -20,6 +20,7 @@
  * Threads: the loop runs on the caller's thread (engine_run) or its own (engine_start).
  * Everything in struct engine belongs to that thread except `pub`, the snapshot published at
  * the end of each cycle under `lock`, and `stop`. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,12 +111,28 @@ static void publish(struct engine *e, double equity, int open)
     p->wins = e->wins;
     p->losses = e->losses;
     memcpy(p->transitions, e->sm.count, sizeof(p->transitions));
+    p->state_since_ms = e->sm.entered_ms;
+    memcpy(p->state_entries, e->sm.entries, sizeof(p->state_entries));
+    memcpy(p->state_dwell_seconds, e->sm.dwell, sizeof(p->state_dwell_seconds));
+    p->messages = e->messages;
     p->unexpected_transitions = e->sm.unexpected;
     p->loss_limit_triggers = e->risk.triggers;
     p->equity = equity;
     p->daily_pnl = risk_daily_pnl(&e->risk, equity);
+    p->risk_budget_remaining = risk_budget_remaining(&e->risk, equity);
     p->positions_open = open;
     pthread_mutex_unlock(&e->lock);
+}
+
+/* The wall-clock seconds a histogram of the engine's has summed: NaN when it is off. */
+static double timed_seconds(const struct engine_metrics *m, const bw_histogram *h)
+{
+    uint64_t count;
+    double sum;
+    if (!m->on || !h)
+        return NAN;
+    bw_histogram_read(h, NULL, &count, &sum);
+    return sum;
 }
 
 void engine_stats_get(struct engine *e, struct engine_stats *out)
@@ -123,6 +140,9 @@ void engine_stats_get(struct engine *e, struct engine_stats *out)
     pthread_mutex_lock(&e->lock);
     *out = e->pub;
     pthread_mutex_unlock(&e->lock);
+    /* The histograms are read lock-free; they run a little ahead of the snapshot. */
+    out->message_seconds = timed_seconds(&e->m, e->m.message_processing);
+    out->scan_seconds = timed_seconds(&e->m, e->m.scan_duration);
 }
 
 int engine_new(const struct engine_config *c, bw_registry *reg, struct journal *j,
@@ -249,6 +269,7 @@ int engine_cycle(struct engine *e, int64_t start)
     }
     size_t n = feed_count(e->feed);
     int64_t t = n > 0 ? metrics_clock(&e->m) : 0;
+    e->messages += n;
     for (size_t i = 0; i < n; i++) {
         size_t len;
         const char *msg = feed_message(e->feed, i, &len);
@@ -299,17 +320,28 @@ static int pace(struct engine *e, int64_t wall0_ns)
     return atomic_load(&e->stop);
 }
 
+/* A number of seconds for the summary: "null" when NaN (nothing was timed). */
+static const char *seconds_text(char out[32], double v)
+{
+    if (isnan(v))
+        return "null";
+    snprintf(out, 32, "%.9g", v);
+    return out;
+}
+
 static char *summary_json(const struct engine *e, const char *status)
 {
-    char *s = malloc(640);
+    char *s = malloc(800);
+    char msg_s[32], scan_s[32];
     if (!s)
         return NULL;
-    snprintf(s, 640,
+    snprintf(s, 800,
              "{\"status\":\"%s\",\"sim_start_ms\":%lld,\"sim_end_ms\":%lld,\"cycles\":%llu,"
              "\"scans\":%llu,\"signals\":%llu,\"orders\":%llu,\"trades\":%llu,\"wins\":%llu,"
              "\"losses\":%llu,\"loss_limit_triggers\":%llu,\"unexpected_transitions\":%llu,"
              "\"bad_messages\":%llu,\"starting_equity\":%.2f,\"equity\":%.2f,\"pnl\":%.2f,"
-             "\"positions_open\":%d,\"state\":\"%s\"}",
+             "\"positions_open\":%d,\"state\":\"%s\",\"messages\":%llu,"
+             "\"message_seconds\":%s,\"scan_seconds\":%s}",
              status, (long long)e->start_ms, (long long)e->now_ms, (unsigned long long)e->cycles,
              (unsigned long long)e->scans, (unsigned long long)e->signals,
              (unsigned long long)e->orders, (unsigned long long)e->trades,
@@ -317,7 +349,9 @@ static char *summary_json(const struct engine *e, const char *status)
              (unsigned long long)e->risk.triggers, (unsigned long long)e->sm.unexpected,
              (unsigned long long)e->bad_messages, e->cfg.starting_equity, e->pub.equity,
              e->pub.equity - e->cfg.starting_equity, e->pub.positions_open,
-             engine_state_name(e->sm.cur));
+             engine_state_name(e->sm.cur), (unsigned long long)e->messages,
+             seconds_text(msg_s, timed_seconds(&e->m, e->m.message_processing)),
+             seconds_text(scan_s, timed_seconds(&e->m, e->m.scan_duration)));
     return s;
 }
 

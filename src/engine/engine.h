@@ -87,8 +87,13 @@ enum engine_state {
     STATE_COUNT
 };
 const char *engine_state_name(enum engine_state s);
+/* The state named s ("idle", …), or -1 when there is none. */
+int engine_state_parse(const char *s);
 /* The declared transition graph: 1 if from → to is an expected transition. */
 int engine_transition_allowed(enum engine_state from, enum engine_state to);
+/* What a declared transition means ("enough history to scan"); NULL when from → to is not
+ * declared. A static string; safe from any thread. */
+const char *engine_transition_meaning(enum engine_state from, enum engine_state to);
 
 /* A snapshot for tests and the monitoring API; safe to call from any thread. */
 struct engine_stats {
@@ -96,9 +101,17 @@ struct engine_stats {
     int64_t sim_time_ms;
     uint64_t cycles, scans, signals, orders, trades, wins, losses;
     uint64_t transitions[STATE_COUNT][STATE_COUNT];
+    int64_t state_since_ms;                  /* simulated time the current state was entered */
+    uint64_t state_entries[STATE_COUNT];     /* times entered, the initial idle counting once */
+    double state_dwell_seconds[STATE_COUNT]; /* simulated seconds in the stays that ended */
     uint64_t unexpected_transitions;
     uint64_t loss_limit_triggers;
+    uint64_t messages; /* market messages fed to the engine */
+    /* Wall-clock seconds spent parsing and applying them, and scanning; NaN when nothing is
+     * timed (an engine without a registry). */
+    double message_seconds, scan_seconds;
     double equity, daily_pnl;
+    double risk_budget_remaining; /* share of today's loss budget still unused, 0–1 */
     int positions_open;
     char session_id[40];
     /* "starting" until engine_run begins, "running", then how the run ended: "completed"

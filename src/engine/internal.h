@@ -341,6 +341,8 @@ struct state_machine {
     enum engine_state cur;
     int64_t entered_ms;
     uint64_t count[STATE_COUNT][STATE_COUNT];
+    uint64_t entries[STATE_COUNT]; /* the initial state counts as entered once */
+    double dwell[STATE_COUNT];     /* simulated seconds in the stays that ended */
     uint64_t unexpected;
 };
 
@@ -382,7 +384,7 @@ struct engine {
     uint64_t trade_seq; /* numbers correlation ids */
     int warm;           /* some symbol has enough history to scan */
     unsigned milestones;
-    uint64_t cycles, scans, signals, orders, trades, wins, losses, bad_messages;
+    uint64_t cycles, scans, signals, orders, trades, wins, losses, bad_messages, messages;
     char session_id[JOURNAL_ID_LEN];
     engine_trace_fn trace;
     void *trace_ud;

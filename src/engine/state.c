@@ -9,6 +9,7 @@
  * engine_unexpected_transitions_total and journaled as an error — a bug detector that an
  * alert rule can watch. */
 #include <stdio.h>
+#include <string.h>
 
 #include "engine/internal.h"
 
@@ -39,14 +40,28 @@ const char *engine_state_name(enum engine_state s)
     return (unsigned)s < STATE_COUNT ? state_names[s] : "unknown";
 }
 
+int engine_state_parse(const char *s)
+{
+    for (int i = 0; s && i < STATE_COUNT; i++)
+        if (strcmp(s, state_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *engine_transition_meaning(enum engine_state from, enum engine_state to)
+{
+    return (unsigned)from < STATE_COUNT && (unsigned)to < STATE_COUNT ? graph[from][to] : NULL;
+}
+
 int engine_transition_allowed(enum engine_state from, enum engine_state to)
 {
-    return (unsigned)from < STATE_COUNT && (unsigned)to < STATE_COUNT && graph[from][to];
+    return engine_transition_meaning(from, to) != NULL;
 }
 
 void state_init(struct state_machine *sm, const struct engine_metrics *m, int64_t now_ms)
 {
     *sm = (struct state_machine){.cur = STATE_IDLE, .entered_ms = now_ms};
+    sm->entries[STATE_IDLE] = 1;
     for (int s = 0; s < STATE_COUNT; s++)
         metrics_set(m->state[s], s == STATE_IDLE);
 }
@@ -60,6 +75,8 @@ int engine_state_set(struct engine *e, enum engine_state to)
     int expected = engine_transition_allowed(from, to);
     double dwell = (double)(e->now_ms - sm->entered_ms) / 1000.0;
     sm->count[from][to]++;
+    sm->entries[to]++;
+    sm->dwell[from] += dwell;
     sm->cur = to;
     sm->entered_ms = e->now_ms;
     metrics_inc(e->m.transitions[from][to]);

@@ -733,11 +733,12 @@ static int session_append(void *ud, const struct store_session_row *r)
     return rc;
 }
 
-int journal_sessions_list(struct journal *j, size_t limit, struct journal_session **out, size_t *n)
+int journal_sessions_list(struct journal *j, size_t limit, int running_only,
+                          struct journal_session **out, size_t *n)
 {
     struct session_list l = {0};
     pthread_mutex_lock(&j->rlock);
-    int rc = read_done(j, store_sessions_list(j->r, limit, session_append, &l));
+    int rc = read_done(j, store_sessions_list(j->r, limit, running_only, session_append, &l));
     pthread_mutex_unlock(&j->rlock);
     if (rc) {
         journal_sessions_free(l.items, l.n);
@@ -829,18 +830,62 @@ static int event_append(void *ud, const struct store_event_row *r)
     return BW_OK;
 }
 
-int journal_events_list(struct journal *j, const char *session_id, int64_t after_id, size_t limit,
-                        struct journal_event_list *out)
+static int in_list(const char *s, const char *const *v, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        if (strcmp(s, v[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int journal_event_matches(const struct journal_event_filter *f, const struct journal_event *ev)
+{
+    return ev->severity >= f->min_severity &&
+           (!f->session_id || (ev->session_id && strcmp(ev->session_id, f->session_id) == 0)) &&
+           (!f->correlation_id ||
+            (ev->correlation_id && strcmp(ev->correlation_id, f->correlation_id) == 0)) &&
+           (!f->ntypes || in_list(ev->type, f->types, f->ntypes)) &&
+           (!f->nsymbols || in_list(ev->symbol, f->symbols, f->nsymbols));
+}
+
+int journal_events_query(struct journal *j, const struct journal_event_filter *f,
+                         const struct journal_event_page *p, struct journal_event_list *out)
 {
     *out = (struct journal_event_list){0};
+    if ((unsigned)f->min_severity >= BW_ARRAY_LEN(severity_names))
+        return BW_EINVAL;
+    /* The store knows severities by name: the ones at or above the minimum. */
+    size_t skip = (size_t)f->min_severity;
+    struct store_event_query q = {
+        .session_id = f->session_id,
+        .correlation_id = f->correlation_id,
+        .types = f->types,
+        .ntypes = f->ntypes,
+        .severities = skip ? severity_names + skip : NULL,
+        .nseverities = skip ? BW_ARRAY_LEN(severity_names) - skip : 0,
+        .symbols = f->symbols,
+        .nsymbols = f->nsymbols,
+        .after_id = p->after_id,
+        .before_id = p->before_id,
+        .newest_first = p->newest_first,
+        .limit = p->limit,
+    };
     struct event_collect c = {.l = out};
     pthread_mutex_lock(&j->rlock);
-    int rc = read_done(j, store_events_after(j->r, session_id, after_id, limit, event_append, &c));
+    int rc = read_done(j, store_events_query(j->r, &q, event_append, &c));
     pthread_mutex_unlock(&j->rlock);
     out->storage = c.pool;
     if (rc)
         journal_event_list_free(out);
     return rc;
+}
+
+int journal_events_list(struct journal *j, const char *session_id, int64_t after_id, size_t limit,
+                        struct journal_event_list *out)
+{
+    struct journal_event_filter f = {.session_id = session_id};
+    struct journal_event_page p = {.after_id = after_id, .limit = limit};
+    return journal_events_query(j, &f, &p, out);
 }
 
 void journal_event_list_free(struct journal_event_list *l)

@@ -99,11 +99,13 @@ typedef void (*journal_sub_fn)(void *ud, const struct journal_event *ev);
 int journal_subscribe(struct journal *j, journal_sub_fn fn, void *ud);
 void journal_unsubscribe(struct journal *j, int sub_id);
 
-/* Reads. Sessions are listed newest first, at most limit (0: all); *out is an array the caller
- * frees with the matching _free. Failures are BW_ENOMEM or BW_EIO (logged with SQLite's
- * message). journal_session_get: BW_ENOENT if there is no such session; *out is zeroed
- * then, and is the caller's to journal_session_fini otherwise. */
-int journal_sessions_list(struct journal *j, size_t limit, struct journal_session **out, size_t *n);
+/* Reads. Sessions are listed newest first, only those still running when running_only, at
+ * most limit (0: all); *out is an array the caller frees with the matching _free. Failures
+ * are BW_ENOMEM or BW_EIO (logged with SQLite's message). journal_session_get: BW_ENOENT if
+ * there is no such session; *out is zeroed then, and is the caller's to journal_session_fini
+ * otherwise. */
+int journal_sessions_list(struct journal *j, size_t limit, int running_only,
+                          struct journal_session **out, size_t *n);
 void journal_sessions_free(struct journal_session *s, size_t n);
 int journal_session_get(struct journal *j, const char *id, struct journal_session *out);
 
@@ -117,6 +119,32 @@ struct journal_event_list {
 int journal_events_list(struct journal *j, const char *session_id, int64_t after_id, size_t limit,
                         struct journal_event_list *out);
 void journal_event_list_free(struct journal_event_list *l);
+
+/* Which events a reader wants; every field that is set narrows it. The strings are the
+ * caller's. */
+struct journal_event_filter {
+    const char *session_id;     /* NULL: any */
+    const char *correlation_id; /* NULL: any */
+    const char *const *types;   /* ntypes of them; 0: any */
+    size_t ntypes;
+    const char *const *symbols; /* nsymbols of them; 0: any, events about no symbol included */
+    size_t nsymbols;
+    enum severity min_severity; /* SEV_DEBUG: any */
+};
+/* 1 if ev passes f, else 0: the same test journal_events_query makes in the store, for events
+ * that come from the live bus. */
+int journal_event_matches(const struct journal_event_filter *f, const struct journal_event *ev);
+/* Which part of the matching events: after_id < id < before_id (before_id 0: no upper bound),
+ * newest or oldest first, at most limit (0: all). */
+struct journal_event_page {
+    int64_t after_id, before_id;
+    int newest_first;
+    size_t limit;
+};
+/* The events passing f within p, in p's order, as journal_events_list. BW_EINVAL for a
+ * min_severity that is not one. */
+int journal_events_query(struct journal *j, const struct journal_event_filter *f,
+                         const struct journal_event_page *p, struct journal_event_list *out);
 
 struct journal_checkpoint_row {
     int64_t id, ts_ms;

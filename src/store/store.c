@@ -86,6 +86,11 @@ static const char *const migrations[] = {
     "  type TEXT NOT NULL,"
     "  help TEXT NOT NULL,"
     "  unit TEXT NOT NULL) WITHOUT ROWID;",
+    /* 3: filtered event reads (store_events_query, the monitoring API's event list and state
+     * timeline): one type's events by id, across sessions and within one, without walking
+     * every other event. (Parenthesized: two literals that clang would take for a lost comma.) */
+    ("CREATE INDEX events_type ON events(type, id);"
+     "CREATE INDEX events_session_type ON events(session_id, type, id);"),
 };
 
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";

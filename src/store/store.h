@@ -80,8 +80,10 @@ int store_session_finish(struct store *s, const struct store_session_row *r);
 /* Marks every session still "running" as "crashed", its ended_ms the wall-clock time of its
  * last recorded event or checkpoint, or now_ms when it recorded none. *n: how many. */
 int store_sessions_mark_crashed(struct store *s, int64_t now_ms, int *n);
-/* Newest first (by started_ms, then insertion order); limit 0: all. */
-int store_sessions_list(struct store *s, size_t limit, store_session_fn fn, void *ud);
+/* Newest first (by started_ms, then insertion order), only those still "running" when
+ * running_only; limit 0: all. */
+int store_sessions_list(struct store *s, size_t limit, int running_only, store_session_fn fn,
+                        void *ud);
 /* Calls fn once with session id; BW_ENOENT if there is none. */
 int store_session_get(struct store *s, const char *id, store_session_fn fn, void *ud);
 
@@ -94,6 +96,26 @@ int store_event_insert(struct store *s, const struct store_event_row *r);
 /* Events with id > after_id of a session (NULL: any), oldest first, at most limit (0: all). */
 int store_events_after(struct store *s, const char *session_id, int64_t after_id, size_t limit,
                        store_event_fn fn, void *ud);
+/* A filtered read of the events; each field that is set narrows it. */
+struct store_event_query {
+    const char *session_id;     /* NULL: any */
+    const char *correlation_id; /* NULL: any */
+    const char *const *types;   /* the types accepted, ntypes of them; 0: any */
+    size_t ntypes;
+    const char *const *severities; /* the severity names accepted; 0: any */
+    size_t nseverities;
+    const char *const *symbols; /* the symbols accepted; 0: any, even none */
+    size_t nsymbols;
+    int64_t after_id, before_id; /* after_id < id < before_id; before_id 0: no upper bound */
+    int newest_first;            /* by id descending; else ascending */
+    size_t limit;                /* 0: all */
+};
+/* The events q selects, in its order. The read is driven by the index of its most selective
+ * filter — the correlation id, the session (with the type when there is one), the type, else
+ * the id — and stops at limit, so a page costs about what it returns unless the other filters
+ * reject most of what the index yields. */
+int store_events_query(struct store *s, const struct store_event_query *q, store_event_fn fn,
+                       void *ud);
 /* The id the next event gets: one past the highest ever used, even if rows were deleted. */
 int store_events_next_id(struct store *s, int64_t *out);
 

@@ -27,6 +27,9 @@ static const char SQL_SESSIONS_CRASHED[] =
 static const char SQL_SESSIONS_LIST[] =
     "SELECT id, mode, config_json, status, started_ms, ended_ms, summary_json FROM sessions"
     " ORDER BY started_ms DESC, rowid DESC LIMIT ?1";
+static const char SQL_SESSIONS_RUNNING[] =
+    "SELECT id, mode, config_json, status, started_ms, ended_ms, summary_json FROM sessions"
+    " WHERE status = 'running' ORDER BY started_ms DESC, rowid DESC LIMIT ?1";
 static const char SQL_SESSION_GET[] =
     "SELECT id, mode, config_json, status, started_ms, ended_ms, summary_json FROM sessions"
     " WHERE id = ?1";
@@ -44,13 +47,36 @@ static const char SQL_CHECKPOINTS_ALL[] =
 static const char SQL_EVENT_INSERT[] =
     "INSERT INTO events (id, session_id, ts_ms, type, severity, symbol, correlation_id,"
     " message, data_json, recorded_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-/* ?1 (the session) is bound only for the per-session form. */
-static const char SQL_EVENTS_SESSION[] =
-    "SELECT id, session_id, ts_ms, type, severity, symbol, correlation_id, message, data_json,"
-    " recorded_ms FROM events WHERE session_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
-static const char SQL_EVENTS_ALL[] =
-    "SELECT id, session_id, ts_ms, type, severity, symbol, correlation_id, message, data_json,"
-    " recorded_ms FROM events WHERE id > ?2 ORDER BY id LIMIT ?3";
+/* A filtered read is one of a few statements that differ only in the index that drives them
+ * (the WHERE clause's first term) and the order. Every other condition is written with a
+ * unary + so that SQLite never drives the read from it instead: ?1 the session, ?2 the
+ * correlation id, ?3 the one type an index serves, ?4 ?5 ?6 JSON arrays of the types,
+ * severities and symbols accepted (NULL: any), ?7 < id < ?8, ?9 the limit. */
+#define EVENT_SELECT                                                                               \
+    "SELECT id, session_id, ts_ms, type, severity, symbol, correlation_id, message, data_json,"    \
+    " recorded_ms FROM events WHERE "
+#define EVENT_FILTERS                                                                              \
+    " AND id > ?7 AND id < ?8"                                                                     \
+    " AND (?1 IS NULL OR +session_id = ?1) AND (?2 IS NULL OR +correlation_id = ?2)"               \
+    " AND (?4 IS NULL OR +type IN (SELECT value FROM json_each(?4)))"                              \
+    " AND (?5 IS NULL OR +severity IN (SELECT value FROM json_each(?5)))"                          \
+    " AND (?6 IS NULL OR +symbol IN (SELECT value FROM json_each(?6)))"
+#define EVENT_QUERY(driver)                                                                        \
+    {                                                                                              \
+        EVENT_SELECT driver EVENT_FILTERS " ORDER BY id LIMIT ?9",                                 \
+            EVENT_SELECT driver EVENT_FILTERS " ORDER BY id DESC LIMIT ?9"                         \
+    }
+
+/* The drivers, most selective first: one trade (events_correlation), one type of one session
+ * (events_session_type), one session (events_session), one type (events_type), all (rowid). */
+enum driver { BY_CORRELATION, BY_SESSION_TYPE, BY_SESSION, BY_TYPE, BY_ID, DRIVERS };
+static const char *const SQL_EVENTS_QUERY[DRIVERS][2] = {
+    [BY_CORRELATION] = EVENT_QUERY("correlation_id = ?2"),
+    [BY_SESSION_TYPE] = EVENT_QUERY("session_id = ?1 AND type = ?3"),
+    [BY_SESSION] = EVENT_QUERY("session_id = ?1"),
+    [BY_TYPE] = EVENT_QUERY("type = ?3"),
+    [BY_ID] = EVENT_QUERY("1"),
+};
 static const char SQL_EVENTS_NEXT_ID[] =
     "SELECT MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),"
     " IFNULL((SELECT MAX(id) FROM events), 0)) + 1";
@@ -147,12 +173,13 @@ static int session_row(void *ctx, sqlite3_stmt *st)
     return c->fn(c->ud, &r);
 }
 
-int store_sessions_list(struct store *s, size_t limit, store_session_fn fn, void *ud)
+int store_sessions_list(struct store *s, size_t limit, int running_only, store_session_fn fn,
+                        void *ud)
 {
     sqlite3_stmt *st;
     struct session_ctx c = {fn, ud};
     size_t n;
-    int rc = store_stmt(s, SQL_SESSIONS_LIST, &st);
+    int rc = store_stmt(s, running_only ? SQL_SESSIONS_RUNNING : SQL_SESSIONS_LIST, &st);
     if (rc)
         return rc;
     rc = sqlite3_bind_int64(st, 1, sql_limit(limit));
@@ -268,22 +295,70 @@ static int event_row(void *ctx, sqlite3_stmt *st)
     return c->fn(c->ud, &r);
 }
 
-int store_events_after(struct store *s, const char *session_id, int64_t after_id, size_t limit,
-                       store_event_fn fn, void *ud)
+/* Appends v[0..n) to b as a JSON array of strings, '"', '\\' and control characters escaped. */
+static int json_strings(struct buf *b, const char *const *v, size_t n)
+{
+    int rc = buf_putc(b, '[');
+    for (size_t i = 0; rc == BW_OK && i < n; i++) {
+        rc = buf_puts(b, i ? ",\"" : "\"");
+        for (const unsigned char *p = (const unsigned char *)v[i]; rc == BW_OK && *p; p++)
+            rc = *p == '"' || *p == '\\' ? buf_printf(b, "\\%c", *p)
+                 : *p < 0x20             ? buf_printf(b, "\\u%04x", *p)
+                                         : buf_putc(b, (char)*p);
+        if (rc == BW_OK)
+            rc = buf_putc(b, '"');
+    }
+    return rc == BW_OK ? buf_putc(b, ']') : rc;
+}
+
+/* Binds a list filter: NULL when the list is empty (anything passes), else its JSON array. */
+static int bind_list(sqlite3_stmt *st, int i, const char *const *v, size_t n, struct buf *b)
+{
+    if (n == 0)
+        return sqlite3_bind_null(st, i);
+    buf_reset(b);
+    if (json_strings(b, v, n) != BW_OK)
+        return SQLITE_NOMEM;
+    return sqlite3_bind_text(st, i, b->data, (int)b->len, SQLITE_TRANSIENT);
+}
+
+int store_events_query(struct store *s, const struct store_event_query *q, store_event_fn fn,
+                       void *ud)
 {
     sqlite3_stmt *st;
     struct event_ctx c = {fn, ud};
+    struct buf list;
     size_t n;
-    int rc = store_stmt(s, session_id ? SQL_EVENTS_SESSION : SQL_EVENTS_ALL, &st);
+    const char *type = q->ntypes == 1 ? q->types[0] : NULL;
+    enum driver d = q->correlation_id ? BY_CORRELATION
+                    : q->session_id   ? (type ? BY_SESSION_TYPE : BY_SESSION)
+                    : type            ? BY_TYPE
+                                      : BY_ID;
+    int rc = store_stmt(s, SQL_EVENTS_QUERY[d][q->newest_first != 0], &st);
     if (rc)
         return rc;
-    (void)((session_id && (rc = store_bind_text(st, 1, session_id))) ||
-           (rc = sqlite3_bind_int64(st, 2, after_id)) ||
-           (rc = sqlite3_bind_int64(st, 3, sql_limit(limit))));
+    buf_init(&list, 0);
+    (void)((rc = store_bind_text(st, 1, q->session_id)) ||
+           (rc = store_bind_text(st, 2, q->correlation_id)) ||
+           (rc = store_bind_text(st, 3, type)) ||
+           (rc = bind_list(st, 4, q->types, q->ntypes, &list)) ||
+           (rc = bind_list(st, 5, q->severities, q->nseverities, &list)) ||
+           (rc = bind_list(st, 6, q->symbols, q->nsymbols, &list)) ||
+           (rc = sqlite3_bind_int64(st, 7, q->after_id)) ||
+           (rc = sqlite3_bind_int64(st, 8, q->before_id > 0 ? q->before_id : INT64_MAX)) ||
+           (rc = sqlite3_bind_int64(st, 9, sql_limit(q->limit))));
+    buf_fini(&list);
     rc = rc == SQLITE_OK ? each_row(s, st, "list events", event_row, &c, &n)
                          : store_fail(s, rc, "list events");
     sqlite3_reset(st);
     return rc;
+}
+
+int store_events_after(struct store *s, const char *session_id, int64_t after_id, size_t limit,
+                       store_event_fn fn, void *ud)
+{
+    struct store_event_query q = {.session_id = session_id, .after_id = after_id, .limit = limit};
+    return store_events_query(s, &q, fn, ud);
 }
 
 int store_events_next_id(struct store *s, int64_t *out)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -180,6 +181,13 @@ static void test_journal_replay_session(void **state)
     assert_string_equal(s.mode, "replay");
     assert_string_equal(s.status, "completed");
     assert_non_null(strstr(s.summary_json, "\"signals\":4"));
+    /* Without a registry nothing is timed: the summary says null, not 0. */
+    char fed[64];
+    snprintf(fed, sizeof(fed), "\"messages\":%llu,", (unsigned long long)st.messages);
+    assert_true(st.messages > 0);
+    assert_non_null(strstr(s.summary_json, fed));
+    assert_non_null(strstr(s.summary_json, "\"message_seconds\":null,\"scan_seconds\":null}"));
+    assert_true(isnan(st.message_seconds) && isnan(st.scan_seconds));
     assert_non_null(strstr(s.config_json, "\"symbols\":[\"BTCUSDT\",\"ETHUSDT\",\"SOLUSDT\"]"));
     journal_session_fini(&s);
 

@@ -134,6 +134,11 @@ static void test_values_after_run(void **state)
     assert_true(sample_sum(reg, "positions_open", NULL, NULL) == st.positions_open);
     double budget = sample_sum(reg, "daily_loss_budget_remaining_ratio", NULL, NULL);
     assert_true(budget >= 0 && budget <= 1);
+    assert_true(st.risk_budget_remaining == budget);
+    /* What the monitoring API reads for the process flow: messages fed and the time spent. */
+    assert_int_equal(st.messages, messages);
+    assert_true(st.message_seconds == message_s);
+    assert_true(st.scan_seconds == sample_sum(reg, "market_scan_duration_sum", NULL, NULL));
     double last = sample_sum(reg, "engine_last_signal_timestamp_seconds", NULL, NULL);
     assert_true(fabs(last - (double)clock_real_ns() * 1e-9) < 600);
     engine_free(e);

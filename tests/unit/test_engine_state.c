@@ -3,7 +3,8 @@
  * journaled as an error; over a long synthetic run every transition taken is in the graph,
  * nothing is unexpected, the transition counters match the engine's own counts, each state's
  * dwell histogram has one observation per exit from it, and exactly one engine_state gauge
- * is 1 — the current state's. */
+ * is 1 — the current state's; the per-state entries and dwell totals in engine_stats agree
+ * with the transitions and the dwell histograms. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,6 +39,20 @@ static void test_graph(void **state)
     for (int s = 0; s < STATE_COUNT; s++)
         assert_string_equal(engine_state_name(s), names[s]);
     assert_string_equal(engine_state_name(STATE_COUNT), "unknown");
+    for (int s = 0; s < STATE_COUNT; s++)
+        assert_int_equal(engine_state_parse(names[s]), s);
+    assert_int_equal(engine_state_parse("unknown"), -1);
+    assert_int_equal(engine_state_parse("Idle"), -1);
+    assert_int_equal(engine_state_parse(NULL), -1);
+    /* Every declared edge has a meaning, every other pair none. */
+    assert_string_equal(engine_transition_meaning(STATE_IDLE, STATE_SCANNING),
+                        "enough history to scan");
+    assert_string_equal(engine_transition_meaning(STATE_HALTED, STATE_IDLE), "new trading day");
+    for (int a = 0; a < STATE_COUNT; a++)
+        for (int b = 0; b < STATE_COUNT; b++)
+            assert_int_equal(engine_transition_meaning(a, b) != NULL,
+                             engine_transition_allowed(a, b));
+    assert_null(engine_transition_meaning(STATE_COUNT, STATE_IDLE));
 }
 
 static double series(bw_registry *reg, const char *name, const char *match)
@@ -131,6 +146,24 @@ static void test_long_run(void **state)
         assert_true(g == (s == (int)st.state));
     }
     assert_true(ones == 1);
+    /* Entries and dwell totals: a state is entered once per transition into it (idle once
+     * more, at the start), and its dwell total is its dwell histogram's sum. */
+    double held = 0;
+    for (int s = 0; s < STATE_COUNT; s++) {
+        uint64_t in = s == STATE_IDLE;
+        for (int a = 0; a < STATE_COUNT; a++)
+            in += st.transitions[a][s];
+        assert_int_equal(st.state_entries[s], in);
+        char match[32];
+        snprintf(match, sizeof(match), "state=%s", engine_state_name(s));
+        assert_float_equal(st.state_dwell_seconds[s],
+                           series(reg, "engine_state_dwell_seconds_sum", match), 1e-6);
+        held += st.state_dwell_seconds[s];
+    }
+    /* The stays that ended and the current one cover the run's simulated time. */
+    assert_float_equal(held + (double)(st.sim_time_ms - st.state_since_ms) / 1000.0,
+                       (double)(st.sim_time_ms - c.start_ms) / 1000.0, 1e-6);
+    assert_true(st.state_since_ms > c.start_ms && st.state_since_ms <= st.sim_time_ms);
     engine_free(e);
     bw_registry_free(reg);
 }

@@ -1,9 +1,10 @@
 /* Tests for src/journal/journal.c: every field of sessions, checkpoints and events round-trips;
- * cursor paging returns exact ids; sessions list newest first; subscribers see every event
- * once, in id order, from many producer threads (more than the queue holds, so producers are
- * held back, never dropped); journal_flush, and a failed commit retried without loss; a process
- * killed with SIGKILL loses nothing it flushed and its session reads "crashed"; close and reopen
- * keep everything; bad arguments and an unusable data directory are refused clearly. */
+ * cursor paging returns exact ids, newest first too, and filtered reads agree with
+ * journal_event_matches; sessions list newest first, or only the running ones; subscribers see
+ * every event once, in id order, from many producer threads (more than the queue holds, so
+ * producers are held back, never dropped); journal_flush, and a failed commit retried without loss;
+ * a process killed with SIGKILL loses nothing it flushed and its session reads "crashed"; close and
+ * reopen keep everything; bad arguments and an unusable data directory are refused clearly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -205,7 +206,7 @@ static void test_cursor_paging_and_sessions(void **state)
     assert_int_equal(journal_flush(j), BW_OK);
     struct journal_session *s;
     size_t n;
-    assert_int_equal(journal_sessions_list(j, 0, &s, &n), BW_OK);
+    assert_int_equal(journal_sessions_list(j, 0, 0, &s, &n), BW_OK);
     assert_int_equal(n, 3);
     assert_string_equal(s[0].id, c);
     assert_string_equal(s[1].id, b);
@@ -215,11 +216,90 @@ static void test_cursor_paging_and_sessions(void **state)
     assert_null(s[1].config_json);
     assert_string_equal(s[2].id, a);
     journal_sessions_free(s, n);
-    assert_int_equal(journal_sessions_list(j, 2, &s, &n), BW_OK);
+    assert_int_equal(journal_sessions_list(j, 2, 0, &s, &n), BW_OK);
     assert_int_equal(n, 2);
     assert_string_equal(s[0].id, c);
     assert_string_equal(s[1].id, b);
     journal_sessions_free(s, n);
+    /* Only the running ones. */
+    assert_int_equal(journal_session_end(j, c, "completed", NULL), BW_OK);
+    assert_int_equal(journal_flush(j), BW_OK);
+    assert_int_equal(journal_sessions_list(j, 0, 1, &s, &n), BW_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(s[0].id, b);
+    assert_string_equal(s[1].id, a);
+    journal_sessions_free(s, n);
+    close_journal(j);
+}
+
+/* Filtered reads: newest first with a `before` cursor, every filter, and journal_event_matches
+ * agreeing with the store on every event for every filter. */
+static void test_events_query(void **state)
+{
+    struct journal *j = open_journal(state);
+    static const char *const types[] = {"signal", "order", "fill"};
+    static const char *const symbols[] = {"BTCUSDT", "ETHUSDT", NULL};
+    static const char *const corrs[] = {"t1", "t2", NULL, NULL};
+    for (int i = 1; i <= 48; i++) {
+        struct journal_event ev = {.ts_ms = i,
+                                   .session_id = i % 2 ? "s1" : "s2",
+                                   .type = types[i % 3],
+                                   .severity = (enum severity)(i % 5),
+                                   .symbol = symbols[i % 3 == 0 ? 2 : i % 2],
+                                   .correlation_id = corrs[i % 4],
+                                   .message = "m"};
+        assert_int_equal(journal_event(j, &ev), i);
+    }
+    assert_int_equal(journal_flush(j), BW_OK);
+
+    /* Pages of 10, newest first, each starting below the last id of the one before. */
+    struct journal_event_filter all = {0};
+    struct journal_event_page p = {.newest_first = 1, .limit = 10};
+    struct journal_event_list l;
+    int64_t expect = 48;
+    for (int page = 0; page < 5; page++) {
+        assert_int_equal(journal_events_query(j, &all, &p, &l), BW_OK);
+        assert_int_equal(l.n, page < 4 ? 10 : 8);
+        for (size_t i = 0; i < l.n; i++)
+            assert_int_equal(l.items[i].id, expect--);
+        p.before_id = l.items[l.n - 1].id;
+        journal_event_list_free(&l);
+    }
+    assert_int_equal(expect, 0);
+
+    static const char *const fill_order[] = {"fill", "order"}, *const eth[] = {"ETHUSDT"};
+    const struct journal_event_filter filters[] = {
+        {.session_id = "s1"},
+        {.correlation_id = "t2"},
+        {.types = fill_order, .ntypes = 2},
+        {.types = fill_order, .ntypes = 1, .session_id = "s2"},
+        {.symbols = eth, .nsymbols = 1},
+        {.min_severity = SEV_WARNING},
+        {.min_severity = SEV_CRITICAL, .session_id = "s1", .symbols = eth, .nsymbols = 1},
+        {.session_id = "nobody"},
+    };
+    struct journal_event_list everything;
+    assert_int_equal(journal_events_list(j, NULL, 0, 0, &everything), BW_OK);
+    assert_int_equal(everything.n, 48);
+    for (size_t f = 0; f < BW_ARRAY_LEN(filters); f++) {
+        struct journal_event_page asc = {0};
+        assert_int_equal(journal_events_query(j, &filters[f], &asc, &l), BW_OK);
+        size_t k = 0, matched = 0;
+        for (size_t i = 0; i < everything.n; i++) {
+            if (!journal_event_matches(&filters[f], &everything.items[i]))
+                continue;
+            matched++;
+            assert_true(k < l.n);
+            assert_int_equal(l.items[k++].id, everything.items[i].id);
+        }
+        if (matched != l.n)
+            fail_msg("filter %zu: the store returned %zu, the matcher took %zu", f, l.n, matched);
+        assert_true(f == BW_ARRAY_LEN(filters) - 1 || matched > 0);
+        journal_event_list_free(&l);
+    }
+    journal_event_list_free(&everything);
+    struct journal_event_filter bad = {.min_severity = (enum severity)9};
+    assert_int_equal(journal_events_query(j, &bad, &p, &l), BW_EINVAL);
     close_journal(j);
 }
 
@@ -682,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_severity_names),
         T(test_round_trip),
         T(test_cursor_paging_and_sessions),
+        T(test_events_query),
         T(test_current_session),
         T(test_bad_arguments),
         T(test_subscribers_many_producers),

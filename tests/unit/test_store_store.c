@@ -18,7 +18,9 @@
 #include "tmpdir.h"
 
 /* The schema version this build creates: one per migration step in store.c. */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
+#define STR_(x)        #x
+#define STR(x)         STR_(x)
 
 /* The text of the first column of sql's first row on the database at path. */
 static void query(const char *path, const char *sql, char *out, size_t n)
@@ -106,7 +108,8 @@ static void test_open_creates_dirs_and_schema(void **state)
           " WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name)",
           text, sizeof(text));
     assert_string_equal(text, "checkpoints,checkpoints_correlation,checkpoints_session,events,"
-                              "events_correlation,events_session,sessions,sessions_started,"
+                              "events_correlation,events_session,events_session_type,"
+                              "events_type,sessions,sessions_started,"
                               "sessions_status,tsdb_chunks,tsdb_metadata,tsdb_series,tsdb_wal");
     store_close(s);
 }
@@ -144,7 +147,8 @@ static void test_newer_schema_is_refused(void **state)
     assert_int_equal(store_open(*state, &s, &d), BW_EIO);
     assert_null(s);
     assert_non_null(strstr(d.msg, db));
-    assert_non_null(strstr(d.msg, "unknown schema version 99 (this breakwatch knows up to 2)"));
+    assert_non_null(strstr(
+        d.msg, "unknown schema version 99 (this breakwatch knows up to " STR(SCHEMA_VERSION) ")"));
     assert_true(tmpdir_exists(db)); /* not ours to remove */
     query(db, "PRAGMA user_version", text, sizeof(text));
     assert_string_equal(text, "99");

@@ -1,6 +1,7 @@
 /* Tests for src/store/store_journal.c: the journal's tables through the store's operations —
- * every field round-trips, NULLs stay NULL, cursor reads return exact ids, crashed sessions
- * get the time of their last record, event ids are never reused even after deletions. */
+ * every field round-trips, NULLs stay NULL, cursor reads return exact ids, filtered reads
+ * return exactly what a brute-force filter does, crashed sessions get the time of their last
+ * record, event ids are never reused even after deletions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -103,7 +104,7 @@ static void test_sessions(void **state)
     assert_int_equal(store_session_finish(s, &end), BW_ENOENT);
 
     /* Newest first; the tie at 2000 goes to the later insertion. */
-    assert_int_equal(store_sessions_list(s, 0, take_session, &w), BW_OK);
+    assert_int_equal(store_sessions_list(s, 0, 0, take_session, &w), BW_OK);
     assert_int_equal(w.n, 3);
     assert_string_equal(w.text[0], "c/paper/running/(null)/(null)/2000");
     assert_string_equal(w.text[1], "a/paper/completed/{\"seed\":1}/{\"trades\":3}/2000");
@@ -112,9 +113,20 @@ static void test_sessions(void **state)
     assert_int_equal(w.times[2], 0);
 
     w.n = 0;
-    assert_int_equal(store_sessions_list(s, 2, take_session, &w), BW_OK);
+    assert_int_equal(store_sessions_list(s, 2, 0, take_session, &w), BW_OK);
     assert_int_equal(w.n, 2);
     assert_int_equal(strncmp(w.text[1], "a/", 2), 0);
+
+    /* Only the running ones, still newest first. */
+    w.n = 0;
+    assert_int_equal(store_sessions_list(s, 0, 1, take_session, &w), BW_OK);
+    assert_int_equal(w.n, 2);
+    assert_int_equal(strncmp(w.text[0], "c/", 2), 0);
+    assert_int_equal(strncmp(w.text[1], "b/", 2), 0);
+    w.n = 0;
+    assert_int_equal(store_sessions_list(s, 1, 1, take_session, &w), BW_OK);
+    assert_int_equal(w.n, 1);
+    assert_int_equal(strncmp(w.text[0], "c/", 2), 0);
 
     w.n = 0;
     assert_int_equal(store_session_get(s, "b", take_session, &w), BW_OK);
@@ -218,6 +230,129 @@ static void test_events_cursor(void **state)
     store_close(s);
 }
 
+/* The filtered reads, against a brute-force filter over the same rows: every driver (trade,
+ * session and type, session, type, id), both orders, id bounds, limits, lists of several
+ * values, and values that need escaping in the JSON the lists travel as. */
+#define NQ 60
+
+static const char *const q_sessions[] = {"s1", "s2", NULL};
+static const char *const q_types[] = {"signal", "order", "fill", "state_change"};
+static const char *const q_sevs[] = {"debug", "info", "warning", "error", "critical"};
+static const char *const q_symbols[] = {"BTCUSDT", "ETH\"US\\DT", NULL};
+static const char *const q_corrs[] = {"t1", "t2", "t3", NULL, NULL};
+
+static struct store_event_row q_row(int64_t id)
+{
+    return (struct store_event_row){.id = id,
+                                    .session_id = q_sessions[id % 3],
+                                    .ts_ms = id,
+                                    .type = q_types[id % 4],
+                                    .severity = q_sevs[id % 5],
+                                    .symbol = q_symbols[id % 3 == 0 ? 2 : id % 2],
+                                    .correlation_id = q_corrs[id % 5],
+                                    .recorded_ms = 1};
+}
+
+static int q_in(const char *v, const char *const *list, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        if (strcmp(v, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int q_str_eq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* What store_events_query must return for q: the ids, in order. */
+static int q_expect(const struct store_event_query *q, int64_t *ids)
+{
+    int n = 0;
+    for (int k = 0; k < NQ; k++) {
+        int64_t id = q->newest_first ? NQ - k : k + 1;
+        struct store_event_row r = q_row(id);
+        if (id <= q->after_id || (q->before_id && id >= q->before_id) ||
+            (q->session_id && !q_str_eq(r.session_id, q->session_id)) ||
+            (q->correlation_id && !q_str_eq(r.correlation_id, q->correlation_id)) ||
+            (q->ntypes && !q_in(r.type, q->types, q->ntypes)) ||
+            (q->nseverities && !q_in(r.severity, q->severities, q->nseverities)) ||
+            (q->nsymbols && !q_in(r.symbol, q->symbols, q->nsymbols)))
+            continue;
+        if (q->limit && (size_t)n == q->limit)
+            break;
+        ids[n++] = id;
+    }
+    return n;
+}
+
+static void test_events_query(void **state)
+{
+    struct store *s = open_store(state);
+    for (int64_t id = 1; id <= NQ; id++) {
+        struct store_event_row r = q_row(id);
+        assert_int_equal(store_event_insert(s, &r), BW_OK);
+    }
+    static const char *const one_type[] = {"fill"}, *const two_types[] = {"order", "signal"};
+    static const char *const warn_up[] = {"warning", "error", "critical"};
+    static const char *const sym_odd[] = {"ETH\"US\\DT"}, *const sym_both[] = {"BTCUSDT",
+                                                                               "ETH\"US\\DT"};
+    const struct store_event_query cases[] = {
+        {0},
+        {.limit = 7},
+        {.after_id = 10, .before_id = 20},
+        {.correlation_id = "t2"},
+        {.correlation_id = "t2", .session_id = "s1", .ntypes = 1, .types = one_type},
+        {.session_id = "s2"},
+        {.session_id = "s2", .ntypes = 1, .types = one_type, .limit = 2},
+        {.session_id = "s2", .ntypes = 2, .types = two_types},
+        {.ntypes = 1, .types = one_type, .after_id = 5, .before_id = 50},
+        {.ntypes = 2, .types = two_types, .nseverities = 3, .severities = warn_up},
+        {.nsymbols = 1, .symbols = sym_odd},
+        {.nsymbols = 2, .symbols = sym_both, .session_id = "s1", .limit = 3},
+        {.correlation_id = "nope"},
+        {.session_id = "s1",
+         .ntypes = 1,
+         .types = two_types,
+         .nsymbols = 1,
+         .symbols = sym_odd,
+         .nseverities = 3,
+         .severities = warn_up},
+    };
+    for (size_t c = 0; c < BW_ARRAY_LEN(cases); c++) {
+        for (int order = 0; order < 2; order++) {
+            struct store_event_query q = cases[c];
+            struct rows w = {0};
+            int64_t want[NQ];
+            q.newest_first = order;
+            int n = q_expect(&q, want);
+            assert_int_equal(store_events_query(s, &q, take_event, &w), BW_OK);
+            if (w.n != n)
+                fail_msg("case %zu, order %d: %d rows, want %d", c, order, w.n, n);
+            for (int i = 0; i < n; i++)
+                assert_int_equal(w.ids[i], want[i]);
+        }
+    }
+    /* Paging newest first with before = the last id seen visits every row once. */
+    struct store_event_query q = {.newest_first = 1, .limit = 7, .session_id = "s1"};
+    int64_t seen = 0, last = INT64_MAX;
+    for (;;) {
+        struct rows w = {0};
+        assert_int_equal(store_events_query(s, &q, take_event, &w), BW_OK);
+        for (int i = 0; i < w.n; i++) {
+            assert_true(w.ids[i] < last);
+            last = w.ids[i];
+        }
+        seen += w.n;
+        if (w.n < 7)
+            break;
+        q.before_id = last;
+    }
+    assert_int_equal(seen, NQ / 3);
+    store_close(s);
+}
+
 static void test_event_ids_never_reused(void **state)
 {
     struct store *s = open_store(state);
@@ -299,11 +434,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
-        T(test_sessions),
-        T(test_mark_crashed),
-        T(test_events_cursor),
-        T(test_event_ids_never_reused),
-        T(test_event_ids_survive_deletion),
+        T(test_sessions),     T(test_mark_crashed),           T(test_events_cursor),
+        T(test_events_query), T(test_event_ids_never_reused), T(test_event_ids_survive_deletion),
         T(test_checkpoints),
 #undef T
     };

@@ -1,0 +1,196 @@
+/* json: the JSON writer of the monitoring endpoints under /api/monitoring, straight into a
+ * response buffer.
+ *
+ * Main data structure: struct api_json — the buffer, the first error, and per open container
+ * whether it has a member yet, so the writer places every comma itself.
+ *
+ * The design decision: the writer keeps the first error and ignores every call after it, so a
+ * handler writes a whole document without checking each call and looks at api_json_end once;
+ * a document that did not fit is then replaced by an error answer. Numbers are finite or null
+ * (JSON has no NaN), and JSON that breakwatch stored (an event's data, a session's summary)
+ * is embedded as it is when it parses as an object, else as null, so one bad row never breaks
+ * a document. */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "journal/journal.h"
+
+void api_json_init(struct api_json *w, struct buf *b)
+{
+    *w = (struct api_json){.b = b};
+}
+
+/* Writes the comma a new value needs, unless it follows its key. */
+static void sep(struct api_json *w)
+{
+    if (w->rc)
+        return;
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    if (w->depth > 0 && w->has_member[w->depth - 1])
+        w->rc = buf_putc(w->b, ',');
+    if (w->depth > 0)
+        w->has_member[w->depth - 1] = true;
+}
+
+static void put(struct api_json *w, const char *s)
+{
+    if (!w->rc)
+        w->rc = buf_puts(w->b, s);
+}
+
+static void open_container(struct api_json *w, char c)
+{
+    sep(w);
+    if (w->rc)
+        return;
+    if (w->depth == API_JSON_MAX_DEPTH) {
+        w->rc = BW_ENOSPC;
+        return;
+    }
+    w->has_member[w->depth++] = false;
+    w->rc = buf_putc(w->b, c);
+}
+
+static void close_container(struct api_json *w, char c)
+{
+    if (w->rc)
+        return;
+    w->depth--;
+    w->rc = buf_putc(w->b, c);
+}
+
+void api_json_object(struct api_json *w)
+{
+    open_container(w, '{');
+}
+
+void api_json_object_end(struct api_json *w)
+{
+    close_container(w, '}');
+}
+
+void api_json_array(struct api_json *w)
+{
+    open_container(w, '[');
+}
+
+void api_json_array_end(struct api_json *w)
+{
+    close_container(w, ']');
+}
+
+void api_json_key(struct api_json *w, const char *key)
+{
+    sep(w);
+    if (!w->rc)
+        w->rc = http_json_string(w->b, key, strlen(key));
+    if (!w->rc)
+        w->rc = buf_putc(w->b, ':');
+    w->after_key = true;
+}
+
+void api_json_string(struct api_json *w, const char *s)
+{
+    sep(w);
+    if (!s)
+        put(w, "null");
+    else if (!w->rc)
+        w->rc = http_json_string(w->b, s, strlen(s));
+}
+
+void api_json_number(struct api_json *w, double v)
+{
+    char text[32];
+    sep(w);
+    if (!isfinite(v)) {
+        put(w, "null");
+        return;
+    }
+    promjson_fmt_value(text, v); /* no exponent from 1e-6 to 1e21: 28311552, not 2.8e+07 */
+    put(w, text);
+}
+
+void api_json_int(struct api_json *w, int64_t v)
+{
+    sep(w);
+    if (!w->rc)
+        w->rc = buf_printf(w->b, "%" PRId64, v);
+}
+
+void api_json_uint(struct api_json *w, uint64_t v)
+{
+    sep(w);
+    if (!w->rc)
+        w->rc = buf_printf(w->b, "%" PRIu64, v);
+}
+
+void api_json_bool(struct api_json *w, bool v)
+{
+    sep(w);
+    put(w, v ? "true" : "false");
+}
+
+void api_json_null(struct api_json *w)
+{
+    sep(w);
+    put(w, "null");
+}
+
+void api_json_raw_object(struct api_json *w, const char *text)
+{
+    sep(w);
+    if (w->rc)
+        return;
+    cJSON *v = text ? cJSON_ParseWithOpts(text, NULL, 1) : NULL;
+    if (!cJSON_IsObject(v)) {
+        put(w, "null");
+    } else if (!strpbrk(text, "\r\n")) {
+        put(w, text);
+    } else { /* whitespace across lines: one line, so that it can travel in an SSE data line */
+        char *flat = cJSON_PrintUnformatted(v);
+        if (flat)
+            put(w, flat);
+        else
+            w->rc = BW_ENOMEM;
+        free(flat);
+    }
+    cJSON_Delete(v);
+}
+
+int api_json_end(struct api_json *w)
+{
+    if (!w->rc && (w->depth != 0 || w->after_key))
+        w->rc = BW_EINVAL; /* a container left open: a bug in the handler */
+    return w->rc;
+}
+
+void api_json_event(struct api_json *w, const struct journal_event *ev)
+{
+    api_json_object(w);
+    api_json_key(w, "id");
+    api_json_int(w, ev->id);
+    api_json_key(w, "sim_ms");
+    api_json_int(w, ev->ts_ms);
+    api_json_key(w, "session_id");
+    api_json_string(w, ev->session_id);
+    api_json_key(w, "type");
+    api_json_string(w, ev->type);
+    api_json_key(w, "severity");
+    api_json_string(w, severity_name(ev->severity));
+    api_json_key(w, "symbol");
+    api_json_string(w, ev->symbol);
+    api_json_key(w, "correlation_id");
+    api_json_string(w, ev->correlation_id);
+    api_json_key(w, "message");
+    api_json_string(w, ev->message);
+    api_json_key(w, "data");
+    api_json_raw_object(w, ev->data_json);
+    api_json_object_end(w);
+}
