@@ -1,0 +1,73 @@
+import { useEffect, useSyncExternalStore } from 'react';
+import { authStore } from './api/auth';
+import { liveEvents } from './api/live';
+import { Header } from './components/Header';
+import { Notifications } from './components/Notifications';
+import { SignIn } from './components/SignIn';
+import { Dashboards } from './pages/Dashboards';
+import { Explore } from './pages/Explore';
+import { Monitoring } from './pages/Monitoring';
+import { usePath } from './router';
+import { useSettings } from './settings';
+
+/** Keeps the live events running while auto-refresh is on, and stops them (no requests at
+ *  all) while it is off. */
+function LiveConnection() {
+  const { autoRefresh, intervalMs } = useSettings();
+  const { token } = useSyncExternalStore(authStore.subscribe, authStore.get);
+  useEffect(() => {
+    if (!autoRefresh) {
+      liveEvents.stop();
+      return;
+    }
+    liveEvents.start(token, intervalMs);
+    return () => liveEvents.stop();
+  }, [autoRefresh, intervalMs, token]);
+  return null;
+}
+
+function NotFound() {
+  return (
+    <div className="page">
+      <section className="panel">
+        <div className="panel-body">
+          <p className="state state-empty">
+            No page here. Go to <a href="/">Monitoring</a>.
+          </p>
+        </div>
+      </section>
+    </div>
+  );
+}
+
+export function App() {
+  const path = usePath();
+  const page =
+    path === '/' ? (
+      <Monitoring />
+    ) : path === '/dashboards' ? (
+      <Dashboards />
+    ) : path === '/explore' ? (
+      <Explore />
+    ) : (
+      <NotFound />
+    );
+  const titles: Record<string, string> = { '/': 'Monitoring', '/dashboards': 'Dashboards', '/explore': 'Explore' };
+  useEffect(() => {
+    document.title = `${titles[path] ?? 'Not found'} · breakwatch`;
+  }, [path]);
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <Header />
+      <main id="main" tabIndex={-1}>
+        {page}
+      </main>
+      <Notifications />
+      <SignIn />
+      <LiveConnection />
+    </>
+  );
+}
