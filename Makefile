@@ -23,8 +23,9 @@ build: deps $(BUILD)/CMakeCache.txt
 run: build
 	./$(BUILD)/breakwatch run --listen $(LISTEN) --data-dir $(DATA_DIR)
 
-# Every test: the plain build, then the same suite under ASan + UBSan, then the unit tests
-# of a clang build.
+# Every test: the plain build (C unit and integration tests, the browser tests, the web page's
+# Vitest tests), then the C suite again under ASan + UBSan, then the unit tests of a clang
+# build.
 test: deps test-plain test-sanitize test-clang
 
 test-plain: build
@@ -34,7 +35,7 @@ test-sanitize: deps
 	cmake -S . -B $(BUILD_SAN) -DBW_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -LE web
 
 test-clang: deps
 	CC=clang cmake -S . -B build-clang $(CMAKE_ARGS)

@@ -93,6 +93,13 @@ section_query() {
   echo
 }
 
+section_web() {
+  echo "== web: the monitoring page in Chromium, against Prometheus's own web UI on the same data =="
+  "$HERE/web_bench.sh" "$BUILD" "$(awk -v s="$SCALE" 'BEGIN{d=int(60*s); print d < 15 ? 15 : d}')" \
+    "$(awk -v s="$SCALE" 'BEGIN{d=int(30*s); print d < 10 ? 10 : d}')"
+  echo
+}
+
 section_tsdb() {
   echo "== tsdb: bytes per sample on disk (vs Prometheus 2.x blocks), ingest rate, head memory =="
   "$BUILD/bench_tsdb" "$SCALE" "$TMP/tsdb.om" >"$TMP/tsdb.txt"
@@ -130,7 +137,7 @@ section_tsdb() {
   echo
 }
 
-SECTIONS=(metrics engine http query tsdb)
+SECTIONS=(metrics engine http query tsdb web)
 
 for s in "${SECTIONS[@]}"; do
   "section_$s"
