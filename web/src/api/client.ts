@@ -29,14 +29,12 @@ export function authHeaders(): Record<string, string> {
   return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
-/** GET a JSON endpoint. 401 asks the user to sign in; any non-2xx throws an ApiError. */
-export async function getJSON<T>(path: string, params?: Params, signal?: AbortSignal): Promise<T> {
+/** Sends a request and reads its JSON answer. 401 asks the user to sign in; any non-2xx
+ *  throws an ApiError with the server's message. */
+async function requestJSON<T>(path: string, init: RequestInit): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(buildUrl(path, params), {
-      headers: { Accept: 'application/json', ...authHeaders() },
-      signal,
-    });
+    res = await fetch(path, init);
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     throw new ApiError(0, 'breakwatch cannot be reached');
@@ -57,6 +55,24 @@ export async function getJSON<T>(path: string, params?: Params, signal?: AbortSi
   }
   if (body === null) throw new ApiError(res.status, 'the answer was not JSON');
   return body as T;
+}
+
+/** GET a JSON endpoint. */
+export function getJSON<T>(path: string, params?: Params, signal?: AbortSignal): Promise<T> {
+  return requestJSON<T>(buildUrl(path, params), {
+    headers: { Accept: 'application/json', ...authHeaders() },
+    signal,
+  });
+}
+
+/** POST a JSON body to an endpoint, with the bearer token; its JSON answer. */
+export function postJSON<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  return requestJSON<T>(path, {
+    method: 'POST',
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...authHeaders() },
+    body: JSON.stringify(body),
+    signal,
+  });
 }
 
 /** Whether a failed request is worth trying again (not a 4xx: those will not change). */

@@ -1,8 +1,11 @@
 // TanStack Query hooks for every endpoint the page reads. Each polls at the auto-refresh
 // interval, and not at all when auto-refresh is off.
+import { useSyncExternalStore } from 'react';
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useRefetchInterval } from '../settings';
 import { queryWindow, type TimeRange } from '../lib/range';
+import { parseRole, type Role } from '../lib/roles';
+import { authStore } from './auth';
 import { getJSON } from './client';
 import { queryInstant, queryRange } from './prom';
 import type { EventsResponse, Realtime, SessionDetail, SessionsResponse, StateMachine, WhoAmI } from './types';
@@ -134,4 +137,11 @@ export function useInstantQuery(query: string, enabled = true, time?: number) {
     enabled: enabled && query.trim() !== '',
     refetchInterval: useRefetchInterval(),
   });
+}
+
+/** The signed-in user's role (admin when auth is off), null while unknown. */
+export function useRole(): Role | null {
+  const auth = useSyncExternalStore(authStore.subscribe, authStore.get);
+  const who = useWhoAmI(auth.token);
+  return parseRole(who.data?.role);
 }

@@ -62,6 +62,24 @@ describe('LiveEvents', () => {
     expect(live.get().epoch).toBe(1);
   });
 
+  it('shows an inserted event at once without skipping the older ones the stream still brings', () => {
+    const live = new LiveEvents(100, 100);
+    const batches: number[][] = [];
+    live.onBatch((b) => batches.push(b.map((e) => e.id)));
+    live.receive([ev(1)]);
+    live.flush();
+    live.insert(ev(9, { type: 'annotation', message: 'note' }));
+    expect(live.get().events.map((e) => e.id)).toEqual([9, 1]);
+    live.insert(ev(9, { type: 'annotation', message: 'note' }));
+    expect(live.get().events.map((e) => e.id)).toEqual([9, 1]);
+    // The stream delivers 2..9 in order: none is skipped, 9 is not counted twice.
+    live.receive([ev(2), ev(3), ev(9, { type: 'annotation', message: 'note (from the stream)' })]);
+    live.flush();
+    expect(live.get().events.map((e) => e.id)).toEqual([9, 3, 2, 1]);
+    expect(live.get().events[0].message).toBe('note (from the stream)');
+    expect(batches).toEqual([[1], [9, 3, 2]]);
+  });
+
   it('opens the stream after the newest event and resumes after the newest seen', async () => {
     const urls: string[] = [];
     const sources: { close: () => void; readyState: number; onopen?: () => void }[] = [];

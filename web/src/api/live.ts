@@ -190,6 +190,14 @@ export class LiveEvents {
     this.set({ events: [], startId: null, epoch: this.snap.epoch + 1 });
   }
 
+  /** Shows an event the page itself just created (a note), before the stream brings it.
+   *  It does not move the resume point: events older than it that the stream has not
+   *  delivered yet still come, and when the stream brings this one it replaces it. */
+  insert(ev: MonEvent) {
+    if (this.snap.events.some((e) => e.id === ev.id)) return;
+    this.set({ events: mergeEvents([ev], this.snap.events) });
+  }
+
   receive(events: MonEvent[]) {
     // The stream and the polling both deliver in id order from after the newest seen, so an
     // id at or below it has been seen already.

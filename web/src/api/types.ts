@@ -109,8 +109,17 @@ export interface Realtime {
   sparklines?: Record<string, (number | null)[]>;
 }
 
-export type EventType = 'state_change' | 'signal' | 'order' | 'fill' | 'close' | 'risk' | 'error';
-export const EVENT_TYPES: EventType[] = ['state_change', 'signal', 'order', 'fill', 'close', 'risk', 'error'];
+export type EventType = 'state_change' | 'signal' | 'order' | 'fill' | 'close' | 'risk' | 'error' | 'annotation';
+export const EVENT_TYPES: EventType[] = [
+  'state_change',
+  'signal',
+  'order',
+  'fill',
+  'close',
+  'risk',
+  'error',
+  'annotation',
+];
 
 export type Severity = 'debug' | 'info' | 'warning' | 'error' | 'critical';
 export const SEVERITIES: Severity[] = ['debug', 'info', 'warning', 'error', 'critical'];

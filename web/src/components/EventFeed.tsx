@@ -3,6 +3,7 @@ import { useChain, useEventPages, type EventFilters } from '../api/hooks';
 import { liveEvents, matchesFilters, mergeEvents, type LiveStatus } from '../api/live';
 import { EVENT_TYPES, SEVERITIES, type MonEvent } from '../api/types';
 import { formatClockUTC, formatDateTimeUTC, formatDurationMs } from '../lib/format';
+import { ANNOTATION, authorOf } from '../lib/annotations';
 import { ErrorState, Loading } from './Panel';
 
 const STATUS_TEXT: Record<LiveStatus, string> = {
@@ -26,9 +27,11 @@ const EventRow = memo(function EventRow({
   onChain: (id: string) => void;
   selected: boolean;
 }) {
+  const note = ev.type === ANNOTATION;
+  const author = note ? authorOf(ev) : null;
   return (
     <li
-      className={`event sev-${ev.severity} ${selected ? 'selected' : ''}`}
+      className={`event sev-${ev.severity} ${note ? 'event-note' : ''} ${selected ? 'selected' : ''}`}
       data-testid="event-item"
       data-event-id={ev.id}
       data-type={ev.type}
@@ -43,7 +46,16 @@ const EventRow = memo(function EventRow({
       <span className={`pill sev sev-${ev.severity}`}>{ev.severity}</span>
       <span className={`pill type type-${ev.type}`}>{ev.type.replace('_', ' ')}</span>
       <span className="event-symbol">{ev.symbol ?? ''}</span>
-      <span className="event-msg">{ev.message}</span>
+      <span className="event-msg" title={note ? undefined : ev.message}>
+        {note && (
+          <span className="event-author" data-testid="event-author">
+            <span aria-hidden="true">✎ </span>
+            {author ?? 'anonymous'}
+            <span className="sr-only"> wrote</span>
+          </span>
+        )}
+        {ev.message}
+      </span>
       {ev.correlation_id && (
         <button
           type="button"

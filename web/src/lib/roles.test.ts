@@ -4,13 +4,15 @@ import { allowedActions, can, parseRole } from './roles';
 describe('can', () => {
   it('lets a viewer only read', () => {
     expect(can('viewer', 'view')).toBe(true);
+    expect(can('viewer', 'events.annotate')).toBe(false);
     expect(can('viewer', 'alerts.acknowledge')).toBe(false);
     expect(can('viewer', 'alerts.silence')).toBe(false);
     expect(can('viewer', 'rules.reload')).toBe(false);
     expect(can('viewer', 'engine.control')).toBe(false);
   });
-  it('lets an editor acknowledge, silence and reload, but not control the engine', () => {
+  it('lets an editor annotate, acknowledge, silence and reload, but not control the engine', () => {
     expect(can('editor', 'view')).toBe(true);
+    expect(can('editor', 'events.annotate')).toBe(true);
     expect(can('editor', 'alerts.acknowledge')).toBe(true);
     expect(can('editor', 'alerts.silence')).toBe(true);
     expect(can('editor', 'rules.reload')).toBe(true);
@@ -18,8 +20,10 @@ describe('can', () => {
     expect(can('editor', 'tokens.manage')).toBe(false);
   });
   it('lets an admin do everything', () => {
+    expect(can('admin', 'events.annotate')).toBe(true);
     expect(allowedActions('admin')).toEqual([
       'view',
+      'events.annotate',
       'alerts.acknowledge',
       'alerts.silence',
       'rules.reload',
@@ -30,6 +34,7 @@ describe('can', () => {
   it('lets an unknown role do nothing', () => {
     expect(can(null, 'view')).toBe(false);
     expect(can(undefined, 'view')).toBe(false);
+    expect(can(null, 'events.annotate')).toBe(false);
     expect(allowedActions(null)).toEqual([]);
   });
 });

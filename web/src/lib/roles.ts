@@ -6,6 +6,7 @@ export type Role = (typeof ROLES)[number];
 
 export type Action =
   | 'view'
+  | 'events.annotate'
   | 'alerts.acknowledge'
   | 'alerts.silence'
   | 'rules.reload'
@@ -14,6 +15,7 @@ export type Action =
 
 const NEEDS: Record<Action, Role> = {
   view: 'viewer',
+  'events.annotate': 'editor',
   'alerts.acknowledge': 'editor',
   'alerts.silence': 'editor',
   'rules.reload': 'editor',

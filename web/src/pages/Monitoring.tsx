@@ -5,6 +5,7 @@ import { RealtimeMetrics } from '../components/RealtimeMetrics';
 import { StateMachine } from '../components/StateMachine';
 import { ProgressTracker } from '../components/ProgressTracker';
 import { EventFeed } from '../components/EventFeed';
+import { Annotate } from '../components/Annotate';
 import { Empty, ErrorState, Loading, Panel, QueryView } from '../components/Panel';
 import { formatDateTimeUTC, formatDurationMs, formatMoney, formatRelative } from '../lib/format';
 import type { Session } from '../api/types';
@@ -123,7 +124,7 @@ export function Monitoring() {
         </Panel>
       </div>
 
-      <Panel title="Events" testId="event-feed">
+      <Panel title="Events" testId="event-feed" actions={<Annotate session={id} />}>
         <EventFeed session={id} symbols={symbols} />
       </Panel>
     </div>
