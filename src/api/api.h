@@ -1,5 +1,6 @@
 /* api: the HTTP handlers. They read the registry, the engine, the journal and the tsdb and
- * present them; nothing here changes what they hold. */
+ * present them; the one write is an editor's note, added to the journal as an event
+ * (annotations.c). */
 #ifndef BW_API_H
 #define BW_API_H
 
@@ -15,6 +16,7 @@ struct journal;
 struct journal_event;
 struct tsdb;
 struct api_hub;
+struct api_books;
 
 #define API_MAX_ROUTES 32
 
@@ -37,19 +39,26 @@ struct api_ctx {
      * its ring of recent events by stream_ring (0 takes 4096). */
     struct api_hub *hub;
     size_t stream_ring;
+    /* Sessions' trades kept between requests of /api/monitoring/sessions/{id}, which then reads
+     * only the checkpoints that came since; made by api_init (without it, each request reads
+     * all of them). */
+    struct api_books *books;
     struct http_route routes[API_MAX_ROUTES];
 };
 
 /* Fills ctx->routes with every endpoint; returns how many. */
 size_t api_routes_init(struct api_ctx *ctx);
 /* Starts what the handlers need beyond ctx's fields: the live event hub that
- * /api/monitoring/events/stream reads, subscribed to ctx->journal (nothing without a
- * journal). Call once ctx->journal is set, before the HTTP server starts. BW_OK, or
- * BW_ENOMEM (the stream endpoint then answers 503; the rest works). */
+ * /api/monitoring/events/stream reads, subscribed to ctx->journal, and the sessions' trade
+ * books (nothing without a journal). Call once ctx->journal is set, before the HTTP server
+ * starts. BW_OK, or BW_ENOMEM (the stream endpoint then answers 503; the rest works). */
 int api_init(struct api_ctx *ctx);
-/* Stops and frees it. Call after the HTTP server is freed (no handler or stream runs any
+/* Stops and frees them. Call after the HTTP server is freed (no handler or stream runs any
  * more) and before the journal closes. */
 void api_fini(struct api_ctx *ctx);
+/* monitoring.c: the trade books api_init makes (BW_OK or BW_ENOMEM) and api_fini frees. */
+int api_books_new(struct api_books **out);
+void api_books_free(struct api_books *books);
 
 /* GET /api/metrics: the exposition, in the format the Accept header asks for, gzip when
  * Accept-Encoding allows it. */
@@ -124,17 +133,19 @@ void api_mon_state_machine(void *ud, const struct http_request *req, struct http
 void api_mon_events(void *ud, const struct http_request *req, struct http_response *res);
 /* Server-Sent Events: one "event" message per journal event, resumable by id. */
 void api_mon_events_stream(void *ud, const struct http_request *req, struct http_response *res);
+/* POST: records an editor's note on a session as an "annotation" event; 201 {"id":N} once
+ * it is committed (annotations.c). */
+void api_mon_annotate(void *ud, const struct http_request *req, struct http_response *res);
 
 /* Shared steps of the monitoring handlers. Each returns true, or false with res answered. */
-#define API_MON_LIMIT_MAX 1000
-/* The parameter `limit`: absent (or empty), def; else an integer from 1 to
- * API_MON_LIMIT_MAX. */
+#define API_MON_LIMIT_MAX 1000 /* the usual max of api_mon_limit */
+/* The parameter `limit`: absent (or empty), def; else an integer from 1 to max. */
 bool api_mon_limit(const struct http_request *req, struct http_response *res, size_t def,
-                   size_t *out);
-/* An event id given as parameter or header `name`: absent (NULL or empty), 0; else an integer
- * >= 1 (>= 0 when zero_ok). */
-bool api_mon_id(const char *name, const char *value, bool zero_ok, struct http_response *res,
-                int64_t *out);
+                   size_t max, size_t *out);
+/* An id (of what: "an event", "a checkpoint", for the message) given as parameter or header
+ * `name`: absent (NULL or empty), 0; else an integer >= 1 (>= 0 when zero_ok). */
+bool api_mon_id(const char *name, const char *what, const char *value, bool zero_ok,
+                struct http_response *res, int64_t *out);
 /* The journal is open (else 503). */
 bool api_mon_journal(const struct api_ctx *ctx, struct http_response *res);
 /* A session id given by the client names a recorded session (else 400 when it cannot be one,
@@ -172,6 +183,14 @@ void api_json_null(struct api_json *w);
 /* JSON text stored by breakwatch: written as it is (on one line) when cJSON parses it as an
  * object, else null (NULL too). */
 void api_json_raw_object(struct api_json *w, const char *text);
+/* A member of the open object: its key, then its value as the call without _member writes
+ * it. */
+void api_json_member_string(struct api_json *w, const char *key, const char *s);
+void api_json_member_number(struct api_json *w, const char *key, double v);
+void api_json_member_int(struct api_json *w, const char *key, int64_t v);
+void api_json_member_uint(struct api_json *w, const char *key, uint64_t v);
+void api_json_member_bool(struct api_json *w, const char *key, bool v);
+void api_json_member_raw_object(struct api_json *w, const char *key, const char *text);
 /* The first error, or BW_EINVAL when a container was left open; BW_OK for a whole document. */
 int api_json_end(struct api_json *w);
 /* An event as /api/monitoring/events and its stream show it: {"id":…,"sim_ms":…,…,"data":…}. */

@@ -153,8 +153,9 @@ void api_mon_events(void *ud, const struct http_request *req, struct http_respon
     struct api_json w;
     size_t limit;
     int64_t before;
-    if (!api_mon_journal(ctx, res) || !api_mon_limit(req, res, EVENTS_DEFAULT, &limit) ||
-        !api_mon_id("before", arg(req, "before"), false, res, &before))
+    if (!api_mon_journal(ctx, res) ||
+        !api_mon_limit(req, res, EVENTS_DEFAULT, API_MON_LIMIT_MAX, &limit) ||
+        !api_mon_id("before", "an event", arg(req, "before"), false, res, &before))
         return;
     p = malloc(sizeof(*p));
     if (!p) {
@@ -302,6 +303,8 @@ int api_init(struct api_ctx *ctx)
 {
     if (!ctx->journal || ctx->hub)
         return BW_OK;
+    if (api_books_new(&ctx->books) != BW_OK)
+        ctx->books = NULL; /* each request reads a session's checkpoints then */
     struct api_hub *h = calloc(1, sizeof(*h));
     size_t cap = ctx->stream_ring ? ctx->stream_ring : HUB_RING;
     if (h)
@@ -330,6 +333,8 @@ int api_init(struct api_ctx *ctx)
 void api_fini(struct api_ctx *ctx)
 {
     struct api_hub *h = ctx->hub;
+    api_books_free(ctx->books);
+    ctx->books = NULL;
     if (!h)
         return;
     journal_unsubscribe(h->journal, h->sub);
@@ -430,8 +435,8 @@ void api_mon_events_stream(void *ud, const struct http_request *req, struct http
     const char *header = http_request_header(req, "Last-Event-ID");
     bool from_header = header && *header;
     const char *given = from_header ? header : arg(req, "last_event_id");
-    if (!api_mon_journal(ctx, res) ||
-        !api_mon_id(from_header ? "Last-Event-ID" : "last_event_id", given, true, res, &resume))
+    if (!api_mon_journal(ctx, res) || !api_mon_id(from_header ? "Last-Event-ID" : "last_event_id",
+                                                  "an event", given, true, res, &resume))
         return;
     if (!h) {
         http_response_error(res, 503, "unavailable", "the event stream is not running");

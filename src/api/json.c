@@ -164,6 +164,42 @@ void api_json_raw_object(struct api_json *w, const char *text)
     cJSON_Delete(v);
 }
 
+void api_json_member_string(struct api_json *w, const char *key, const char *s)
+{
+    api_json_key(w, key);
+    api_json_string(w, s);
+}
+
+void api_json_member_number(struct api_json *w, const char *key, double v)
+{
+    api_json_key(w, key);
+    api_json_number(w, v);
+}
+
+void api_json_member_int(struct api_json *w, const char *key, int64_t v)
+{
+    api_json_key(w, key);
+    api_json_int(w, v);
+}
+
+void api_json_member_uint(struct api_json *w, const char *key, uint64_t v)
+{
+    api_json_key(w, key);
+    api_json_uint(w, v);
+}
+
+void api_json_member_bool(struct api_json *w, const char *key, bool v)
+{
+    api_json_key(w, key);
+    api_json_bool(w, v);
+}
+
+void api_json_member_raw_object(struct api_json *w, const char *key, const char *text)
+{
+    api_json_key(w, key);
+    api_json_raw_object(w, text);
+}
+
 int api_json_end(struct api_json *w)
 {
     if (!w->rc && (w->depth != 0 || w->after_key))
@@ -174,23 +210,14 @@ int api_json_end(struct api_json *w)
 void api_json_event(struct api_json *w, const struct journal_event *ev)
 {
     api_json_object(w);
-    api_json_key(w, "id");
-    api_json_int(w, ev->id);
-    api_json_key(w, "sim_ms");
-    api_json_int(w, ev->ts_ms);
-    api_json_key(w, "session_id");
-    api_json_string(w, ev->session_id);
-    api_json_key(w, "type");
-    api_json_string(w, ev->type);
-    api_json_key(w, "severity");
-    api_json_string(w, severity_name(ev->severity));
-    api_json_key(w, "symbol");
-    api_json_string(w, ev->symbol);
-    api_json_key(w, "correlation_id");
-    api_json_string(w, ev->correlation_id);
-    api_json_key(w, "message");
-    api_json_string(w, ev->message);
-    api_json_key(w, "data");
-    api_json_raw_object(w, ev->data_json);
+    api_json_member_int(w, "id", ev->id);
+    api_json_member_int(w, "sim_ms", ev->ts_ms);
+    api_json_member_string(w, "session_id", ev->session_id);
+    api_json_member_string(w, "type", ev->type);
+    api_json_member_string(w, "severity", severity_name(ev->severity));
+    api_json_member_string(w, "symbol", ev->symbol);
+    api_json_member_string(w, "correlation_id", ev->correlation_id);
+    api_json_member_string(w, "message", ev->message);
+    api_json_member_raw_object(w, "data", ev->data_json);
     api_json_object_end(w);
 }

@@ -4,8 +4,12 @@
  *
  * Main data structure: struct trades, one session's trades rebuilt from its checkpoints — a
  * row per correlation id with the simulated time of each step (signal, confirmed,
- * order_submitted, filled, closed, abandoned), found through an open-addressing index in the
- * request's arena. The process flow's trade stages and the progress's latest trade read it.
+ * order_submitted, filled, closed, abandoned), found through an open-addressing index — and
+ * its milestones. The process flow's trade stages and the progress read it. It is built in one
+ * pass over the checkpoints, never a list of them, and kept between requests in a trade book
+ * (a few sessions' worth), so that the next request reads only the checkpoints that came
+ * since: a long session has tens of thousands, and the page asks every few seconds.
+ * /checkpoints writes a page of them straight from the read into the answer.
  *
  * The design decision: the running session is read from the engine and everything else from
  * the journal. What the engine holds live (its state and the time it entered it, entries and
@@ -15,6 +19,7 @@
  * polls every second, reads only the engine and the history's last minute. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,35 +28,35 @@
 #include "engine/engine.h"
 #include "journal/journal.h"
 
-#define SESSIONS_DEFAULT 100
-#define TIMELINE_MAX     10000 /* stays in a session's state timeline: the latest ones */
-#define EVENTS_PAGE      5000  /* state changes read at a time to count a session's */
-#define SPARK_POINTS     60
-#define NOT_YET          INT64_MIN /* a time that is not known (written as null) */
-#define ARENA_LIMIT      (256u << 20)
+#define SESSIONS_DEFAULT    100
+#define CHECKPOINTS_DEFAULT 1000
+#define CHECKPOINTS_MAX     10000
+#define TIMELINE_MAX        10000 /* stays in a session's state timeline: the latest ones */
+#define EVENTS_PAGE         5000  /* state changes read at a time to count a session's */
+#define SPARK_POINTS        60
+#define NOT_YET             INT64_MIN /* a time that is not known (written as null) */
+#define ARENA_LIMIT         (256u << 20)
 
 /* ---- shared steps ---- */
 
 bool api_mon_limit(const struct http_request *req, struct http_response *res, size_t def,
-                   size_t *out)
+                   size_t max, size_t *out)
 {
     char msg[256];
     const char *s = http_request_arg(req, "limit");
     *out = def;
     if (!s || !*s) /* a form's blank field is no parameter */
         return true;
-    if (prom_parse_limit(s, out, msg, sizeof(msg)) != BW_OK || *out < 1 ||
-        *out > API_MON_LIMIT_MAX) {
+    if (prom_parse_limit(s, out, msg, sizeof(msg)) != BW_OK || *out < 1 || *out > max) {
         http_response_error(res, 400, "bad_data",
-                            "invalid parameter \"limit\": must be an integer from 1 to %d",
-                            API_MON_LIMIT_MAX);
+                            "invalid parameter \"limit\": must be an integer from 1 to %zu", max);
         return false;
     }
     return true;
 }
 
-bool api_mon_id(const char *name, const char *value, bool zero_ok, struct http_response *res,
-                int64_t *out)
+bool api_mon_id(const char *name, const char *what, const char *value, bool zero_ok,
+                struct http_response *res, int64_t *out)
 {
     char msg[256];
     size_t v = 0;
@@ -61,8 +66,8 @@ bool api_mon_id(const char *name, const char *value, bool zero_ok, struct http_r
     if (prom_parse_limit(value, &v, msg, sizeof(msg)) != BW_OK || v > INT64_MAX ||
         (!zero_ok && v == 0)) {
         http_response_error(res, 400, "bad_data",
-                            "invalid parameter \"%s\": must be an event id, an integer from %d",
-                            name, zero_ok ? 0 : 1);
+                            "invalid parameter \"%s\": must be %s id, an integer from %d", name,
+                            what, zero_ok ? 0 : 1);
         return false;
     }
     *out = (int64_t)v;
@@ -119,8 +124,10 @@ static int64_t ms_field(const cJSON *o, const char *key)
     return isfinite(v) && fabs(v) < 9e18 ? (int64_t)llround(v) : NOT_YET;
 }
 
-static void put_ms(struct api_json *w, int64_t ms)
+/* The member key: ms, or null when it is NOT_YET. */
+static void member_ms(struct api_json *w, const char *key, int64_t ms)
 {
+    api_json_key(w, key);
     if (ms == NOT_YET)
         api_json_null(w);
     else
@@ -148,22 +155,14 @@ static bool live_stats(const struct api_ctx *ctx, const struct journal_session *
 static void session_json(struct api_json *w, const struct journal_session *s)
 {
     api_json_object(w);
-    api_json_key(w, "id");
-    api_json_string(w, s->id);
-    api_json_key(w, "mode");
-    api_json_string(w, s->mode);
-    api_json_key(w, "status");
-    api_json_string(w, s->status);
-    api_json_key(w, "active");
-    api_json_bool(w, strcmp(s->status, "running") == 0);
-    api_json_key(w, "started_ms");
-    api_json_int(w, s->started_ms);
-    api_json_key(w, "ended_ms");
-    put_ms(w, s->ended_ms ? s->ended_ms : NOT_YET);
-    api_json_key(w, "config");
-    api_json_raw_object(w, s->config_json);
-    api_json_key(w, "summary");
-    api_json_raw_object(w, s->summary_json);
+    api_json_member_string(w, "id", s->id);
+    api_json_member_string(w, "mode", s->mode);
+    api_json_member_string(w, "status", s->status);
+    api_json_member_bool(w, "active", strcmp(s->status, "running") == 0);
+    api_json_member_int(w, "started_ms", s->started_ms);
+    member_ms(w, "ended_ms", s->ended_ms ? s->ended_ms : NOT_YET);
+    api_json_member_raw_object(w, "config", s->config_json);
+    api_json_member_raw_object(w, "summary", s->summary_json);
     api_json_object_end(w);
 }
 
@@ -183,7 +182,8 @@ void api_mon_sessions(void *ud, const struct http_request *req, struct http_resp
         }
         running = strcmp(active, "true") == 0;
     }
-    if (!api_mon_limit(req, res, SESSIONS_DEFAULT, &limit) || !api_mon_journal(ctx, res))
+    if (!api_mon_limit(req, res, SESSIONS_DEFAULT, API_MON_LIMIT_MAX, &limit) ||
+        !api_mon_journal(ctx, res))
         return;
     int rc = journal_sessions_list(ctx->journal, limit, running, &s, &n);
     if (rc != BW_OK) {
@@ -222,61 +222,102 @@ static const char *const step_stages[STEPS] = {"signal", "confirm", "execute",
 static const char *const milestone_names[] = {"session_started", "first_scan", "first_signal",
                                               "first_order",     "first_fill", "first_trade_closed",
                                               "session_ended"};
+#define MILESTONES        BW_ARRAY_LEN(milestone_names)
+#define MILESTONE_STARTED 0 /* "session_started": the session's simulated start */
 
 struct trade {
-    const char *id, *symbol; /* point into the checkpoint list */
+    const char *id, *symbol; /* copies in the arena of the trades */
     int64_t at[STEPS];       /* simulated ms of each step, NOT_YET until reached */
     enum step last;          /* the step of its latest checkpoint */
     double fill_latency_ms;  /* the simulated order latency the fill reports; NaN: none */
 };
 
+/* A session's trades and milestones, read from its checkpoints up to cursor. */
 struct trades {
+    struct arena *a;
     struct trade *v;
-    size_t n;
-    size_t *slot; /* index + 1 into v, 0 empty; nslots a power of two */
+    size_t n, cap;
+    size_t *slot; /* index + 1 into v, 0 empty; nslots a power of two, at least 2 n */
     size_t nslots;
-    const struct trade *latest; /* the trade of the latest trade checkpoint */
+    size_t latest;  /* index + 1 of the trade of the latest trade checkpoint, 0 none */
+    int64_t cursor; /* the id of the last checkpoint read */
+    int64_t milestones[MILESTONES]; /* when each was first reached, NOT_YET if never */
 };
 
-/* The trade with correlation id `id`, added (steps NOT_YET) when new. */
+/* No trades and no milestones yet, the memory to come in a. */
+static void trades_init(struct trades *t, struct arena *a)
+{
+    *t = (struct trades){.a = a};
+    for (size_t m = 0; m < MILESTONES; m++)
+        t->milestones[m] = NOT_YET;
+}
+
+/* Doubles the index of t (16 slots at first). BW_OK or BW_ENOMEM. */
+static int trades_rehash(struct trades *t)
+{
+    size_t nslots = t->nslots ? 2 * t->nslots : 16;
+    size_t *slot = arena_calloc(t->a, nslots, sizeof(*slot));
+    if (!slot)
+        return BW_ENOMEM;
+    for (size_t k = 0; k < t->n; k++) {
+        size_t i = hash_bytes(t->v[k].id, strlen(t->v[k].id), HASH_SEED) & (nslots - 1);
+        while (slot[i])
+            i = (i + 1) & (nslots - 1);
+        slot[i] = k + 1;
+    }
+    t->slot = slot;
+    t->nslots = nslots;
+    return BW_OK;
+}
+
+/* The trade with correlation id `id`, added (steps NOT_YET, id and symbol copied) when new;
+ * NULL when out of memory. */
 static struct trade *trade_get(struct trades *t, const char *id, const char *symbol)
 {
+    if (2 * (t->n + 1) > t->nslots && trades_rehash(t) != BW_OK)
+        return NULL;
     size_t i = hash_bytes(id, strlen(id), HASH_SEED) & (t->nslots - 1);
     for (; t->slot[i]; i = (i + 1) & (t->nslots - 1))
         if (strcmp(t->v[t->slot[i] - 1].id, id) == 0)
             return &t->v[t->slot[i] - 1];
-    struct trade *tr = &t->v[t->n++];
-    *tr = (struct trade){.id = id, .symbol = symbol, .fill_latency_ms = NAN};
+    struct trade *v = arena_grow(t->a, t->v, t->n, &t->cap, sizeof(*t->v));
+    if (!v)
+        return NULL;
+    t->v = v;
+    struct trade *tr = &t->v[t->n];
+    *tr = (struct trade){.id = arena_strdup(t->a, id),
+                         .symbol = symbol ? arena_strdup(t->a, symbol) : NULL,
+                         .fill_latency_ms = NAN};
+    if (!tr->id || (symbol && !tr->symbol))
+        return NULL;
     for (int s = 0; s < STEPS; s++)
         tr->at[s] = NOT_YET;
-    t->slot[i] = t->n;
+    t->slot[i] = ++t->n;
     return tr;
 }
 
-static int step_find(const char *name)
+/* The index of name in names[0..n), -1 when absent. */
+static int name_find(const char *const *names, int n, const char *name)
 {
-    for (int s = 0; s < STEPS; s++)
-        if (strcmp(name, step_names[s]) == 0)
-            return s;
+    for (int k = 0; k < n; k++)
+        if (strcmp(name, names[k]) == 0)
+            return k;
     return -1;
 }
 
-/* Rebuilds the trades from a session's checkpoints (oldest first), in a. BW_ENOMEM. */
-static int trades_build(const struct journal_checkpoint_list *cl, struct arena *a, struct trades *t)
+/* journal_checkpoints_each's callback: one checkpoint into the trades or the milestones,
+ * read in id order. BW_OK or BW_ENOMEM. */
+static int trades_add(void *ud, const struct journal_checkpoint_row *r)
 {
-    *t = (struct trades){.nslots = 16};
-    while (t->nslots < 2 * cl->n)
-        t->nslots *= 2;
-    t->v = arena_alloc(a, (cl->n ? cl->n : 1) * sizeof(*t->v));
-    t->slot = arena_calloc(a, t->nslots, sizeof(*t->slot));
-    if (!t->v || !t->slot)
-        return BW_ENOMEM;
-    for (size_t i = 0; i < cl->n; i++) {
-        const struct journal_checkpoint_row *r = &cl->items[i];
-        int s = step_find(r->name);
-        if (!r->correlation_id || s < 0)
-            continue;
+    struct trades *t = ud;
+    int m = name_find(milestone_names, (int)MILESTONES, r->name);
+    if (m >= 0 && t->milestones[m] == NOT_YET)
+        t->milestones[m] = r->ts_ms;
+    int s = name_find(step_names, STEPS, r->name);
+    if (r->correlation_id && s >= 0) {
         struct trade *tr = trade_get(t, r->correlation_id, r->symbol);
+        if (!tr)
+            return BW_ENOMEM;
         if (tr->at[s] == NOT_YET)
             tr->at[s] = r->ts_ms;
         tr->last = (enum step)s;
@@ -285,9 +326,152 @@ static int trades_build(const struct journal_checkpoint_list *cl, struct arena *
             tr->fill_latency_ms = num_field(d, "latency_ms");
             cJSON_Delete(d);
         }
-        t->latest = tr;
+        t->latest = (size_t)(tr - t->v) + 1;
     }
+    t->cursor = r->id;
     return BW_OK;
+}
+
+/* The mean of (at[to] - at[from]) over the trades that reached both, NaN over none; into
+ * STEP_FILLED, the latency the fill reports where it does. */
+static double mean_between(const struct trades *t, enum step from, enum step to)
+{
+    double sum = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct trade *tr = &t->v[i];
+        if (tr->at[from] == NOT_YET || tr->at[to] == NOT_YET)
+            continue;
+        sum += to == STEP_FILLED && isfinite(tr->fill_latency_ms)
+                   ? tr->fill_latency_ms
+                   : (double)(tr->at[to] - tr->at[from]);
+        n++;
+    }
+    return n ? sum / (double)n : NAN;
+}
+
+/* What the views take from a session's trades. */
+struct trades_sum {
+    double reached[STEPS]; /* how many trades reached each step */
+    double into_ms[STEPS]; /* the mean time into each step of the pipeline from the one before */
+    struct trade latest;   /* id NULL when there is none; strings in the request's arena */
+    int64_t milestones[MILESTONES];
+};
+
+/* Sums t up into out, copying the latest trade's strings into a. BW_OK or BW_ENOMEM. */
+static int trades_sum(const struct trades *t, struct arena *a, struct trades_sum *out)
+{
+    *out = (struct trades_sum){0};
+    for (size_t i = 0; i < t->n; i++)
+        for (int s = 0; s < STEPS; s++)
+            out->reached[s] += t->v[i].at[s] != NOT_YET;
+    for (int s = 0; s < STEPS; s++)
+        out->into_ms[s] = NAN;
+    out->into_ms[STEP_CONFIRMED] = mean_between(t, STEP_SIGNAL, STEP_CONFIRMED);
+    out->into_ms[STEP_ORDER] = mean_between(t, STEP_CONFIRMED, STEP_ORDER);
+    out->into_ms[STEP_FILLED] = mean_between(t, STEP_ORDER, STEP_FILLED);
+    out->into_ms[STEP_CLOSED] = mean_between(t, STEP_FILLED, STEP_CLOSED);
+    memcpy(out->milestones, t->milestones, sizeof(out->milestones));
+    if (!t->latest)
+        return BW_OK;
+    const struct trade *tr = &t->v[t->latest - 1];
+    out->latest = *tr;
+    out->latest.id = arena_strdup(a, tr->id);
+    out->latest.symbol = tr->symbol ? arena_strdup(a, tr->symbol) : NULL;
+    return out->latest.id && (out->latest.symbol || !tr->symbol) ? BW_OK : BW_ENOMEM;
+}
+
+/* ---- trade books: sessions' trades kept between requests ----
+ * The page asks for the session it shows every few seconds, and a long session has tens of
+ * thousands of checkpoints. A book keeps what was read of a session and, on the next request,
+ * reads only the checkpoints after its cursor: a checkpoint's id is given by the table as it
+ * is inserted, by the journal's one writer, so ids grow in commit order and a reader that has
+ * seen id N has seen every id below it. Nothing in a book changes but by reading on. */
+
+#define BOOKS 4 /* sessions whose trades are kept */
+
+struct book {
+    char session[JOURNAL_ID_LEN]; /* "": unused */
+    uint64_t used;                /* the books' clock at the last read, for eviction */
+    struct arena a;
+    struct trades t;
+};
+
+struct api_books {
+    pthread_mutex_t lock; /* guards the books, across the read and the sum */
+    uint64_t clock;
+    struct book b[BOOKS];
+};
+
+int api_books_new(struct api_books **out)
+{
+    struct api_books *bk = calloc(1, sizeof(*bk));
+    if (!bk)
+        return BW_ENOMEM;
+    pthread_mutex_init(&bk->lock, NULL);
+    for (size_t i = 0; i < BOOKS; i++) {
+        arena_init(&bk->b[i].a, ARENA_LIMIT);
+        trades_init(&bk->b[i].t, &bk->b[i].a);
+    }
+    *out = bk;
+    return BW_OK;
+}
+
+void api_books_free(struct api_books *bk)
+{
+    if (!bk)
+        return;
+    for (size_t i = 0; i < BOOKS; i++)
+        arena_fini(&bk->b[i].a);
+    pthread_mutex_destroy(&bk->lock);
+    free(bk);
+}
+
+/* Empties b and gives it to session id. */
+static void book_reset(struct book *b, const char *id)
+{
+    arena_reset(&b->a);
+    trades_init(&b->t, &b->a);
+    snprintf(b->session, sizeof(b->session), "%s", id);
+}
+
+/* The book of session id: its own, else the least recently used one, emptied. Called with
+ * bk->lock held. */
+static struct book *book_get(struct api_books *bk, const char *id)
+{
+    struct book *lru = &bk->b[0];
+    for (size_t i = 0; i < BOOKS; i++) {
+        if (strcmp(bk->b[i].session, id) == 0)
+            return &bk->b[i];
+        if (bk->b[i].used < lru->used)
+            lru = &bk->b[i];
+    }
+    book_reset(lru, id);
+    return lru;
+}
+
+/* Sums up the trades of session id into out: from its book, read on from where the last
+ * request stopped, or without books (api_init not called, or it failed) from all of its
+ * checkpoints in a. BW_OK, BW_ENOMEM or the journal's error. */
+static int trades_load(struct api_ctx *ctx, const char *id, struct arena *a, struct trades_sum *out)
+{
+    struct api_books *bk = ctx->books;
+    if (!bk) {
+        struct trades t;
+        trades_init(&t, a);
+        int rc = journal_checkpoints_each(ctx->journal, id, 0, 0, trades_add, &t);
+        return rc == BW_OK ? trades_sum(&t, a, out) : rc;
+    }
+    pthread_mutex_lock(&bk->lock);
+    struct book *b = book_get(bk, id);
+    b->used = ++bk->clock;
+    int rc = journal_checkpoints_each(ctx->journal, id, b->t.cursor, 0, trades_add, &b->t);
+    if (rc == BW_OK)
+        rc = trades_sum(&b->t, a, out);
+    else
+        book_reset(b, id); /* a checkpoint may be half read: read it all again next time */
+    pthread_mutex_unlock(&bk->lock);
+    return rc;
 }
 
 /* The pipeline's stages, in order; process_flow.stages. */
@@ -315,54 +499,28 @@ struct feed_figures {
     double messages, message_seconds, scans, scan_seconds;
 };
 
-/* The mean of (at[to] - at[from]) over the trades that reached both, NaN over none; into
- * STEP_FILLED, the latency the fill reports where it does. */
-static double mean_between(const struct trades *t, enum step from, enum step to)
-{
-    double sum = 0;
-    size_t n = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        const struct trade *tr = &t->v[i];
-        if (tr->at[from] == NOT_YET || tr->at[to] == NOT_YET)
-            continue;
-        sum += to == STEP_FILLED && isfinite(tr->fill_latency_ms)
-                   ? tr->fill_latency_ms
-                   : (double)(tr->at[to] - tr->at[from]);
-        n++;
-    }
-    return n ? sum / (double)n : NAN;
-}
-
-static double reached(const struct trades *t, enum step s)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < t->n; i++)
-        n += t->v[i].at[s] != NOT_YET;
-    return (double)n;
-}
-
 /* The process flow: feed and scan from the engine's counts, the rest from the trades. The
  * execute stage's latency is the simulated order latency the fills report (the checkpoints
  * are a cycle apart), else the time between the checkpoints. */
-static void flow_compute(const struct feed_figures *f, const struct trades *t, struct flow *out)
+static void flow_compute(const struct feed_figures *f, const struct trades_sum *t, struct flow *out)
 {
     *out = (struct flow){
         .count = {[ST_FEED] = f->messages,
                   [ST_SCAN] = f->scans,
-                  [ST_SIGNAL] = reached(t, STEP_SIGNAL),
-                  [ST_CONFIRM] = reached(t, STEP_CONFIRMED),
-                  [ST_RISK] = reached(t, STEP_ORDER),
-                  [ST_EXECUTE] = reached(t, STEP_FILLED),
-                  [ST_MANAGE] = reached(t, STEP_FILLED), /* every fill is a position managed */
-                  [ST_CLOSE] = reached(t, STEP_CLOSED)},
+                  [ST_SIGNAL] = t->reached[STEP_SIGNAL],
+                  [ST_CONFIRM] = t->reached[STEP_CONFIRMED],
+                  [ST_RISK] = t->reached[STEP_ORDER],
+                  [ST_EXECUTE] = t->reached[STEP_FILLED],
+                  [ST_MANAGE] = t->reached[STEP_FILLED], /* every fill is a position managed */
+                  [ST_CLOSE] = t->reached[STEP_CLOSED]},
         .latency_ms = {[ST_FEED] = ratio(f->message_seconds * 1000, f->messages),
                        [ST_SCAN] = ratio(f->scan_seconds * 1000, f->scans),
                        [ST_SIGNAL] = NAN,
-                       [ST_CONFIRM] = mean_between(t, STEP_SIGNAL, STEP_CONFIRMED),
-                       [ST_RISK] = mean_between(t, STEP_CONFIRMED, STEP_ORDER),
-                       [ST_EXECUTE] = mean_between(t, STEP_ORDER, STEP_FILLED),
+                       [ST_CONFIRM] = t->into_ms[STEP_CONFIRMED],
+                       [ST_RISK] = t->into_ms[STEP_ORDER],
+                       [ST_EXECUTE] = t->into_ms[STEP_FILLED],
                        [ST_MANAGE] = NAN,
-                       [ST_CLOSE] = mean_between(t, STEP_FILLED, STEP_CLOSED)},
+                       [ST_CLOSE] = t->into_ms[STEP_CLOSED]},
     };
 }
 
@@ -373,27 +531,22 @@ static void flow_json(struct api_json *w, const struct flow *f)
     api_json_array(w);
     for (int s = 0; s < STAGES; s++) {
         api_json_object(w);
-        api_json_key(w, "stage");
-        api_json_string(w, stage_names[s]);
-        api_json_key(w, "count");
-        api_json_number(w, f->count[s]);
-        api_json_key(w, "conversion");
-        api_json_number(w, s ? ratio(f->count[s], f->count[s - 1]) : NAN);
-        api_json_key(w, "latency_ms");
-        api_json_number(w, f->latency_ms[s]);
+        api_json_member_string(w, "stage", stage_names[s]);
+        api_json_member_number(w, "count", f->count[s]);
+        api_json_member_number(w, "conversion", s ? ratio(f->count[s], f->count[s - 1]) : NAN);
+        api_json_member_number(w, "latency_ms", f->latency_ms[s]);
         api_json_object_end(w);
     }
     api_json_array_end(w);
     api_json_object_end(w);
 }
 
-/* What one session's views share: its record, parsed configuration and summary, checkpoints,
- * trades, and the engine's snapshot when it is the running one. */
+/* What one session's views share: its record, parsed configuration and summary, what its
+ * trades sum up to, and the engine's snapshot when it is the running one. */
 struct view {
     struct journal_session s;
     cJSON *config, *summary;
-    struct journal_checkpoint_list cl;
-    struct trades trades;
+    struct trades_sum trades;
     bool live;
     struct engine_stats st;
     int64_t sim_start, sim_now, sim_end; /* NOT_YET when not known */
@@ -404,33 +557,23 @@ static void view_fini(struct view *v)
     journal_session_fini(&v->s);
     cJSON_Delete(v->config);
     cJSON_Delete(v->summary);
-    journal_checkpoint_list_free(&v->cl);
 }
 
-/* The simulated time a checkpoint named name was first reached, NOT_YET if never. */
-static int64_t checkpoint_at(const struct journal_checkpoint_list *cl, const char *name)
-{
-    for (size_t i = 0; i < cl->n; i++)
-        if (strcmp(cl->items[i].name, name) == 0)
-            return cl->items[i].ts_ms;
-    return NOT_YET;
-}
-
-/* Loads session id into v, with its checkpoints and trades (in a) when with_trades: false
- * with a 404 or 500 answered in res. */
+/* Loads session id into v, with its trades and milestones (strings in a) when with_trades:
+ * false with a 404 or 500 answered in res. */
 static bool view_load(struct api_ctx *ctx, const char *id, bool with_trades, struct arena *a,
                       struct view *v, struct http_response *res)
 {
     *v = (struct view){0};
+    for (size_t m = 0; m < MILESTONES; m++)
+        v->trades.milestones[m] = NOT_YET;
     int rc = journal_session_get(ctx->journal, id, &v->s);
     if (rc == BW_ENOENT) {
         http_response_error(res, 404, "not_found", "no session \"%.64s\"", id);
         return false;
     }
     if (rc == BW_OK && with_trades)
-        rc = journal_checkpoints_list(ctx->journal, id, &v->cl);
-    if (rc == BW_OK && with_trades)
-        rc = trades_build(&v->cl, a, &v->trades);
+        rc = trades_load(ctx, id, a, &v->trades);
     if (rc != BW_OK) {
         http_response_error(res, 500, "internal", "reading the journal: %s", bw_strerror(rc));
         return false;
@@ -438,7 +581,7 @@ static bool view_load(struct api_ctx *ctx, const char *id, bool with_trades, str
     v->config = v->s.config_json ? cJSON_Parse(v->s.config_json) : NULL;
     v->summary = v->s.summary_json ? cJSON_Parse(v->s.summary_json) : NULL;
     v->live = live_stats(ctx, &v->s, &v->st);
-    v->sim_start = checkpoint_at(&v->cl, "session_started");
+    v->sim_start = v->trades.milestones[MILESTONE_STARTED];
     if (v->sim_start == NOT_YET)
         v->sim_start = ms_field(v->summary, "sim_start_ms");
     if (v->sim_start == NOT_YET)
@@ -463,6 +606,15 @@ static struct feed_figures feed_figures(const struct view *v)
         num_field(v->summary, "scans"), num_field(v->summary, "scan_seconds")};
 }
 
+/* {"name":name,"sim_ms":ms}: a milestone or a trade's step, and when it was reached. */
+static void reached_json(struct api_json *w, const char *name, int64_t ms)
+{
+    api_json_object(w);
+    api_json_member_string(w, "name", name);
+    member_ms(w, "sim_ms", ms);
+    api_json_object_end(w);
+}
+
 static void progress_json(struct api_json *w, const struct view *v)
 {
     double duration = num_field(v->config, "duration_ms");
@@ -472,50 +624,31 @@ static void progress_json(struct api_json *w, const struct view *v)
     api_json_object(w);
     api_json_key(w, "session");
     api_json_object(w);
-    api_json_key(w, "sim_start_ms");
-    put_ms(w, v->sim_start);
-    api_json_key(w, "sim_now_ms");
-    put_ms(w, v->sim_now);
-    api_json_key(w, "sim_end_ms");
-    put_ms(w, v->sim_end);
-    api_json_key(w, "fraction");
-    api_json_number(w, fraction);
+    member_ms(w, "sim_start_ms", v->sim_start);
+    member_ms(w, "sim_now_ms", v->sim_now);
+    member_ms(w, "sim_end_ms", v->sim_end);
+    api_json_member_number(w, "fraction", fraction);
     api_json_key(w, "milestones");
     api_json_array(w);
-    for (size_t i = 0; i < BW_ARRAY_LEN(milestone_names); i++) {
-        api_json_object(w);
-        api_json_key(w, "name");
-        api_json_string(w, milestone_names[i]);
-        api_json_key(w, "sim_ms");
-        put_ms(w, checkpoint_at(&v->cl, milestone_names[i]));
-        api_json_object_end(w);
-    }
+    for (size_t i = 0; i < MILESTONES; i++)
+        reached_json(w, milestone_names[i], v->trades.milestones[i]);
     api_json_array_end(w);
     api_json_object_end(w);
 
     api_json_key(w, "trade");
-    const struct trade *t = v->trades.latest;
+    const struct trade *t = v->trades.latest.id ? &v->trades.latest : NULL;
     if (!t) {
         api_json_null(w);
     } else {
         api_json_object(w);
-        api_json_key(w, "correlation_id");
-        api_json_string(w, t->id);
-        api_json_key(w, "symbol");
-        api_json_string(w, t->symbol);
-        api_json_key(w, "stage");
-        api_json_string(w, step_stages[t->last]);
+        api_json_member_string(w, "correlation_id", t->id);
+        api_json_member_string(w, "symbol", t->symbol);
+        api_json_member_string(w, "stage", step_stages[t->last]);
         api_json_key(w, "steps");
         api_json_array(w);
         for (int s = 0; s < STEPS; s++) {
-            if (s == STEP_ABANDONED && t->at[s] == NOT_YET)
-                continue; /* listed only for a trade that was dropped */
-            api_json_object(w);
-            api_json_key(w, "name");
-            api_json_string(w, step_names[s]);
-            api_json_key(w, "sim_ms");
-            put_ms(w, t->at[s]);
-            api_json_object_end(w);
+            if (s != STEP_ABANDONED || t->at[s] != NOT_YET) /* listed for a dropped trade */
+                reached_json(w, step_names[s], t->at[s]);
         }
         api_json_array_end(w);
         api_json_object_end(w);
@@ -557,12 +690,9 @@ static int state_changes(struct api_ctx *ctx, const char *session,
 static void stay_json(struct api_json *w, int state, int64_t from, int64_t to)
 {
     api_json_object(w);
-    api_json_key(w, "state");
-    api_json_string(w, engine_state_name((enum engine_state)state));
-    api_json_key(w, "sim_from_ms");
-    put_ms(w, from);
-    api_json_key(w, "sim_to_ms");
-    put_ms(w, to);
+    api_json_member_string(w, "state", engine_state_name((enum engine_state)state));
+    member_ms(w, "sim_from_ms", from);
+    member_ms(w, "sim_to_ms", to);
     api_json_object_end(w);
 }
 
@@ -637,44 +767,69 @@ out:
     arena_fini(&a);
 }
 
+/* A page of checkpoints as they are read: the writer, how many more the page takes, and the
+ * last one written. */
+struct checkpoint_page {
+    struct api_json *w;
+    size_t left;
+    int64_t last;
+    bool more; /* one past the page was read: there is a next page */
+};
+
+/* journal_checkpoints_each's callback: writes one checkpoint. BW_OK, or the writer's error,
+ * which stops the read. */
+static int checkpoint_json(void *ud, const struct journal_checkpoint_row *r)
+{
+    struct checkpoint_page *p = ud;
+    struct api_json *w = p->w;
+    if (p->left == 0) {
+        p->more = true;
+        return BW_OK;
+    }
+    p->left--;
+    p->last = r->id;
+    api_json_object(w);
+    api_json_member_int(w, "id", r->id);
+    api_json_member_int(w, "sim_ms", r->ts_ms);
+    api_json_member_string(w, "name", r->name);
+    api_json_member_string(w, "correlation_id", r->correlation_id);
+    api_json_member_string(w, "symbol", r->symbol);
+    api_json_member_raw_object(w, "detail", r->detail_json);
+    api_json_object_end(w);
+    return w->rc;
+}
+
 void api_mon_checkpoints(void *ud, const struct http_request *req, struct http_response *res)
 {
     struct api_ctx *ctx = ud;
-    struct journal_checkpoint_list cl = {0};
     struct api_json w;
+    size_t limit;
+    int64_t after;
     const char *id = http_request_param(req, "id");
-    if (!api_mon_journal(ctx, res) || !api_mon_session_known(ctx, "id", id, res))
+    if (!api_mon_journal(ctx, res) ||
+        !api_mon_limit(req, res, CHECKPOINTS_DEFAULT, CHECKPOINTS_MAX, &limit) ||
+        !api_mon_id("after", "a checkpoint", http_request_arg(req, "after"), true, res, &after) ||
+        !api_mon_session_known(ctx, "id", id, res))
         return;
-    int rc = journal_checkpoints_list(ctx->journal, id, &cl);
-    if (rc != BW_OK) {
-        http_response_error(res, 500, "internal", "reading the journal: %s", bw_strerror(rc));
-        return;
-    }
+    struct checkpoint_page page = {.w = &w, .left = limit};
     api_json_init(&w, res->body);
     api_json_object(&w);
     api_json_key(&w, "checkpoints");
     api_json_array(&w);
-    for (size_t i = 0; i < cl.n; i++) {
-        const struct journal_checkpoint_row *r = &cl.items[i];
-        api_json_object(&w);
-        api_json_key(&w, "id");
-        api_json_int(&w, r->id);
-        api_json_key(&w, "sim_ms");
-        api_json_int(&w, r->ts_ms);
-        api_json_key(&w, "name");
-        api_json_string(&w, r->name);
-        api_json_key(&w, "correlation_id");
-        api_json_string(&w, r->correlation_id);
-        api_json_key(&w, "symbol");
-        api_json_string(&w, r->symbol);
-        api_json_key(&w, "detail");
-        api_json_raw_object(&w, r->detail_json);
-        api_json_object_end(&w);
+    /* One more than the page tells whether there is a next one. */
+    int rc = journal_checkpoints_each(ctx->journal, id, after, limit + 1, checkpoint_json, &page);
+    if (rc != BW_OK && rc != w.rc) {
+        http_response_error(res, 500, "internal", "reading the journal: %s", bw_strerror(rc));
+        return;
     }
     api_json_array_end(&w);
+    api_json_key(&w, "next");
+    if (page.more)
+        api_json_int(&w, page.last);
+    else
+        api_json_null(&w);
     api_json_object_end(&w);
     finish(&w, res);
-    journal_checkpoint_list_free(&cl);
 }
 
 /* ---- the state machine ---- */
@@ -741,40 +896,29 @@ static void edge_json(struct api_json *w, int from, int to, uint64_t count)
 {
     const char *meaning = engine_transition_meaning(from, to);
     api_json_object(w);
-    api_json_key(w, "from");
-    api_json_string(w, engine_state_name(from));
-    api_json_key(w, "to");
-    api_json_string(w, engine_state_name(to));
-    api_json_key(w, "declared");
-    api_json_bool(w, meaning != NULL);
-    api_json_key(w, "meaning");
-    api_json_string(w, meaning);
-    api_json_key(w, "count");
-    api_json_uint(w, count);
+    api_json_member_string(w, "from", engine_state_name(from));
+    api_json_member_string(w, "to", engine_state_name(to));
+    api_json_member_bool(w, "declared", meaning != NULL);
+    api_json_member_string(w, "meaning", meaning);
+    api_json_member_uint(w, "count", count);
     api_json_object_end(w);
 }
 
 static void machine_json(struct api_json *w, const char *session, const struct machine *m)
 {
     api_json_object(w);
-    api_json_key(w, "session_id");
-    api_json_string(w, session);
-    api_json_key(w, "current");
-    api_json_string(w, m->current >= 0 ? engine_state_name(m->current) : NULL);
-    api_json_key(w, "since_sim_ms");
-    put_ms(w, m->since_ms);
+    api_json_member_string(w, "session_id", session);
+    api_json_member_string(w, "current", m->current >= 0 ? engine_state_name(m->current) : NULL);
+    member_ms(w, "since_sim_ms", m->since_ms);
     api_json_key(w, "states");
     api_json_array(w);
     for (int s = 0; s < STATE_COUNT; s++) {
         api_json_object(w);
-        api_json_key(w, "name");
-        api_json_string(w, engine_state_name(s));
-        api_json_key(w, "entries");
-        api_json_uint(w, m->entries[s]);
-        api_json_key(w, "dwell_seconds_total");
-        api_json_number(w, m->dwell_s[s]);
-        api_json_key(w, "dwell_seconds_mean");
-        api_json_number(w, ratio(m->dwell_s[s], (double)m->entries[s]));
+        api_json_member_string(w, "name", engine_state_name(s));
+        api_json_member_uint(w, "entries", m->entries[s]);
+        api_json_member_number(w, "dwell_seconds_total", m->dwell_s[s]);
+        api_json_member_number(w, "dwell_seconds_mean",
+                               ratio(m->dwell_s[s], (double)m->entries[s]));
         api_json_object_end(w);
     }
     api_json_array_end(w);
@@ -931,43 +1075,28 @@ void api_mon_realtime(void *ud, const struct http_request *req, struct http_resp
         engine_stats_get(ctx->engine, &st);
     api_json_init(&w, res->body);
     api_json_object(&w);
-    api_json_key(&w, "ts_ms");
-    api_json_int(&w, now);
-    api_json_key(&w, "session_id");
-    api_json_string(&w, eng && st.session_id[0] ? st.session_id : NULL);
-    api_json_key(&w, "engine");
-    api_json_string(&w, eng ? st.run_status : "none");
-    api_json_key(&w, "state");
-    api_json_string(&w, eng ? engine_state_name(st.state) : NULL);
-    api_json_key(&w, "sim_time_ms");
-    put_ms(&w, eng ? st.sim_time_ms : NOT_YET);
-    api_json_key(&w, "cpu_percent");
-    api_json_number(&w, instant(ctx, Q_CPU, now));
-    api_json_key(&w, "memory_percent");
-    api_json_number(&w, instant(ctx, Q_MEMORY, now));
-    api_json_key(&w, "memory_bytes");
-    api_json_number(&w, instant(ctx, Q_RSS, now));
+    api_json_member_int(&w, "ts_ms", now);
+    api_json_member_string(&w, "session_id", eng && st.session_id[0] ? st.session_id : NULL);
+    api_json_member_string(&w, "engine", eng ? st.run_status : "none");
+    api_json_member_string(&w, "state", eng ? engine_state_name(st.state) : NULL);
+    member_ms(&w, "sim_time_ms", eng ? st.sim_time_ms : NOT_YET);
+    api_json_member_number(&w, "cpu_percent", instant(ctx, Q_CPU, now));
+    api_json_member_number(&w, "memory_percent", instant(ctx, Q_MEMORY, now));
+    api_json_member_number(&w, "memory_bytes", instant(ctx, Q_RSS, now));
     for (size_t i = 0; i < BW_ARRAY_LEN(percentiles); i++) {
         api_json_key(&w, percentiles[i].key);
         api_json_object(&w);
         for (size_t k = 0; k < 4; k++) {
-            api_json_key(&w, quantile_keys[k]);
-            api_json_number(&w, instant(ctx, percentiles[i].q[k], now));
+            api_json_member_number(&w, quantile_keys[k], instant(ctx, percentiles[i].q[k], now));
         }
         api_json_object_end(&w);
     }
-    api_json_key(&w, "scan_rate");
-    api_json_number(&w, instant(ctx, Q_SCAN_RATE, now));
-    api_json_key(&w, "signal_rate");
-    api_json_number(&w, instant(ctx, Q_SIGNAL_RATE, now));
-    api_json_key(&w, "equity");
-    api_json_number(&w, eng ? st.equity : NAN);
-    api_json_key(&w, "daily_pnl");
-    api_json_number(&w, eng ? st.daily_pnl : NAN);
-    api_json_key(&w, "positions_open");
-    api_json_number(&w, eng ? st.positions_open : NAN);
-    api_json_key(&w, "risk_budget_remaining");
-    api_json_number(&w, eng ? st.risk_budget_remaining : NAN);
+    api_json_member_number(&w, "scan_rate", instant(ctx, Q_SCAN_RATE, now));
+    api_json_member_number(&w, "signal_rate", instant(ctx, Q_SIGNAL_RATE, now));
+    api_json_member_number(&w, "equity", eng ? st.equity : NAN);
+    api_json_member_number(&w, "daily_pnl", eng ? st.daily_pnl : NAN);
+    api_json_member_number(&w, "positions_open", eng ? st.positions_open : NAN);
+    api_json_member_number(&w, "risk_budget_remaining", eng ? st.risk_budget_remaining : NAN);
     api_json_key(&w, "counts");
     if (eng) {
         const struct {
@@ -978,8 +1107,7 @@ void api_mon_realtime(void *ud, const struct http_request *req, struct http_resp
                       {"losses", st.losses}};
         api_json_object(&w);
         for (size_t i = 0; i < BW_ARRAY_LEN(counts); i++) {
-            api_json_key(&w, counts[i].key);
-            api_json_uint(&w, counts[i].v);
+            api_json_member_uint(&w, counts[i].key, counts[i].v);
         }
         api_json_object_end(&w);
     } else {

@@ -6,37 +6,44 @@ size_t api_routes_init(struct api_ctx *ctx)
 {
     /* Prometheus may scrape without a token when the configuration says so. */
     enum http_role metrics_role = ctx->metrics_open ? HTTP_ROLE_PUBLIC : HTTP_ROLE_VIEWER;
-    /* The last field is the least role a token needs (see http.h): HTTP_ROLE_VIEWER reads,
-     * HTTP_ROLE_EDITOR acknowledges, silences and reloads, HTTP_ROLE_ADMIN controls. */
+    /* .role is the least role a token needs (see http.h): HTTP_ROLE_VIEWER reads,
+     * HTTP_ROLE_EDITOR annotates (and will acknowledge, silence and reload), HTTP_ROLE_ADMIN
+     * controls. */
     const struct http_route routes[] = {
-        {"GET", "/api/metrics", api_metrics, ctx, metrics_role},
-        {"GET", "/api/health", api_health, ctx, HTTP_ROLE_PUBLIC},
-        {"GET", "/api/auth/whoami", api_auth_whoami, ctx, HTTP_ROLE_VIEWER},
+        {"GET", "/api/metrics", api_metrics, ctx, .role = metrics_role},
+        {"GET", "/api/health", api_health, ctx, .role = HTTP_ROLE_PUBLIC},
+        {"GET", "/api/auth/whoami", api_auth_whoami, ctx, .role = HTTP_ROLE_VIEWER},
         /* Prometheus's HTTP API, for Grafana's Prometheus data source: the same methods as
          * Prometheus (label values and metadata are GET only). */
-        {"GET", "/api/v1/query", api_prom_query, ctx, HTTP_ROLE_VIEWER},
-        {"POST", "/api/v1/query", api_prom_query, ctx, HTTP_ROLE_VIEWER},
-        {"GET", "/api/v1/query_range", api_prom_query_range, ctx, HTTP_ROLE_VIEWER},
-        {"POST", "/api/v1/query_range", api_prom_query_range, ctx, HTTP_ROLE_VIEWER},
-        {"GET", "/api/v1/series", api_prom_series, ctx, HTTP_ROLE_VIEWER},
-        {"POST", "/api/v1/series", api_prom_series, ctx, HTTP_ROLE_VIEWER},
-        {"GET", "/api/v1/labels", api_prom_labels, ctx, HTTP_ROLE_VIEWER},
-        {"POST", "/api/v1/labels", api_prom_labels, ctx, HTTP_ROLE_VIEWER},
-        {"GET", "/api/v1/label/{name}/values", api_prom_label_values, ctx, HTTP_ROLE_VIEWER},
-        {"GET", "/api/v1/metadata", api_prom_metadata, ctx, HTTP_ROLE_VIEWER},
-        {"GET", "/api/v1/query_exemplars", api_prom_query_exemplars, ctx, HTTP_ROLE_VIEWER},
-        {"POST", "/api/v1/query_exemplars", api_prom_query_exemplars, ctx, HTTP_ROLE_VIEWER},
-        {"GET", "/api/v1/status/buildinfo", api_prom_buildinfo, ctx, HTTP_ROLE_VIEWER},
-        {"GET", "/api/v1/status/config", api_prom_config, ctx, HTTP_ROLE_VIEWER},
+        {"GET", "/api/v1/query", api_prom_query, ctx, .role = HTTP_ROLE_VIEWER},
+        {"POST", "/api/v1/query", api_prom_query, ctx, .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/v1/query_range", api_prom_query_range, ctx, .role = HTTP_ROLE_VIEWER},
+        {"POST", "/api/v1/query_range", api_prom_query_range, ctx, .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/v1/series", api_prom_series, ctx, .role = HTTP_ROLE_VIEWER},
+        {"POST", "/api/v1/series", api_prom_series, ctx, .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/v1/labels", api_prom_labels, ctx, .role = HTTP_ROLE_VIEWER},
+        {"POST", "/api/v1/labels", api_prom_labels, ctx, .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/v1/label/{name}/values", api_prom_label_values, ctx,
+         .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/v1/metadata", api_prom_metadata, ctx, .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/v1/query_exemplars", api_prom_query_exemplars, ctx, .role = HTTP_ROLE_VIEWER},
+        {"POST", "/api/v1/query_exemplars", api_prom_query_exemplars, ctx,
+         .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/v1/status/buildinfo", api_prom_buildinfo, ctx, .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/v1/status/config", api_prom_config, ctx, .role = HTTP_ROLE_VIEWER},
         /* The monitoring page's API (docs/api.md). */
-        {"GET", "/api/monitoring/sessions", api_mon_sessions, ctx, HTTP_ROLE_VIEWER},
-        {"GET", "/api/monitoring/sessions/{id}", api_mon_session, ctx, HTTP_ROLE_VIEWER},
+        {"GET", "/api/monitoring/sessions", api_mon_sessions, ctx, .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/monitoring/sessions/{id}", api_mon_session, ctx, .role = HTTP_ROLE_VIEWER},
         {"GET", "/api/monitoring/sessions/{id}/checkpoints", api_mon_checkpoints, ctx,
-         HTTP_ROLE_VIEWER},
-        {"GET", "/api/monitoring/realtime", api_mon_realtime, ctx, HTTP_ROLE_VIEWER},
-        {"GET", "/api/monitoring/events", api_mon_events, ctx, HTTP_ROLE_VIEWER},
-        {"GET", "/api/monitoring/events/stream", api_mon_events_stream, ctx, HTTP_ROLE_VIEWER},
-        {"GET", "/api/monitoring/state-machine", api_mon_state_machine, ctx, HTTP_ROLE_VIEWER},
+         .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/monitoring/realtime", api_mon_realtime, ctx, .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/monitoring/events", api_mon_events, ctx, .role = HTTP_ROLE_VIEWER},
+        /* EventSource cannot send headers: the stream alone takes ?access_token=. */
+        {"GET", "/api/monitoring/events/stream", api_mon_events_stream, ctx,
+         .role = HTTP_ROLE_VIEWER, .query_token = true},
+        {"GET", "/api/monitoring/state-machine", api_mon_state_machine, ctx,
+         .role = HTTP_ROLE_VIEWER},
+        {"POST", "/api/monitoring/annotations", api_mon_annotate, ctx, .role = HTTP_ROLE_EDITOR},
     };
     _Static_assert(BW_ARRAY_LEN(routes) <= API_MAX_ROUTES, "raise API_MAX_ROUTES");
     for (size_t i = 0; i < BW_ARRAY_LEN(routes); i++)

@@ -1016,7 +1016,7 @@ void cli_usage(FILE *out)
             "prints the SHA-256 of a token read from stdin. With tokens configured every\n"
             "request but /api/health, the web page's files (and /api/metrics with\n"
             "auth.metrics_open) needs 'Authorization: Bearer TOKEN'; roles: viewer reads,\n"
-            "editor also acknowledges and silences alerts, admin also controls the engine.\n"
+            "editor also adds notes to sessions, admin also controls the engine.\n"
             "Without tokens breakwatch serves only a loopback address unless\n"
             "allow_unauthenticated_remote is set.\n"
             "\n"

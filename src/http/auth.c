@@ -7,7 +7,10 @@
  * matched (CRYPTO_memcmp, the match picked by a mask, no early exit), so the time a request
  * takes says nothing about how close its token came or which one it was. Hashing first means
  * the configuration never holds a usable secret, and the compared values have a fixed length.
- * A token is never logged or echoed; a 403 names the token's name and role only. */
+ * A token is never logged or echoed; a 403 names the token's name and role only. A route
+ * marked query_token (the event stream, for EventSource) also takes the token as the URL
+ * parameter access_token when there is no Authorization header; every other route ignores
+ * that parameter. */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <string.h>
@@ -45,27 +48,37 @@ int http_token_hash(const char *s, size_t n, unsigned char out[32])
     return BW_OK;
 }
 
-/* The token of an Authorization value "Bearer <token>" (RFC 6750: the scheme in any case,
- * one or more spaces, then token68: letters, digits, - . _ ~ + / and '=' padding at the end),
- * with its length in *n; NULL when the value is not that. */
+/* Whether t is one token68 (RFC 6750: letters, digits, - . _ ~ + / and '=' padding at the
+ * end) and nothing else, with its length in *n. */
+static bool token68(const char *t, size_t *n)
+{
+    static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789-._~+/";
+    size_t len = strspn(t, chars);
+    if (len == 0)
+        return false;
+    while (t[len] == '=')
+        len++;
+    *n = len;
+    return t[len] == '\0' && len <= MAX_TOKEN_LEN;
+}
+
+/* The token of an Authorization value "Bearer <token>" (the scheme in any case, one or more
+ * spaces, then a token68), with its length in *n; NULL when the value is not that. */
 static const char *bearer_token(const char *h, size_t *n)
 {
-    static const char token68[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                  "0123456789-._~+/";
     if (strncasecmp(h, "Bearer", 6) != 0 || h[6] != ' ')
         return NULL;
     const char *t = h + 6;
     while (*t == ' ')
         t++;
-    size_t len = strspn(t, token68);
-    if (len == 0)
-        return NULL;
-    while (t[len] == '=')
-        len++;
-    if (t[len] != '\0' || len > MAX_TOKEN_LEN)
-        return NULL;
-    *n = len;
-    return t;
+    return token68(t, n) ? t : NULL;
+}
+
+/* Whether the request's route takes its token as ?access_token= (http_route.query_token). */
+static bool takes_query_token(const struct http_request *req)
+{
+    return req->target == TARGET_ROUTE && req->server->cfg.routes[req->route].query_token;
 }
 
 void http_auth_check(struct http_request *req)
@@ -78,6 +91,15 @@ void http_auth_check(struct http_request *req)
     const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
     size_t n = 0;
     const char *tok = h ? bearer_token(h, &n) : NULL;
+    if (!h && takes_query_token(req)) { /* the header, when there is one, wins */
+        const char *q =
+            MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "access_token");
+        if (q && *q && !token68(q, &n)) {
+            req->verdict = VERDICT_UNKNOWN; /* not a token we issued */
+            return;
+        }
+        tok = q && *q ? q : NULL;
+    }
     if (!tok) {
         req->verdict = h ? VERDICT_MALFORMED : VERDICT_MISSING;
         return;
@@ -117,7 +139,8 @@ void http_auth_deny(const struct http_request *req, struct http_response *res)
     case VERDICT_MISSING:
         http_response_error(res, 401, "unauthorized",
                             "authentication required: send the header "
-                            "\"Authorization: Bearer TOKEN\"");
+                            "\"Authorization: Bearer TOKEN\"%s",
+                            takes_query_token(req) ? " or the parameter access_token=TOKEN" : "");
         break;
     case VERDICT_MALFORMED:
         http_response_error(res, 401, "unauthorized",

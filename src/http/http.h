@@ -10,6 +10,7 @@
 #ifndef BW_HTTP_H
 #define BW_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/base.h"
@@ -52,6 +53,11 @@ const char *http_request_arg(const struct http_request *r, const char *name);
 /* Iterates over every value of name in that order: start with *pos = 0 and call until it
  * returns NULL. */
 const char *http_request_arg_next(const struct http_request *r, const char *name, size_t *pos);
+/* The request body as it was sent, with its length in *len (bodies may hold NUL bytes; a NUL
+ * always follows the last byte, so a text body is a C string too). NULL with *len 0 when there
+ * is none, and for a form body (application/x-www-form-urlencoded), which was decoded in place
+ * into the fields that http_request_arg reads. Valid until the handler returns. */
+const char *http_request_body(const struct http_request *r, size_t *len);
 /* Path segments matched by a route's "{name}" placeholder; NULL when absent. */
 const char *http_request_param(const struct http_request *r, const char *name);
 /* Who is asking: the name of the request's token, with its role in *role (role may be NULL).
@@ -142,16 +148,24 @@ void http_stream_wake(struct http_stream *s);
 
 /* A route: method ("GET", "POST"; NULL for any), a path that matches exactly or with "{name}"
  * segment placeholders, the handler, and the least role a token needs (with auth off, none is
- * needed). Write the role on every route, so the table shows who may do what; it is 0,
- * HTTP_ROLE_VIEWER, the safe default, when an initializer leaves it out. The path pattern
- * labels the request metrics (handler="/api/items/{id}"), which keeps their cardinality
- * bounded. */
+ * needed). Write the role on every route, as .role = …, so the table shows who may do what
+ * (and the fields after it may be left out); it is 0, HTTP_ROLE_VIEWER, the safe default, when
+ * an initializer leaves it out. The path pattern labels the request metrics
+ * (handler="/api/items/{id}"), which keeps their cardinality bounded.
+ *
+ * query_token lets a request without an Authorization header give its token as the URL
+ * parameter access_token instead. Only for what a browser must open without headers (an
+ * EventSource): a URL is easier to leak than a header (history, proxies' logs). Every other
+ * route ignores access_token. breakwatch never logs it: the request metrics name the route's
+ * pattern, and libmicrohttpd's messages, which name the path only, are scrubbed of it all the
+ * same. */
 struct http_route {
     const char *method;
     const char *path;
     http_handler_fn fn;
     void *ud;
     enum http_role role;
+    bool query_token;
 };
 
 /* ---- Embedded static files (the web page) ----
@@ -185,9 +199,9 @@ struct http_config {
      * Content-Length says so); 0 takes HTTP_DEFAULT_MAX_BODY. */
     size_t max_body;
     /* Bearer tokens. With none, auth is off and every route is open. With some, every route
-     * but HTTP_ROLE_PUBLIC ones and the static files needs "Authorization: Bearer <token>":
-     * 401 without a known token, 403 when its role is below the route's. Borrowed: must
-     * outlive the server. */
+     * but HTTP_ROLE_PUBLIC ones and the static files needs "Authorization: Bearer <token>"
+     * (or, on a query_token route, ?access_token=<token>): 401 without a known token, 403 when
+     * its role is below the route's. Borrowed: must outlive the server. */
     const struct http_token *tokens;
     size_t ntokens;
     /* The static files (usually web_assets); borrowed. */

@@ -45,6 +45,7 @@ struct http_request {
     const struct http_token *principal; /* the request's token, when auth is on and it is known */
     int body_too_large;                 /* the body passed max_body: the answer is 413 */
     struct buf body;                    /* the request body; a form body is decoded in place */
+    bool form_body;                     /* body is a form, decoded into args */
     struct http_arg *args;              /* the form body's fields, then the URL's; malloc'ed */
     size_t nargs;
     size_t nparams;

@@ -101,6 +101,12 @@ const char *http_request_arg(const struct http_request *r, const char *name)
     return http_request_arg_next(r, name, &pos);
 }
 
+const char *http_request_body(const struct http_request *r, size_t *len)
+{
+    *len = r->form_body ? 0 : r->body.len;
+    return *len ? r->body.data : NULL;
+}
+
 const char *http_request_param(const struct http_request *r, const char *name)
 {
     for (size_t i = 0; i < r->nparams; i++)
@@ -398,6 +404,7 @@ static int collect_args(struct http_request *req, struct http_response *res)
         p = req->body.data;
         end = p + req->body.len;
         nbody = 1;
+        req->form_body = true;
     }
     for (const char *q = p; q && q < end; q++)
         nbody += *q == '&';
@@ -709,6 +716,18 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return (size_t)(o - s);
 }
 
+/* Overwrites the value of every access_token=VALUE in msg with '*', in case a message ever
+ * quotes a URL with its query (libmicrohttpd 0.9 quotes only the path). */
+static void scrub_tokens(char *msg)
+{
+    static const char key[] = "access_token=";
+    for (char *p = msg; (p = strstr(p, key));) {
+        p += sizeof(key) - 1;
+        for (; *p && !strchr("& \t'\"`", *p); p++)
+            *p = '*';
+    }
+}
+
 /* libmicrohttpd's messages are about clients (one that went away mid-stream, a malformed
  * request); ours are reported through diag. Debug level keeps them out of the way. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -718,6 +737,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
+    scrub_tokens(msg);
     log_debug("http: libmicrohttpd: %s", msg);
 }
 
@@ -728,12 +748,13 @@ int http_server_start(struct http_server *s, struct diag *d)
      * pool of 2 served 10-20 % more /api/metrics requests/s than a pool of 4. */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = s->cfg.threads ? s->cfg.threads : ncpu > 0 ? (unsigned)ncpu : 1;
-    /* Suspend and resume park idle streams without holding a thread (stream.c). */
+    /* Suspend and resume park idle streams without holding a thread (stream.c). The logger
+     * comes first: libmicrohttpd prints what it says before it to stderr itself. */
     s->daemon = MHD_start_daemon(
         MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
-        on_request, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->fd, MHD_OPTION_THREAD_POOL_SIZE,
-        threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_UNESCAPE_CALLBACK,
+        on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_LISTEN_SOCKET,
+        (MHD_socket)s->fd, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
         unescape, s, MHD_OPTION_END);
     if (!s->daemon)
         return diag_set(d, BW_EIO, "starting the HTTP server on port %d failed", s->port);

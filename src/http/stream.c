@@ -175,6 +175,12 @@ int http_response_stream(struct http_response *res, const struct http_stream_ops
         http_response_error(res, 500, "internal", "out of memory");
         return BW_ENOMEM;
     }
+    /* Whole before it is in the list that the ticker and shutdown walk. */
+    st->srv = srv;
+    st->conn = res->request->conn;
+    st->ops = *ops;
+    buf_init(&st->out, HTTP_STREAM_MAX_CHUNK);
+    atomic_init(&st->last_ns, clock_mono_ns());
     pthread_mutex_lock(&srv->lock);
     int full = srv->stopping || srv->nstreams >= cap;
     if (!full) {
@@ -195,11 +201,6 @@ int http_response_stream(struct http_response *res, const struct http_stream_ops
                                 "too many open streams (%u): try again later", cap);
         return BW_EBUSY;
     }
-    st->srv = srv;
-    st->conn = res->request->conn;
-    st->ops = *ops;
-    buf_init(&st->out, HTTP_STREAM_MAX_CHUNK);
-    atomic_init(&st->last_ns, clock_mono_ns());
     res->stream = st;
     if (out)
         *out = st;

@@ -938,6 +938,37 @@ int journal_checkpoints_list(struct journal *j, const char *session_id,
     return rc;
 }
 
+struct checkpoint_each {
+    journal_checkpoint_fn fn;
+    void *ud;
+    int rc; /* what fn returned, when it stopped the read */
+};
+
+static int checkpoint_pass(void *ud, const struct store_checkpoint_row *r)
+{
+    struct checkpoint_each *c = ud;
+    struct journal_checkpoint_row cp = {.id = r->id,
+                                        .ts_ms = r->ts_ms,
+                                        .session_id = r->session_id,
+                                        .name = r->name,
+                                        .correlation_id = r->correlation_id,
+                                        .symbol = r->symbol,
+                                        .detail_json = r->detail_json};
+    return c->rc = c->fn(c->ud, &cp);
+}
+
+int journal_checkpoints_each(struct journal *j, const char *session_id, int64_t after_id,
+                             size_t limit, journal_checkpoint_fn fn, void *ud)
+{
+    struct checkpoint_each c = {fn, ud, BW_OK};
+    pthread_mutex_lock(&j->rlock);
+    int rc = store_checkpoints_after(j->r, session_id, after_id, limit, checkpoint_pass, &c);
+    if (c.rc == BW_OK) /* fn's own code is not a failed read */
+        rc = read_done(j, rc);
+    pthread_mutex_unlock(&j->rlock);
+    return rc;
+}
+
 void journal_checkpoint_list_free(struct journal_checkpoint_list *l)
 {
     if (!l)

@@ -159,5 +159,13 @@ struct journal_checkpoint_list {
 int journal_checkpoints_list(struct journal *j, const char *session_id,
                              struct journal_checkpoint_list *out);
 void journal_checkpoint_list_free(struct journal_checkpoint_list *l);
+/* Reads the checkpoints of a session (NULL: of all) with id > after_id, oldest first, at most
+ * limit (0: all), handing each to fn without collecting them: the row and its strings are
+ * valid during the call only. fn returns 0 to go on or a negative code to stop the read, which
+ * then returns that code; it runs under the journal's read lock, so it must not call the
+ * journal. BW_OK, fn's code, BW_ENOMEM or BW_EIO. */
+typedef int (*journal_checkpoint_fn)(void *ud, const struct journal_checkpoint_row *r);
+int journal_checkpoints_each(struct journal *j, const char *session_id, int64_t after_id,
+                             size_t limit, journal_checkpoint_fn fn, void *ud);
 
 #endif

@@ -91,6 +91,9 @@ int store_checkpoint_insert(struct store *s, const struct store_checkpoint_row *
 /* Checkpoints of a session (NULL: of all), oldest first. */
 int store_checkpoints_list(struct store *s, const char *session_id, store_checkpoint_fn fn,
                            void *ud);
+/* The same from id > after_id on, at most limit (0: all): a page costs what it returns. */
+int store_checkpoints_after(struct store *s, const char *session_id, int64_t after_id, size_t limit,
+                            store_checkpoint_fn fn, void *ud);
 
 int store_event_insert(struct store *s, const struct store_event_row *r);
 /* Events with id > after_id of a session (NULL: any), oldest first, at most limit (0: all). */

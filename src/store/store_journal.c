@@ -37,12 +37,13 @@ static const char SQL_SESSION_GET[] =
 static const char SQL_CHECKPOINT_INSERT[] =
     "INSERT INTO checkpoints (session_id, name, correlation_id, symbol, ts_ms, detail_json,"
     " recorded_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+/* A page of a session's checkpoints is a range of the checkpoints_session index. */
 static const char SQL_CHECKPOINTS_SESSION[] =
     "SELECT id, session_id, name, correlation_id, symbol, ts_ms, detail_json, recorded_ms"
-    " FROM checkpoints WHERE session_id = ?1 ORDER BY id";
+    " FROM checkpoints WHERE session_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
 static const char SQL_CHECKPOINTS_ALL[] =
     "SELECT id, session_id, name, correlation_id, symbol, ts_ms, detail_json, recorded_ms"
-    " FROM checkpoints ORDER BY id";
+    " FROM checkpoints WHERE id > ?2 ORDER BY id LIMIT ?3";
 
 static const char SQL_EVENT_INSERT[] =
     "INSERT INTO events (id, session_id, ts_ms, type, severity, symbol, correlation_id,"
@@ -240,8 +241,8 @@ static int checkpoint_row(void *ctx, sqlite3_stmt *st)
     return c->fn(c->ud, &r);
 }
 
-int store_checkpoints_list(struct store *s, const char *session_id, store_checkpoint_fn fn,
-                           void *ud)
+int store_checkpoints_after(struct store *s, const char *session_id, int64_t after_id, size_t limit,
+                            store_checkpoint_fn fn, void *ud)
 {
     sqlite3_stmt *st;
     struct checkpoint_ctx c = {fn, ud};
@@ -249,11 +250,19 @@ int store_checkpoints_list(struct store *s, const char *session_id, store_checkp
     int rc = store_stmt(s, session_id ? SQL_CHECKPOINTS_SESSION : SQL_CHECKPOINTS_ALL, &st);
     if (rc)
         return rc;
-    rc = session_id ? store_bind_text(st, 1, session_id) : SQLITE_OK;
+    (void)((rc = session_id ? store_bind_text(st, 1, session_id) : SQLITE_OK) ||
+           (rc = sqlite3_bind_int64(st, 2, after_id)) ||
+           (rc = sqlite3_bind_int64(st, 3, sql_limit(limit))));
     rc = rc == SQLITE_OK ? each_row(s, st, "list checkpoints", checkpoint_row, &c, &n)
                          : store_fail(s, rc, "list checkpoints");
     sqlite3_reset(st);
     return rc;
+}
+
+int store_checkpoints_list(struct store *s, const char *session_id, store_checkpoint_fn fn,
+                           void *ud)
+{
+    return store_checkpoints_after(s, session_id, 0, 0, fn, ud);
 }
 
 int store_event_insert(struct store *s, const struct store_event_row *r)

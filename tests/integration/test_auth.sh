@@ -3,9 +3,10 @@
 # configuration holding a viewer, an editor and an admin, then what each may reach with curl
 # (401 without a token or with a bad one, whoami, the public health check, metrics_open);
 # auth off; a non-loopback address refused without tokens and served with them; configuration
-# errors at file:line:col. No route needs the editor or admin role yet (acknowledging alerts,
-# silences and engine control come with the alerting work), so 403 is covered by the unit tests
-# (tests/unit/test_http_auth.c) and here only through whoami's roles.
+# errors at file:line:col. Notes (POST /api/monitoring/annotations) need the editor role: 403
+# for a viewer, recorded with the author's token name for an editor or admin. The event stream
+# alone takes the token as ?access_token= (EventSource sends no header), and no token ever
+# reaches the log, libmicrohttpd's debug messages included.
 source "$(dirname "$0")/lib.sh"
 
 # ---- tokens -------------------------------------------------------------------------------
@@ -40,7 +41,7 @@ expect() { # expect WANT WHAT CURL ARGS...
 body_is() { [ "$(cat "$WORK/body")" = "$1" ] || fail "$2: body $(cat "$WORK/body"), want $1"; }
 
 # ---- with tokens --------------------------------------------------------------------------
-start_breakwatch auth --data-dir "$WORK/data" --config "$WORK/auth.yml"
+start_breakwatch auth --data-dir "$WORK/data" --config "$WORK/auth.yml" --log-level debug
 Q="$BW_URL/api/v1/query?query=1"
 
 expect 401 "no token" "$Q"
@@ -80,6 +81,54 @@ got=$(code -H "$(bearer viewer)" "$BW_URL/api/monitoring/sessions")
 case "$got" in 200 | 404 | 503) ;; *) fail "viewer on /api/monitoring/sessions: HTTP $got" ;; esac
 expect 401 "monitoring without a token" "$BW_URL/api/monitoring/sessions"
 pass "viewer, editor and admin: queries and whoami with their names and roles"
+
+# ---- notes: the editor role ----------------------------------------------------------------
+A="$BW_URL/api/monitoring/annotations"
+J='Content-Type: application/json'
+expect 401 "a note without a token" -H "$J" -d '{"text":"anonymous"}' "$A"
+expect 403 "a note as viewer" -H "$(bearer viewer)" -H "$J" -d '{"text":"viewer note"}' "$A"
+grep -q '"errorType":"forbidden"' "$WORK/body" && grep -q 'needs the editor role' "$WORK/body" ||
+  fail "a note as viewer: $(cat "$WORK/body")"
+# note_is ID AUTHOR TEXT: the newest annotation is that one, by that author.
+note_is() {
+  expect 200 "annotations as viewer" -H "$(bearer viewer)" \
+    "$BW_URL/api/monitoring/events?type=annotation&limit=1"
+  python3 - "$WORK/body" "$@" <<'PY' || fail "the note is not in /api/monitoring/events"
+import json, sys
+ev = json.load(open(sys.argv[1]))["events"][0]
+want_id, author, text = int(sys.argv[2]), sys.argv[3], sys.argv[4]
+assert ev["id"] == want_id and ev["type"] == "annotation", ev
+assert ev["data"] == {"author": author} and ev["message"] == text, ev
+assert ev["severity"] == "info" and ev["session_id"], ev
+PY
+}
+id_of() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' "$WORK/body"; }
+# The stream, with the token in its URL as EventSource would send it, sees the notes too.
+curl -s -N --max-time 4 -D "$WORK/sse.headers" -o "$WORK/sse.body" \
+  "$BW_URL/api/monitoring/events/stream?type=annotation&access_token=$(tok viewer)" &
+sse=$!
+sleep 0.5
+expect 201 "a note as editor" -H "$(bearer editor)" -H "$J" -d '{"text":"  raised the filter "}' "$A"
+editor_note=$(id_of)
+note_is "$editor_note" editor-user "raised the filter"
+expect 201 "a note as admin (form)" -H "$(bearer admin)" --data-urlencode 'text=admin note' "$A"
+note_is "$(id_of)" admin-user "admin note"
+expect 400 "an empty note" -H "$(bearer editor)" -H "$J" -d '{"text":" "}' "$A"
+grep -q 'invalid parameter \\"text\\"' "$WORK/body" || fail "an empty note: $(cat "$WORK/body")"
+pass "notes: 401 without a token, 403 for a viewer, 201 for an editor and an admin, by name"
+
+# ---- the event stream: ?access_token= -----------------------------------------------------
+wait "$sse" || true # curl ends at --max-time
+head -n1 "$WORK/sse.headers" | grep -q '^HTTP/1.1 200' || fail "stream with access_token: $(cat "$WORK/sse.headers")"
+grep -qi '^Content-Type: text/event-stream' "$WORK/sse.headers" || fail "stream: not text/event-stream"
+grep -q '^retry: ' "$WORK/sse.body" || fail "stream: no retry: line"
+grep -q "^id: $editor_note\$" "$WORK/sse.body" || fail "stream: the editor's note did not come: $(cat "$WORK/sse.body")"
+expect 401 "stream with a bad access_token" "$BW_URL/api/monitoring/events/stream?access_token=bw_nope"
+grep -q '"error":"invalid token"' "$WORK/body" || fail "stream with a bad access_token: $(cat "$WORK/body")"
+expect 401 "stream without a token" "$BW_URL/api/monitoring/events/stream"
+expect 401 "access_token on a query" "$BW_URL/api/v1/query?query=1&access_token=$(tok viewer)"
+expect 401 "access_token on whoami" "$BW_URL/api/auth/whoami?access_token=$(tok admin)"
+pass "the stream takes ?access_token= (200 text/event-stream, the notes as they come), no other route does"
 
 expect 200 "health without a token" "$BW_URL/api/health"
 expect 401 "metrics without a token" "$BW_URL/api/metrics"

@@ -5,25 +5,22 @@
  * a running session beside it. Also the event list's filters and cursor paging (pages that
  * never overlap), every parameter error with the parameter named, unknown sessions, stored
  * JSON that is not an object, /realtime without the engine over a small history, and the
- * event stream: a resume sends exactly the events after the given id, then the live ones. */
-#include <arpa/inet.h>
+ * event stream: a resume sends exactly the events after the given id, then the live ones.
+ * Then checkpoint pages, editors' notes (POST /annotations: JSON and form bodies, what is
+ * refused, authors with tokens, the stream), and the trade books kept between requests. */
 #include <math.h>
-#include <netinet/in.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <cmocka.h>
 
 #include "api/api.h"
+#include "http_test.h"
 #include "journal/journal.h"
 #include "store/store.h"
 #include "tmpdir.h"
@@ -208,13 +205,8 @@ static int setup(void **state)
     write_live_session();
     assert_int_equal(journal_flush(jr), BW_OK);
     write_history();
-    struct http_config cfg = {.host = "127.0.0.1",
-                              .port = 0,
-                              .threads = 2,
-                              .routes = ctx.routes,
-                              .nroutes = api_routes_init(&ctx)};
-    assert_int_equal(http_server_bind(&cfg, &srv, &d), BW_OK);
-    assert_int_equal(http_server_start(srv, &d), BW_OK);
+    srv = test_http_start(
+        (struct http_config){.routes = ctx.routes, .nroutes = api_routes_init(&ctx)});
     port = http_server_port(srv);
     return 0;
 }
@@ -233,44 +225,28 @@ static int teardown(void **state)
 static int status;
 static char resp[1 << 20];
 
-static int connect_server(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    return fd;
-}
-
 /* GETs target; returns the body, status holds the status code. */
 static const char *get(const char *target)
 {
-    char req[2048];
-    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", target);
-    int fd = connect_server();
-    assert_int_equal(write(fd, req, (size_t)n), n);
-    size_t len = 0;
-    ssize_t r;
-    while (len + 1 < sizeof(resp) && (r = read(fd, resp + len, sizeof(resp) - len - 1)) > 0)
-        len += (size_t)r;
-    resp[len] = '\0';
-    close(fd);
-    assert_int_equal(sscanf(resp, "HTTP/1.%*d %d", &status), 1);
-    const char *body = strstr(resp, "\r\n\r\n");
-    assert_non_null(body);
-    return body + 4;
+    return test_http_request(port, "GET", target, NULL, NULL, resp, sizeof(resp), &status);
 }
 
-/* GETs target, expecting a JSON answer with status `want`; the caller cJSON_Deletes it. */
-static cJSON *get_json(const char *target, int want)
+/* The JSON answer body to a request for target, which must have status `want`; the caller
+ * cJSON_Deletes it. */
+static cJSON *answer_json(const char *target, const char *body, int want)
 {
-    const char *body = get(target);
     if (status != want)
         fail_msg("%s: status %d, want %d: %s", target, status, want, body);
     cJSON *j = cJSON_Parse(body);
     if (!j)
         fail_msg("%s: not JSON: %s", target, body);
     return j;
+}
+
+/* GETs target, expecting a JSON answer with status `want`; the caller cJSON_Deletes it. */
+static cJSON *get_json(const char *target, int want)
+{
+    return answer_json(target, get(target), want);
 }
 
 static const cJSON *at(const cJSON *o, const char *key)
@@ -311,6 +287,20 @@ static void bad(const char *target, int want, const char *type, const char *msg)
     cJSON_Delete(j);
 }
 
+/* Asserts that the parameter limit of target (which ends in '?' or '&') takes an integer from
+ * 1 to max and nothing else, with a 400 naming it. */
+static void bad_limits(const char *target, int max)
+{
+    char t[256], msg[128], over[16];
+    snprintf(msg, sizeof(msg), "invalid parameter \"limit\": must be an integer from 1 to %d", max);
+    snprintf(over, sizeof(over), "%d", max + 1);
+    const char *const values[] = {"0", over, "ten", "-1"};
+    for (size_t i = 0; i < BW_ARRAY_LEN(values); i++) {
+        snprintf(t, sizeof(t), "%slimit=%s", target, values[i]);
+        bad(t, 400, "bad_data", msg);
+    }
+}
+
 static void test_sessions(void **state)
 {
     cJSON *j = get_json("/api/monitoring/sessions", 200);
@@ -340,12 +330,7 @@ static void test_sessions(void **state)
 
     bad("/api/monitoring/sessions?active=yes", 400, "bad_data",
         "invalid parameter \"active\": must be true or false");
-    bad("/api/monitoring/sessions?limit=0", 400, "bad_data",
-        "invalid parameter \"limit\": must be an integer from 1 to 1000");
-    bad("/api/monitoring/sessions?limit=1001", 400, "bad_data",
-        "invalid parameter \"limit\": must be an integer from 1 to 1000");
-    bad("/api/monitoring/sessions?limit=ten", 400, "bad_data",
-        "invalid parameter \"limit\": must be an integer from 1 to 1000");
+    bad_limits("/api/monitoring/sessions?", 1000);
     bad("/api/monitoring/sessions/nope", 404, "not_found", "no session \"nope\"");
     bad("/api/monitoring/sessions/nope/checkpoints", 404, "not_found", "no session \"nope\"");
 }
@@ -454,7 +439,7 @@ static void test_session_detail(void **state)
 
 static void test_checkpoints(void **state)
 {
-    char target[128];
+    char target[256];
     snprintf(target, sizeof(target), "/api/monitoring/sessions/%s/checkpoints", done_id);
     cJSON *j = get_json(target, 200);
     const cJSON *c = at(j, "checkpoints");
@@ -471,7 +456,52 @@ static void test_checkpoints(void **state)
     assert_int_equal((int64_t)num(sig, "sim_ms"), T0 + 60000);
     assert_string_equal(str(at(sig, "detail"), "side"), "long");
     assert_true(is_null(cJSON_GetArrayItem(c, 0), "detail"));
+    assert_true(is_null(j, "next"));
+    int64_t all[15], after = 0, next;
+    for (int i = 0; i < 15; i++)
+        all[i] = (int64_t)num(cJSON_GetArrayItem(c, i), "id");
     cJSON_Delete(j);
+
+    /* Pages of 4 after a cursor: together exactly the whole list, never overlapping. */
+    int seen = 0;
+    do {
+        snprintf(target, sizeof(target),
+                 "/api/monitoring/sessions/%s/checkpoints?limit=4&after=%lld", done_id,
+                 (long long)after);
+        j = get_json(target, 200);
+        c = at(j, "checkpoints");
+        int k = cJSON_GetArraySize(c);
+        assert_true(k <= 4 && seen + k <= 15);
+        for (int i = 0; i < k; i++)
+            assert_int_equal((int64_t)num(cJSON_GetArrayItem(c, i), "id"), all[seen + i]);
+        seen += k;
+        next = is_null(j, "next") ? 0 : (int64_t)num(j, "next");
+        assert_int_equal(next, seen < 15 ? all[seen - 1] : 0);
+        after = next;
+        cJSON_Delete(j);
+    } while (after);
+    assert_int_equal(seen, 15);
+    /* A page that ends with the last one has no next; past the last, an empty page. */
+    snprintf(target, sizeof(target), "/api/monitoring/sessions/%s/checkpoints?limit=15", done_id);
+    j = get_json(target, 200);
+    assert_true(is_null(j, "next"));
+    cJSON_Delete(j);
+    snprintf(target, sizeof(target), "/api/monitoring/sessions/%s/checkpoints?after=%lld", done_id,
+             (long long)all[14]);
+    j = get_json(target, 200);
+    assert_int_equal(cJSON_GetArraySize(at(j, "checkpoints")), 0);
+    assert_true(is_null(j, "next"));
+    cJSON_Delete(j);
+
+    snprintf(target, sizeof(target), "/api/monitoring/sessions/%s/checkpoints?", done_id);
+    bad_limits(target, 10000);
+    static const char *const bad_after[] = {"-1", "x", "1.5"};
+    for (size_t i = 0; i < BW_ARRAY_LEN(bad_after); i++) {
+        snprintf(target, sizeof(target), "/api/monitoring/sessions/%s/checkpoints?after=%s",
+                 done_id, bad_after[i]);
+        bad(target, 400, "bad_data",
+            "invalid parameter \"after\": must be a checkpoint id, an integer from 0");
+    }
 }
 
 static void test_state_machine(void **state)
@@ -596,8 +626,7 @@ static void test_events(void **state)
     get("/api/monitoring/events?type=fill");
     assert_non_null(strstr(resp, "\"data\":{\"price\":97000.5}"));
 
-    bad("/api/monitoring/events?limit=0", 400, "bad_data",
-        "invalid parameter \"limit\": must be an integer from 1 to 1000");
+    bad_limits("/api/monitoring/events?", 1000);
     bad("/api/monitoring/events?before=0", 400, "bad_data",
         "invalid parameter \"before\": must be an event id, an integer from 1");
     bad("/api/monitoring/events?before=x", 400, "bad_data",
@@ -671,7 +700,7 @@ static void test_stream(void **state)
                          "GET /api/monitoring/events/stream HTTP/1.0\r\nLast-Event-ID: "
                          "%lld\r\n\r\n",
                          (long long)after);
-    int fd = connect_server();
+    int fd = test_http_connect(port);
     len = 0;
     assert_int_equal(write(fd, req, (size_t)n_req), n_req);
     int k = read_ids(fd, ids, n - 5 + 1, text, sizeof(text), 2);
@@ -693,7 +722,7 @@ static void test_stream(void **state)
     n_req = snprintf(req, sizeof(req),
                      "GET /api/monitoring/events/stream?last_event_id=0&type=fill&symbol=BTCUSDT "
                      "HTTP/1.0\r\n\r\n");
-    fd = connect_server();
+    fd = test_http_connect(port);
     len = 0;
     assert_int_equal(write(fd, req, (size_t)n_req), n_req);
     k = read_ids(fd, ids, 3, text, sizeof(text), 2);
@@ -702,7 +731,7 @@ static void test_stream(void **state)
     close(fd);
 
     /* A new stream without an id: only what comes next. */
-    fd = connect_server();
+    fd = test_http_connect(port);
     len = 0;
     n_req = snprintf(req, sizeof(req), "GET /api/monitoring/events/stream HTTP/1.0\r\n\r\n");
     assert_int_equal(write(fd, req, (size_t)n_req), n_req);
@@ -727,7 +756,7 @@ static void test_stream_overtaken(void **state)
     static char text[1 << 22];
     int64_t last, next, *ids = malloc(sizeof(int64_t) * (BURST + 8));
     assert_int_equal(page_ids("/api/monitoring/events?limit=1", &last, &next), 1);
-    int fd = connect_server();
+    int fd = test_http_connect(port);
     char r[256];
     int n = snprintf(r, sizeof(r), "GET /api/monitoring/events/stream?session=%s HTTP/1.0\r\n\r\n",
                      live_id);
@@ -760,6 +789,223 @@ static void test_stream_overtaken(void **state)
     free(ids);
 }
 
+/* ---- annotations ---- */
+
+#define JSON_BODY "Content-Type: application/json\r\n"
+#define FORM_BODY "Content-Type: application/x-www-form-urlencoded\r\n"
+
+/* POSTs body to /api/monitoring/annotations on the server at `to` with the header lines
+ * headers, expecting status want; the answer, which the caller cJSON_Deletes. */
+static cJSON *annotate(int to, const char *headers, const char *body, int want)
+{
+    const char *b = test_http_request(to, "POST", "/api/monitoring/annotations", headers, body,
+                                      resp, sizeof(resp), &status);
+    return answer_json(body, b, want);
+}
+
+/* Asserts that posting body (JSON) answers 400 with msg. */
+static void bad_note(const char *body, const char *msg)
+{
+    cJSON *j = annotate(port, JSON_BODY, body, 400);
+    assert_string_equal(str(j, "errorType"), "bad_data");
+    if (strcmp(str(j, "error"), msg) != 0)
+        fail_msg("%s: \"%s\", want \"%s\"", body, str(j, "error"), msg);
+    cJSON_Delete(j);
+}
+
+/* The newest event (of session, when not NULL; of type, when not NULL); the caller
+ * cJSON_Deletes the list it is in, *list. */
+static const cJSON *newest(const char *session, const char *type, cJSON **list)
+{
+    char target[256];
+    snprintf(target, sizeof(target), "/api/monitoring/events?limit=1&session=%s&type=%s",
+             session ? session : "", type ? type : "");
+    *list = get_json(target, 200);
+    const cJSON *e = cJSON_GetArrayItem(at(*list, "events"), 0);
+    assert_non_null(e);
+    return e;
+}
+
+/* The annotation with id `id`: the newest one, with its fields as recorded. */
+static void expect_note(int64_t id, const char *session, int64_t sim_ms, const char *symbol,
+                        const char *message, const char *author)
+{
+    cJSON *l;
+    const cJSON *e = newest(NULL, "annotation", &l);
+    assert_int_equal((int64_t)num(e, "id"), id);
+    assert_string_equal(str(e, "type"), "annotation");
+    assert_string_equal(str(e, "severity"), "info");
+    assert_string_equal(str(e, "session_id"), session);
+    assert_int_equal((int64_t)num(e, "sim_ms"), sim_ms);
+    assert_string_equal(str(e, "message"), message);
+    if (symbol)
+        assert_string_equal(str(e, "symbol"), symbol);
+    else
+        assert_true(is_null(e, "symbol"));
+    if (author)
+        assert_string_equal(str(at(e, "data"), "author"), author);
+    else
+        assert_true(is_null(at(e, "data"), "author"));
+    assert_true(is_null(e, "correlation_id"));
+    cJSON_Delete(l);
+}
+
+static void test_annotations(void **state)
+{
+    static char text[1 << 16];
+    int64_t ids[64];
+    /* A stream of notes, open before they come. */
+    int fd = test_http_connect(port);
+    static const char watch[] =
+        "GET /api/monitoring/events/stream?type=annotation HTTP/1.0\r\n\r\n";
+    assert_int_equal(write(fd, watch, sizeof(watch) - 1), (ssize_t)sizeof(watch) - 1);
+    len = 0;
+    assert_int_equal(read_ids(fd, ids, 1, text, sizeof(text), 1), 0);
+
+    /* JSON, trimmed, on the latest session by default, at the time of its newest event. */
+    cJSON *l;
+    int64_t live_now = (int64_t)num(newest(live_id, NULL, &l), "sim_ms");
+    cJSON_Delete(l);
+    cJSON *j = annotate(port, JSON_BODY,
+                        "{\"text\":\" \\n raised the <volume> filter\\t\",\"symbol\":\"BTCUSDT\","
+                        "\"session\":null,\"other\":[1]}",
+                        201);
+    int64_t id = (int64_t)num(j, "id");
+    assert_int_equal(cJSON_GetArraySize(j), 1);
+    cJSON_Delete(j);
+    expect_note(id, live_id, live_now, "BTCUSDT", "raised the <volume> filter", NULL);
+    /* It reaches the stream like any other event. */
+    assert_int_equal(read_ids(fd, ids, 1, text, sizeof(text), 5), 1);
+    assert_int_equal(ids[0], id);
+    assert_non_null(strstr(text, "\"type\":\"annotation\""));
+    assert_non_null(strstr(text, "\"data\":{\"author\":null}"));
+    close(fd);
+
+    /* A form, on a given session; 500 bytes is the most. */
+    int64_t done_now = (int64_t)num(newest(done_id, NULL, &l), "sim_ms");
+    cJSON_Delete(l);
+    char body[1024], note[502];
+    memset(note, 'a', sizeof(note) - 1);
+    note[500] = '\0';
+    snprintf(body, sizeof(body), "session=%s&text=+%s+", done_id, note);
+    j = annotate(port, FORM_BODY, body, 201);
+    expect_note((int64_t)num(j, "id"), done_id, done_now, NULL, note, NULL);
+    cJSON_Delete(j);
+
+    /* What is refused, naming the field or where the JSON went wrong. */
+    note[500] = 'a';
+    note[501] = '\0';
+    snprintf(body, sizeof(body), "{\"text\":\"%s\"}", note);
+    bad_note(body,
+             "invalid parameter \"text\": must be 1 to 500 bytes of UTF-8 text, not 501 bytes");
+    bad_note("{\"text\":\" \\t\"}",
+             "invalid parameter \"text\": must be 1 to 500 bytes of UTF-8 text, not empty");
+    bad_note("{}", "invalid parameter \"text\": missing");
+    bad_note("{\"text\":null}", "invalid parameter \"text\": missing");
+    bad_note("{\"text\":\"a\\u00e9\xff\"}", "invalid parameter \"text\": not valid UTF-8");
+    bad_note("{\"text\":5}", "invalid parameter \"text\": must be a string");
+    bad_note("{\"text\":\"a\",\"symbol\":true}", "invalid parameter \"symbol\": must be a string");
+    bad_note(
+        "{\"text\":\"a\",\"symbol\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        "AAAAAAAAAA\"}",
+        "invalid parameter \"symbol\": must be at most 64 bytes of UTF-8 text, not 68 bytes");
+    bad_note("[\"text\"]", "invalid request body: not a JSON object");
+    bad_note("{\"text\":\"a\"} x", "invalid request body: not JSON: error near line 1, column 14");
+    bad_note("{\n  \"text\": nope\n}",
+             "invalid request body: not JSON: error near line 2, column 11");
+    j = annotate(port, FORM_BODY, "{\"text\":\"sent as a form\"}", 400);
+    assert_string_equal(str(j, "error"), "invalid parameter \"text\": missing (a JSON body needs "
+                                         "\"Content-Type: application/json\")");
+    cJSON_Delete(j);
+    j = annotate(port, JSON_BODY, "{\"text\":\"a\",\"session\":\"nope\"}", 404);
+    assert_string_equal(str(j, "error"), "no session \"nope\"");
+    cJSON_Delete(j);
+    bad("/api/monitoring/annotations", 405, "bad_data",
+        "method GET not allowed on /api/monitoring/annotations");
+
+    /* With tokens: an editor's name is the author; a viewer may not write. */
+    struct http_token tokens[2] = {{"ed", HTTP_ROLE_EDITOR, {0}}, {"vi", HTTP_ROLE_VIEWER, {0}}};
+    assert_int_equal(http_token_hash("tok-ed", 6, tokens[0].sha256), BW_OK);
+    assert_int_equal(http_token_hash("tok-vi", 6, tokens[1].sha256), BW_OK);
+    struct http_server *auth = test_http_start((struct http_config){
+        .routes = ctx.routes, .nroutes = api_routes_init(&ctx), .tokens = tokens, .ntokens = 2});
+    int aport = http_server_port(auth);
+    j = annotate(aport, JSON_BODY "Authorization: Bearer tok-ed\r\n", "{\"text\":\"by ed\"}", 201);
+    expect_note((int64_t)num(j, "id"), live_id, live_now, NULL, "by ed", "ed");
+    cJSON_Delete(j);
+    j = annotate(aport, JSON_BODY "Authorization: Bearer tok-vi\r\n", "{\"text\":\"by vi\"}", 403);
+    assert_string_equal(str(j, "error"), "POST /api/monitoring/annotations needs the editor role; "
+                                         "token \"vi\" is a viewer");
+    cJSON_Delete(j);
+    j = annotate(aport, JSON_BODY, "{\"text\":\"by nobody\"}", 401);
+    cJSON_Delete(j);
+    http_server_free(auth);
+}
+
+/* ---- trade books ---- */
+
+/* The process flow's count at stage i of session id, and its latest trade's id (NULL: none)
+ * in trade (64 bytes). */
+static double flow_count(const char *id, int i, char *trade)
+{
+    char target[128];
+    snprintf(target, sizeof(target), "/api/monitoring/sessions/%s", id);
+    cJSON *j = get_json(target, 200);
+    double n = num(cJSON_GetArrayItem(at(at(j, "process_flow"), "stages"), i), "count");
+    const cJSON *t = at(at(j, "progress"), "trade");
+    snprintf(trade, 64, "%s", cJSON_IsNull(t) ? "" : str(t, "correlation_id"));
+    cJSON_Delete(j);
+    return n;
+}
+
+/* A session's trades are kept between requests and read on from where the last one stopped:
+ * a checkpoint that comes later is counted once, and a session whose book went to others is
+ * read again whole. */
+static void test_trade_books(void **state)
+{
+    char trade[64], target[128];
+    assert_float_equal(flow_count(live_id, 2, trade), 0, 0);
+    assert_string_equal(trade, "");
+    cp("signal", "t8", "XRPUSDT", 7000, NULL); /* the live session is the current one */
+    cp("confirmed", "t8", "XRPUSDT", 67000, NULL);
+    assert_int_equal(journal_flush(jr), BW_OK);
+    assert_float_equal(flow_count(live_id, 2, trade), 1, 0);
+    assert_string_equal(trade, "t8");
+    cp("order_submitted", "t8", "XRPUSDT", 67000, NULL);
+    cp("filled", "t8", "XRPUSDT", 68000, "{\"latency_ms\":120}");
+    assert_int_equal(journal_flush(jr), BW_OK);
+    snprintf(target, sizeof(target), "/api/monitoring/sessions/%s", live_id);
+    cJSON *j = get_json(target, 200);
+    const cJSON *stages = at(at(j, "process_flow"), "stages");
+    expect_stage(stages, 2, "signal", 1, NAN, NAN);
+    expect_stage(stages, 3, "confirm", 1, 1, 60000);
+    expect_stage(stages, 5, "execute", 1, 1, 120);
+    assert_string_equal(str(at(at(j, "progress"), "trade"), "stage"), "manage");
+    cJSON_Delete(j);
+
+    /* Six sessions, k + 1 signals in the k-th, asked for twice in turn: more than the books. */
+    char ids[6][JOURNAL_ID_LEN];
+    for (int k = 0; k < 6; k++) {
+        assert_int_equal(journal_session_begin(jr, "paper", NULL, ids[k]), BW_OK);
+        for (int i = 0; i <= k; i++) {
+            char corr[16];
+            snprintf(corr, sizeof(corr), "b%d-%d", k, i);
+            cp("signal", corr, "BTCUSDT", 1000 * i, NULL);
+        }
+    }
+    assert_int_equal(journal_flush(jr), BW_OK);
+    for (int round = 0; round < 2; round++) {
+        for (int k = 0; k < 6; k++) {
+            char want[16];
+            snprintf(want, sizeof(want), "b%d-%d", k, k);
+            assert_float_equal(flow_count(ids[k], 2, trade), k + 1, 0);
+            assert_string_equal(trade, want);
+        }
+        assert_float_equal(flow_count(done_id, 2, trade), 3, 0);
+        assert_string_equal(trade, "t3");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest writer[] = {cmocka_unit_test(test_json_writer)};
@@ -768,6 +1014,7 @@ int main(void)
         cmocka_unit_test(test_checkpoints), cmocka_unit_test(test_state_machine),
         cmocka_unit_test(test_events),      cmocka_unit_test(test_realtime),
         cmocka_unit_test(test_stream),      cmocka_unit_test(test_stream_overtaken),
+        cmocka_unit_test(test_annotations), cmocka_unit_test(test_trade_books),
     };
     int failed = cmocka_run_group_tests(writer, NULL, NULL);
     return failed + cmocka_run_group_tests(endpoints, setup, teardown);

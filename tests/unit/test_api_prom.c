@@ -1,21 +1,16 @@
 /* Tests for src/api/prom.c: the parameter readers with Prometheus's messages, then every
  * /api/v1 endpoint over a real loopback socket against an in-memory tsdb holding known
  * samples — exact answers, error types and status codes. */
-#include <arpa/inet.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
-#include <cmocka.h>
 
 #include "api/api.h"
+#include "http_test.h"
 #include "tsdb/tsdb.h"
 
 static char msg[512];
@@ -197,13 +192,8 @@ static int setup(void **state)
     assert_int_equal(tsdb_metadata_set(db, "other", "counter", "Others.", "seconds"), BW_OK);
     assert_int_equal(tsdb_commit(db, &d), BW_OK);
     ctx.tsdb = db;
-    struct http_config cfg = {.host = "127.0.0.1",
-                              .port = 0,
-                              .threads = 2,
-                              .routes = ctx.routes,
-                              .nroutes = api_routes_init(&ctx)};
-    assert_int_equal(http_server_bind(&cfg, &srv, &d), BW_OK);
-    assert_int_equal(http_server_start(srv, &d), BW_OK);
+    srv = test_http_start(
+        (struct http_config){.routes = ctx.routes, .nroutes = api_routes_init(&ctx)});
     port = http_server_port(srv);
     return 0;
 }
@@ -222,27 +212,9 @@ static char resp[1 << 16];
  * holds its status code. */
 static const char *request(const char *method, const char *target, const char *form)
 {
-    char req[8192];
-    int n = form ? snprintf(req, sizeof(req),
-                            "%s %s HTTP/1.0\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                            "Content-Length: %zu\r\n\r\n%s",
-                            method, target, strlen(form), form)
-                 : snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\n\r\n", method, target);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(write(fd, req, (size_t)n), n);
-    size_t len = 0;
-    ssize_t r;
-    while (len + 1 < sizeof(resp) && (r = read(fd, resp + len, sizeof(resp) - len - 1)) > 0)
-        len += (size_t)r;
-    resp[len] = '\0';
-    close(fd);
-    assert_int_equal(sscanf(resp, "HTTP/1.%*d %d", &status), 1);
-    const char *body = strstr(resp, "\r\n\r\n");
-    assert_non_null(body);
-    return body + 4;
+    return test_http_request(port, method, target,
+                             form ? "Content-Type: application/x-www-form-urlencoded\r\n" : NULL,
+                             form, resp, sizeof(resp), &status);
 }
 
 static const char *get(const char *target)

@@ -1,19 +1,15 @@
 /* Tests for src/http/server.c: routing, path parameters, 404/405, request parameters from the
- * URL and form bodies, the body cap, JSON string escaping, request metrics, binding errors and
- * listen-address parsing — over real loopback sockets. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <setjmp.h>
-#include <stdarg.h>
+ * URL and form bodies, the request body as handlers see it, the body cap, JSON string
+ * escaping, request metrics, binding errors and listen-address parsing — over real loopback
+ * sockets. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
-#include <cmocka.h>
 
 #include "http/http.h"
+#include "http_test.h"
 
 static void hello(void *ud, const struct http_request *req, struct http_response *res)
 {
@@ -44,55 +40,31 @@ static void echo(void *ud, const struct http_request *req, struct http_response 
     }
 }
 
+/* Answers the body as the handler sees it: its length, then its bytes with NUL as "\\0", or
+ * "none"; and the form field a. */
+static void body(void *ud, const struct http_request *req, struct http_response *res)
+{
+    size_t len = 99;
+    const char *b = http_request_body(req, &len);
+    const char *a = http_request_arg(req, "a");
+    res->content_type = "text/plain";
+    buf_printf(res->body, "%zu:", len);
+    for (size_t i = 0; b && i < len; i++)
+        buf_puts(res->body, b[i] ? (char[]){b[i], '\0'} : "\\0");
+    buf_printf(res->body, "%s;a=%s;nul=%d", b ? "" : "none", a ? a : "-", b ? b[len] == '\0' : -1);
+}
+
 static const struct http_route routes[] = {
-    {"GET", "/hello", hello, NULL, HTTP_ROLE_VIEWER},
-    {"GET", "/items/{id}", item, NULL, HTTP_ROLE_VIEWER},
-    {NULL, "/echo", echo, NULL, HTTP_ROLE_VIEWER},
+    {"GET", "/hello", hello, NULL, .role = HTTP_ROLE_VIEWER},
+    {"GET", "/items/{id}", item, NULL, .role = HTTP_ROLE_VIEWER},
+    {NULL, "/echo", echo, NULL, .role = HTTP_ROLE_VIEWER},
+    {"POST", "/body", body, NULL, .role = HTTP_ROLE_VIEWER},
 };
-
-/* Sends a raw request and returns the whole response in out. */
-static void roundtrip(int port, const char *request, char *out, size_t outlen)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(write(fd, request, strlen(request)), (ssize_t)strlen(request));
-    size_t len = 0;
-    ssize_t n;
-    while (len + 1 < outlen && (n = read(fd, out + len, outlen - len - 1)) > 0)
-        len += (size_t)n;
-    out[len] = '\0';
-    close(fd);
-}
-
-static int status_of(const char *resp)
-{
-    int status = 0;
-    assert_int_equal(sscanf(resp, "HTTP/1.%*d %d", &status), 1);
-    return status;
-}
-
-static const char *body_of(const char *resp)
-{
-    const char *b = strstr(resp, "\r\n\r\n");
-    assert_non_null(b);
-    return b + 4;
-}
 
 static struct http_server *start(size_t max_body)
 {
-    struct http_config cfg = {.host = "127.0.0.1",
-                              .port = 0,
-                              .threads = 2,
-                              .routes = routes,
-                              .nroutes = BW_ARRAY_LEN(routes),
-                              .max_body = max_body};
-    struct http_server *s;
-    struct diag d;
-    assert_int_equal(http_server_bind(&cfg, &s, &d), BW_OK);
-    assert_int_equal(http_server_start(s, &d), BW_OK);
-    return s;
+    return test_http_start((struct http_config){
+        .routes = routes, .nroutes = BW_ARRAY_LEN(routes), .max_body = max_body});
 }
 
 #define FORM "Content-Type: application/x-www-form-urlencoded\r\n"
@@ -104,42 +76,43 @@ static void test_args(void **state)
     char resp[4096];
 
     /* URL only: decoded, repeated, empty and value-less names. */
-    roundtrip(port,
-              "GET /echo?show=m%5B%5D&show=e&show=n&show=x&m%5B%5D=a+b&m[]=%7Bc%3D%22d%22%7D"
-              "&e=&n HTTP/1.0\r\n\r\n",
-              resp, sizeof(resp));
-    assert_int_equal(status_of(resp), 200);
-    assert_string_equal(body_of(resp), "m[]:=[a b|{c=\"d\"}]\ne:=[]\nn:=[]\nx:absent=[]\n");
+    test_http_roundtrip(
+        port,
+        "GET /echo?show=m%5B%5D&show=e&show=n&show=x&m%5B%5D=a+b&m[]=%7Bc%3D%22d%22%7D"
+        "&e=&n HTTP/1.0\r\n\r\n",
+        resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 200);
+    assert_string_equal(test_http_body(resp), "m[]:=[a b|{c=\"d\"}]\ne:=[]\nn:=[]\nx:absent=[]\n");
 
     /* A form body merges with the URL, body values first, as Go's Request.Form. */
     const char *post = "POST /echo?show=q&q=url HTTP/1.0\r\n" FORM "Content-Length: 28\r\n\r\n"
                        "q=1%2B1&&show=t&t=4&q=b+c%21";
-    roundtrip(port, post, resp, sizeof(resp));
-    assert_int_equal(status_of(resp), 200);
-    assert_string_equal(body_of(resp), "t:=[4]\nq:=[1+1|b c!|url]\n");
+    test_http_roundtrip(port, post, resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 200);
+    assert_string_equal(test_http_body(resp), "t:=[4]\nq:=[1+1|b c!|url]\n");
 
     /* A content type with parameters is still a form; another type's body is not read. */
-    roundtrip(port,
-              "POST /echo HTTP/1.0\r\nContent-Type: Application/X-WWW-Form-Urlencoded; "
-              "charset=utf-8\r\nContent-Length: 12\r\n\r\nshow=a&a=%41",
-              resp, sizeof(resp));
-    assert_string_equal(body_of(resp), "a:=[A]\n");
-    roundtrip(port,
-              "POST /echo?show=a HTTP/1.0\r\nContent-Type: text/plain\r\n"
-              "Content-Length: 3\r\n\r\na=1",
-              resp, sizeof(resp));
-    assert_string_equal(body_of(resp), "a:absent=[]\n");
+    test_http_roundtrip(port,
+                        "POST /echo HTTP/1.0\r\nContent-Type: Application/X-WWW-Form-Urlencoded; "
+                        "charset=utf-8\r\nContent-Length: 12\r\n\r\nshow=a&a=%41",
+                        resp, sizeof(resp));
+    assert_string_equal(test_http_body(resp), "a:=[A]\n");
+    test_http_roundtrip(port,
+                        "POST /echo?show=a HTTP/1.0\r\nContent-Type: text/plain\r\n"
+                        "Content-Length: 3\r\n\r\na=1",
+                        resp, sizeof(resp));
+    assert_string_equal(test_http_body(resp), "a:absent=[]\n");
 
     /* Malformed escapes are a 400 that names them. */
-    roundtrip(port, "POST /echo HTTP/1.0\r\n" FORM "Content-Length: 9\r\n\r\nq=%zz&a=1", resp,
-              sizeof(resp));
-    assert_int_equal(status_of(resp), 400);
-    assert_string_equal(body_of(resp),
+    test_http_roundtrip(port, "POST /echo HTTP/1.0\r\n" FORM "Content-Length: 9\r\n\r\nq=%zz&a=1",
+                        resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 400);
+    assert_string_equal(test_http_body(resp),
                         "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"error "
                         "parsing form values: invalid URL escape \\\"%zz\\\"\"}");
-    roundtrip(port, "POST /echo HTTP/1.0\r\n" FORM "Content-Length: 4\r\n\r\nq=%4", resp,
-              sizeof(resp));
-    assert_int_equal(status_of(resp), 400);
+    test_http_roundtrip(port, "POST /echo HTTP/1.0\r\n" FORM "Content-Length: 4\r\n\r\nq=%4", resp,
+                        sizeof(resp));
+    assert_int_equal(test_http_status(resp), 400);
     assert_non_null(strstr(resp, "invalid URL escape \\\"%4\\\""));
 
     /* A body at the cap is read; one over it is refused, before it is read when
@@ -149,25 +122,27 @@ static void test_args(void **state)
     memcpy(big, "show=q&q=", 9);
     snprintf(req, sizeof(req), "POST /echo HTTP/1.0\r\n" FORM "Content-Length: 64\r\n\r\n%.64s",
              big);
-    roundtrip(port, req, resp, sizeof(resp));
-    assert_int_equal(status_of(resp), 200);
-    assert_int_equal(strlen(body_of(resp)), strlen("q:=[]\n") + 55);
+    test_http_roundtrip(port, req, resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 200);
+    assert_int_equal(strlen(test_http_body(resp)), strlen("q:=[]\n") + 55);
     snprintf(req, sizeof(req), "POST /echo HTTP/1.0\r\n" FORM "Content-Length: 65\r\n\r\n%.65s",
              big);
-    roundtrip(port, req, resp, sizeof(resp));
-    assert_int_equal(status_of(resp), 413);
-    assert_string_equal(body_of(resp), "{\"status\":\"error\",\"errorType\":\"bad_data\","
-                                       "\"error\":\"request body too large: over 64 bytes\"}");
+    test_http_roundtrip(port, req, resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 413);
+    assert_string_equal(test_http_body(resp),
+                        "{\"status\":\"error\",\"errorType\":\"bad_data\","
+                        "\"error\":\"request body too large: over 64 bytes\"}");
     snprintf(req, sizeof(req),
              "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" FORM
              "Transfer-Encoding: chunked\r\n\r\n28\r\n%.40s\r\n28\r\n%.40s\r\n0\r\n\r\n",
              big, big);
-    roundtrip(port, req, resp, sizeof(resp));
-    assert_int_equal(status_of(resp), 413);
+    test_http_roundtrip(port, req, resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 413);
 
     /* The cap does not hide a wrong path or method. */
-    roundtrip(port, "POST /nope HTTP/1.0\r\nContent-Length: 100\r\n\r\n", resp, sizeof(resp));
-    assert_int_equal(status_of(resp), 404);
+    test_http_roundtrip(port, "POST /nope HTTP/1.0\r\nContent-Length: 100\r\n\r\n", resp,
+                        sizeof(resp));
+    assert_int_equal(test_http_status(resp), 404);
     http_server_free(s);
 }
 
@@ -177,6 +152,27 @@ static const char *json(struct buf *b, const char *s, size_t n)
     buf_reset(b);
     assert_int_equal(http_json_string(b, s, n), BW_OK);
     return b->data;
+}
+
+/* http_request_body: any body but a form as it came (NUL bytes included, a NUL after it), a
+ * form's only through its fields, no body as none. */
+static void test_body(void **state)
+{
+    struct http_server *s = start(64);
+    int port = http_server_port(s);
+    char resp[4096];
+    static const char json[] = "POST /body?a=url HTTP/1.0\r\nContent-Type: application/json\r\n"
+                               "Content-Length: 11\r\n\r\n{\"a\":\"x\0y\"}";
+    test_http_send(port, json, sizeof(json) - 1, resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 200);
+    assert_string_equal(test_http_body(resp), "11:{\"a\":\"x\\0y\"};a=url;nul=1");
+    test_http_roundtrip(port, "POST /body HTTP/1.0\r\n" FORM "Content-Length: 7\r\n\r\na=1%2B1",
+                        resp, sizeof(resp));
+    assert_string_equal(test_http_body(resp), "0:none;a=1+1;nul=-1");
+    test_http_roundtrip(port, "POST /body HTTP/1.0\r\nContent-Length: 0\r\n\r\n", resp,
+                        sizeof(resp));
+    assert_string_equal(test_http_body(resp), "0:none;a=-;nul=-1");
+    http_server_free(s);
 }
 
 static void test_json_string(void **state)
@@ -234,41 +230,34 @@ static void test_routing(void **state)
     assert_true(port > 0);
     char resp[4096];
 
-    roundtrip(port, "GET /hello?who=ann HTTP/1.0\r\n\r\n", resp, sizeof(resp));
-    assert_int_equal(status_of(resp), 200);
+    test_http_roundtrip(port, "GET /hello?who=ann HTTP/1.0\r\n\r\n", resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 200);
     assert_non_null(strstr(resp, "Content-Type: text/plain"));
     assert_non_null(strstr(resp, "\r\n\r\nhello ann via GET"));
 
-    roundtrip(port, "GET /items/42 HTTP/1.0\r\nAccept: x/y\r\n\r\n", resp, sizeof(resp));
-    assert_int_equal(status_of(resp), 201);
+    test_http_roundtrip(port, "GET /items/42 HTTP/1.0\r\nAccept: x/y\r\n\r\n", resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 201);
     assert_non_null(strstr(resp, "{\"id\":\"42\",\"accept\":\"x/y\"}"));
 
-    roundtrip(port, "GET /nope HTTP/1.0\r\n\r\n", resp, sizeof(resp));
-    assert_int_equal(status_of(resp), 404);
+    test_http_roundtrip(port, "GET /nope HTTP/1.0\r\n\r\n", resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 404);
     assert_non_null(strstr(resp, "\"errorType\":\"not_found\""));
 
-    roundtrip(port, "POST /hello HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc", resp, sizeof(resp));
-    assert_int_equal(status_of(resp), 405);
+    test_http_roundtrip(port, "POST /hello HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc", resp,
+                        sizeof(resp));
+    assert_int_equal(test_http_status(resp), 405);
 
-    roundtrip(port, "GET /items/ HTTP/1.0\r\n\r\n", resp, sizeof(resp));
-    assert_int_equal(status_of(resp), 404);
+    test_http_roundtrip(port, "GET /items/ HTTP/1.0\r\n\r\n", resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 404);
 
     http_server_free(s);
 
     /* Every request was counted with its route, method and code. */
-    char *page = NULL;
-    size_t cap = 0, len = 0;
-    assert_int_equal(bw_registry_expose(reg, BW_FORMAT_TEXT, &page, &cap, &len), BW_OK);
-    assert_non_null(
-        strstr(page, "http_requests_total{handler=\"/hello\",method=\"GET\",code=\"200\"} 1\n"));
-    assert_non_null(strstr(
-        page, "http_requests_total{handler=\"/items/{id}\",method=\"GET\",code=\"201\"} 1\n"));
-    assert_non_null(
-        strstr(page, "http_requests_total{handler=\"other\",method=\"GET\",code=\"404\"} 2\n"));
-    assert_non_null(
-        strstr(page, "http_requests_total{handler=\"other\",method=\"POST\",code=\"405\"} 1\n"));
-    assert_non_null(strstr(page, "http_request_duration_seconds_count{handler=\"/hello\"} 1\n"));
-    free(page);
+    test_http_exposed(reg, "http_requests_total{handler=\"/hello\",method=\"GET\",code=\"200\"} 1",
+                      "http_requests_total{handler=\"/items/{id}\",method=\"GET\",code=\"201\"} 1",
+                      "http_requests_total{handler=\"other\",method=\"GET\",code=\"404\"} 2",
+                      "http_requests_total{handler=\"other\",method=\"POST\",code=\"405\"} 1",
+                      "http_request_duration_seconds_count{handler=\"/hello\"} 1", NULL);
     bw_registry_free(reg);
 }
 
@@ -318,7 +307,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routing),      cmocka_unit_test(test_args),
         cmocka_unit_test(test_json_string),  cmocka_unit_test(test_port_in_use),
-        cmocka_unit_test(test_parse_listen),
+        cmocka_unit_test(test_parse_listen), cmocka_unit_test(test_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,19 +1,14 @@
 /* Tests for src/http/static.c: the embedded files — exact paths, the page's own routes, 404,
  * gzip, ETag and 304, caching, HEAD, odd and traversing paths, the /api/ boundary, routes
  * first, no token needed — and the security headers on every kind of response. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
-#include <cmocka.h>
 
 #include "http/http.h"
+#include "http_test.h"
 
 #define INDEX "<!doctype html><title>breakwatch</title>"
 #define APPJS "console.log('app')"
@@ -32,72 +27,20 @@ static void hello(void *ud, const struct http_request *req, struct http_response
 }
 
 static const struct http_route routes[] = {
-    {"GET", "/hello", hello, NULL, HTTP_ROLE_VIEWER},
-    {"GET", "/api/x", hello, NULL, HTTP_ROLE_VIEWER},
+    {"GET", "/hello", hello, NULL, .role = HTTP_ROLE_VIEWER},
+    {"GET", "/api/x", hello, NULL, .role = HTTP_ROLE_VIEWER},
 };
 
 static struct http_token token = {"alice", HTTP_ROLE_VIEWER, {0}};
 
-static void roundtrip(int port, const char *request, char *out, size_t outlen)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(write(fd, request, strlen(request)), (ssize_t)strlen(request));
-    size_t len = 0;
-    ssize_t n;
-    while (len + 1 < outlen && (n = read(fd, out + len, outlen - len - 1)) > 0)
-        len += (size_t)n;
-    out[len] = '\0';
-    close(fd);
-}
-
-static int status_of(const char *resp)
-{
-    int status = 0;
-    assert_int_equal(sscanf(resp, "HTTP/1.%*d %d", &status), 1);
-    return status;
-}
-
-static const char *body_of(const char *resp)
-{
-    const char *b = strstr(resp, "\r\n\r\n");
-    assert_non_null(b);
-    return b + 4;
-}
-
-/* The value of header name in resp ("" when absent), in a static buffer. */
-static const char *header(const char *resp, const char *name)
-{
-    static char v[512];
-    char key[64];
-    snprintf(key, sizeof(key), "\r\n%s: ", name);
-    const char *p = strstr(resp, key);
-    const char *end = strstr(resp, "\r\n\r\n");
-    v[0] = '\0';
-    if (p && p < end) {
-        p += strlen(key);
-        snprintf(v, sizeof(v), "%.*s", (int)strcspn(p, "\r"), p);
-    }
-    return v;
-}
-
 static struct http_server *start(size_t ntokens)
 {
-    struct http_config cfg = {.host = "127.0.0.1",
-                              .threads = 2,
-                              .routes = routes,
-                              .nroutes = BW_ARRAY_LEN(routes),
-                              .tokens = &token,
-                              .ntokens = ntokens,
-                              .assets = assets,
-                              .nassets = BW_ARRAY_LEN(assets)};
-    struct http_server *s;
-    struct diag d;
-    assert_int_equal(http_server_bind(&cfg, &s, &d), BW_OK);
-    assert_int_equal(http_server_start(s, &d), BW_OK);
-    return s;
+    return test_http_start((struct http_config){.routes = routes,
+                                                .nroutes = BW_ARRAY_LEN(routes),
+                                                .tokens = &token,
+                                                .ntokens = ntokens,
+                                                .assets = assets,
+                                                .nassets = BW_ARRAY_LEN(assets)});
 }
 
 /* GET path with extra header lines; returns the status. */
@@ -106,19 +49,19 @@ static int get(int port, const char *method, const char *path, const char *extra
 {
     char req[1024];
     snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\n%s\r\n", method, path, extra);
-    roundtrip(port, req, resp, resplen);
-    return status_of(resp);
+    test_http_roundtrip(port, req, resp, resplen);
+    return test_http_status(resp);
 }
 
 static void assert_security_headers(const char *resp)
 {
-    assert_string_equal(header(resp, "Content-Security-Policy"),
+    assert_string_equal(test_http_header(resp, "Content-Security-Policy"),
                         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' "
                         "data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
                         "form-action 'self'");
-    assert_string_equal(header(resp, "X-Content-Type-Options"), "nosniff");
-    assert_string_equal(header(resp, "Referrer-Policy"), "no-referrer");
-    assert_string_equal(header(resp, "X-Frame-Options"), "DENY");
+    assert_string_equal(test_http_header(resp, "X-Content-Type-Options"), "nosniff");
+    assert_string_equal(test_http_header(resp, "Referrer-Policy"), "no-referrer");
+    assert_string_equal(test_http_header(resp, "X-Frame-Options"), "DENY");
 }
 
 static void test_files(void **state)
@@ -132,12 +75,12 @@ static void test_files(void **state)
         "/", "/index.html", "/dashboards", "/explore/", "/sessions/6f1c-22/flow", "/a.b/c"};
     for (size_t i = 0; i < BW_ARRAY_LEN(index_paths); i++) {
         assert_int_equal(get(port, "GET", index_paths[i], "", resp, sizeof(resp)), 200);
-        assert_string_equal(body_of(resp), INDEX);
-        assert_string_equal(header(resp, "Content-Type"), "text/html; charset=utf-8");
-        assert_string_equal(header(resp, "Cache-Control"), "no-cache");
-        assert_string_equal(header(resp, "ETag"), "\"1dx\"");
-        assert_string_equal(header(resp, "Vary"), "Accept-Encoding");
-        assert_string_equal(header(resp, "Content-Encoding"), "");
+        assert_string_equal(test_http_body(resp), INDEX);
+        assert_string_equal(test_http_header(resp, "Content-Type"), "text/html; charset=utf-8");
+        assert_string_equal(test_http_header(resp, "Cache-Control"), "no-cache");
+        assert_string_equal(test_http_header(resp, "ETag"), "\"1dx\"");
+        assert_string_equal(test_http_header(resp, "Vary"), "Accept-Encoding");
+        assert_string_equal(test_http_header(resp, "Content-Encoding"), "");
         assert_security_headers(resp);
     }
 
@@ -145,29 +88,30 @@ static void test_files(void **state)
     assert_int_equal(
         get(port, "GET", "/assets/app-3f2a.js", "Accept-Encoding: gzip\r\n", resp, sizeof(resp)),
         200);
-    assert_string_equal(body_of(resp), APPJS);
-    assert_string_equal(header(resp, "Content-Type"), "text/javascript; charset=utf-8");
-    assert_string_equal(header(resp, "Cache-Control"), "public, max-age=31536000, immutable");
-    assert_string_equal(header(resp, "Content-Encoding"), "");
-    assert_string_equal(header(resp, "Vary"), "");
+    assert_string_equal(test_http_body(resp), APPJS);
+    assert_string_equal(test_http_header(resp, "Content-Type"), "text/javascript; charset=utf-8");
+    assert_string_equal(test_http_header(resp, "Cache-Control"),
+                        "public, max-age=31536000, immutable");
+    assert_string_equal(test_http_header(resp, "Content-Encoding"), "");
+    assert_string_equal(test_http_header(resp, "Vary"), "");
     assert_int_equal(get(port, "GET", "/favicon.ico", "", resp, sizeof(resp)), 200);
-    assert_string_equal(body_of(resp), "ICO");
+    assert_string_equal(test_http_body(resp), "ICO");
 
     /* A file that does not exist is a 404, not the index. */
     static const char *const missing[] = {"/assets/app-0000.js", "/robots.txt", "/a/b.css"};
     for (size_t i = 0; i < BW_ARRAY_LEN(missing); i++) {
         assert_int_equal(get(port, "GET", missing[i], "", resp, sizeof(resp)), 404);
-        assert_non_null(strstr(body_of(resp), "\"errorType\":\"not_found\""));
+        assert_non_null(strstr(test_http_body(resp), "\"errorType\":\"not_found\""));
         assert_security_headers(resp);
     }
 
     /* HEAD: the headers, no body. */
     assert_int_equal(get(port, "HEAD", "/", "", resp, sizeof(resp)), 200);
-    assert_string_equal(header(resp, "Content-Length"), "40");
-    assert_string_equal(body_of(resp), "");
+    assert_string_equal(test_http_header(resp, "Content-Length"), "40");
+    assert_string_equal(test_http_body(resp), "");
     /* Other methods. */
     assert_int_equal(get(port, "POST", "/", "Content-Length: 0\r\n", resp, sizeof(resp)), 405);
-    assert_string_equal(header(resp, "Allow"), "GET, HEAD");
+    assert_string_equal(test_http_header(resp, "Allow"), "GET, HEAD");
     http_server_free(s);
 }
 
@@ -179,13 +123,13 @@ static void test_gzip_and_etag(void **state)
 
     assert_int_equal(get(port, "GET", "/", "Accept-Encoding: br, gzip\r\n", resp, sizeof(resp)),
                      200);
-    assert_string_equal(body_of(resp), "GZ-INDEX");
-    assert_string_equal(header(resp, "Content-Encoding"), "gzip");
-    assert_string_equal(header(resp, "ETag"), "\"1dx-gz\"");
-    assert_string_equal(header(resp, "Vary"), "Accept-Encoding");
+    assert_string_equal(test_http_body(resp), "GZ-INDEX");
+    assert_string_equal(test_http_header(resp, "Content-Encoding"), "gzip");
+    assert_string_equal(test_http_header(resp, "ETag"), "\"1dx-gz\"");
+    assert_string_equal(test_http_header(resp, "Vary"), "Accept-Encoding");
     assert_int_equal(get(port, "GET", "/", "Accept-Encoding: gzip;q=0, br\r\n", resp, sizeof(resp)),
                      200);
-    assert_string_equal(body_of(resp), INDEX);
+    assert_string_equal(test_http_body(resp), INDEX);
 
     /* If-None-Match: either representation's tag, weak or strong, or "*": 304, no body. */
     static const char *const match[] = {"\"1dx\"", "W/\"1dx\"", "\"zz\", \"1dx-gz\"", "*"};
@@ -193,17 +137,17 @@ static void test_gzip_and_etag(void **state)
         char extra[128];
         snprintf(extra, sizeof(extra), "If-None-Match: %s\r\n", match[i]);
         assert_int_equal(get(port, "GET", "/dashboards", extra, resp, sizeof(resp)), 304);
-        assert_string_equal(body_of(resp), "");
-        assert_string_equal(header(resp, "ETag"), "\"1dx\"");
-        assert_string_equal(header(resp, "Cache-Control"), "no-cache");
+        assert_string_equal(test_http_body(resp), "");
+        assert_string_equal(test_http_header(resp, "ETag"), "\"1dx\"");
+        assert_string_equal(test_http_header(resp, "Cache-Control"), "no-cache");
     }
     assert_int_equal(get(port, "GET", "/", "If-None-Match: \"1dx\"\r\nAccept-Encoding: gzip\r\n",
                          resp, sizeof(resp)),
                      304);
-    assert_string_equal(header(resp, "ETag"), "\"1dx-gz\"");
+    assert_string_equal(test_http_header(resp, "ETag"), "\"1dx-gz\"");
     assert_int_equal(
         get(port, "GET", "/", "If-None-Match: \"1d\", \"1dxx\"\r\n", resp, sizeof(resp)), 200);
-    assert_string_equal(body_of(resp), INDEX);
+    assert_string_equal(test_http_body(resp), INDEX);
     assert_int_equal(
         get(port, "GET", "/assets/app-3f2a.js", "If-None-Match: \"a99\"\r\n", resp, sizeof(resp)),
         304);
@@ -233,12 +177,12 @@ static void test_paths(void **state)
 
     /* The API's paths are never files: unknown ones are the API's 404. */
     assert_int_equal(get(port, "GET", "/api/nope", "", resp, sizeof(resp)), 404);
-    assert_non_null(strstr(body_of(resp), "no such endpoint: /api/nope"));
+    assert_non_null(strstr(test_http_body(resp), "no such endpoint: /api/nope"));
     assert_int_equal(get(port, "GET", "/api", "", resp, sizeof(resp)), 404);
     assert_int_equal(get(port, "GET", "/apis", "", resp, sizeof(resp)), 200); /* a page route */
     /* Routes come first. */
     assert_int_equal(get(port, "GET", "/hello", "", resp, sizeof(resp)), 200);
-    assert_string_equal(body_of(resp), "{\"hello\":true}");
+    assert_string_equal(test_http_body(resp), "{\"hello\":true}");
     assert_security_headers(resp);
     http_server_free(s);
 }
@@ -251,7 +195,7 @@ static void test_public_with_auth(void **state)
     char resp[8192];
     /* The page loads without a token, so that it can ask for one... */
     assert_int_equal(get(port, "GET", "/", "", resp, sizeof(resp)), 200);
-    assert_string_equal(body_of(resp), INDEX);
+    assert_string_equal(test_http_body(resp), INDEX);
     assert_int_equal(get(port, "GET", "/assets/app-3f2a.js", "", resp, sizeof(resp)), 200);
     assert_int_equal(get(port, "GET", "/nothing.css", "", resp, sizeof(resp)), 404);
     /* ...but the API does not answer without one. */

@@ -2,23 +2,18 @@
  * bytes, wakes from another thread, no calls while idle, the keepalive, the end of a stream,
  * a client that goes away, the cap on open streams, HTTP/1.0, and shutdown with streams
  * open. A small "bus" plays the part of the journal's live bus. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <cmocka.h>
 
 #include "http/http.h"
+#include "http_test.h"
 
 /* The bus: a counter that publishers raise, and the subscribers to wake. */
 #define MAX_SUBS 8
@@ -115,23 +110,16 @@ static void plain(void *ud, const struct http_request *req, struct http_response
 }
 
 static const struct http_route routes[] = {
-    {"GET", "/events", events, NULL, HTTP_ROLE_VIEWER},
-    {"GET", "/plain", plain, NULL, HTTP_ROLE_VIEWER},
+    {"GET", "/events", events, NULL, .role = HTTP_ROLE_VIEWER},
+    {"GET", "/plain", plain, NULL, .role = HTTP_ROLE_VIEWER},
 };
 
 static struct http_server *start(unsigned max_streams, int64_t keepalive_ms)
 {
-    struct http_config cfg = {.host = "127.0.0.1",
-                              .threads = 2,
-                              .routes = routes,
-                              .nroutes = BW_ARRAY_LEN(routes),
-                              .max_streams = max_streams,
-                              .stream_keepalive_ms = keepalive_ms};
-    struct http_server *s;
-    struct diag d;
-    assert_int_equal(http_server_bind(&cfg, &s, &d), BW_OK);
-    assert_int_equal(http_server_start(s, &d), BW_OK);
-    return s;
+    return test_http_start((struct http_config){.routes = routes,
+                                                .nroutes = BW_ARRAY_LEN(routes),
+                                                .max_streams = max_streams,
+                                                .stream_keepalive_ms = keepalive_ms});
 }
 
 static double cpu_seconds(void)
@@ -147,15 +135,6 @@ static int64_t now_ms(void)
     return clock_mono_ns() / 1000000;
 }
 
-static int connect_to(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    return fd;
-}
-
 /* A connection with what it has read so far. */
 struct client {
     int fd;
@@ -167,7 +146,7 @@ struct client {
 static void client_open(struct client *c, int port, const char *request)
 {
     memset(c, 0, sizeof(*c));
-    c->fd = connect_to(port);
+    c->fd = test_http_connect(port);
     assert_int_equal(write(c->fd, request, strlen(request)), (ssize_t)strlen(request));
 }
 

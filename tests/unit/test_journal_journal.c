@@ -69,6 +69,22 @@ static void test_severity_names(void **state)
     assert_string_equal(severity_name((enum severity)17), "unknown");
 }
 
+/* What journal_checkpoints_each handed over, as "id:name:correlation " items; it stops the
+ * read with BW_ENOSPC once stop_after were seen (0: never). */
+struct seen_checkpoints {
+    char text[256];
+    int n, stop_after;
+};
+
+static int see_checkpoint(void *ud, const struct journal_checkpoint_row *r)
+{
+    struct seen_checkpoints *s = ud;
+    size_t len = strlen(s->text);
+    snprintf(s->text + len, sizeof(s->text) - len, "%lld:%s:%s ", (long long)r->id, r->name,
+             r->correlation_id ? r->correlation_id : "-");
+    return ++s->n == s->stop_after ? BW_ENOSPC : 0;
+}
+
 static void test_round_trip(void **state)
 {
     struct journal *j = open_journal(state);
@@ -156,6 +172,17 @@ static void test_round_trip(void **state)
     assert_null(c.items[1].symbol);
     assert_null(c.items[1].detail_json);
     journal_checkpoint_list_free(&c);
+
+    /* The same one at a time, from a cursor; fn's code stops the read and comes back. */
+    struct seen_checkpoints seen = {0};
+    assert_int_equal(journal_checkpoints_each(j, id, 0, 0, see_checkpoint, &seen), BW_OK);
+    assert_string_equal(seen.text, "1:order_filled:corr-1 2:scan_done:- ");
+    seen = (struct seen_checkpoints){0};
+    assert_int_equal(journal_checkpoints_each(j, id, 1, 5, see_checkpoint, &seen), BW_OK);
+    assert_string_equal(seen.text, "2:scan_done:- ");
+    seen = (struct seen_checkpoints){.stop_after = 1};
+    assert_int_equal(journal_checkpoints_each(j, NULL, 0, 0, see_checkpoint, &seen), BW_ENOSPC);
+    assert_string_equal(seen.text, "1:order_filled:corr-1 ");
     close_journal(j);
 }
 

@@ -427,6 +427,20 @@ static void test_checkpoints(void **state)
     w.n = 0;
     assert_int_equal(store_checkpoints_list(s, "none", take_checkpoint, &w), BW_OK);
     assert_int_equal(w.n, 0);
+
+    /* Pages: after an id, at most limit, of a session or of all. */
+    w.n = 0;
+    assert_int_equal(store_checkpoints_after(s, "s1", 1, 0, take_checkpoint, &w), BW_OK);
+    assert_int_equal(w.n, 1);
+    assert_int_equal(w.ids[0], 4);
+    w.n = 0;
+    assert_int_equal(store_checkpoints_after(s, NULL, 1, 2, take_checkpoint, &w), BW_OK);
+    assert_int_equal(w.n, 2);
+    assert_int_equal(w.ids[0], 2);
+    assert_int_equal(w.ids[1], 3);
+    w.n = 0;
+    assert_int_equal(store_checkpoints_after(s, "s1", 4, 10, take_checkpoint, &w), BW_OK);
+    assert_int_equal(w.n, 0);
     store_close(s);
 }
 

@@ -1,0 +1,217 @@
+/* annotations: POST /api/monitoring/annotations — an editor's note on a session ("raised the
+ * volume filter", "exchange maintenance"), given as a JSON object {"text":…,"session":…,
+ * "symbol":…} or as form fields of the same names.
+ *
+ * The design decision: a note is a journal event of type "annotation" rather than a table of
+ * its own, so it is stored, paged, filtered and streamed (/events, /events/stream) exactly as
+ * the engine's events are, in id order among them, with no second path to keep in step. Its
+ * simulated time is the session's "now": the engine's clock for the session it runs, else the
+ * time of the session's latest event. The answer waits until the event is committed, so a
+ * read that follows a 201 finds it. */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "engine/engine.h"
+#include "journal/journal.h"
+
+#define TEXT_MAX   500 /* bytes of a note, after trimming */
+#define SYMBOL_MAX 64
+
+/* What a note says, copied out of the request. */
+struct note {
+    char text[TEXT_MAX + 1];
+    char symbol[SYMBOL_MAX + 1]; /* "": none */
+    char session[JOURNAL_ID_LEN];
+};
+
+/* The 400 for a body that is not a JSON object; at is where cJSON stopped (NULL: it parsed,
+ * as something else), reported as a line and a column, both from 1. */
+static void bad_body(struct http_response *res, const char *body, size_t len, const char *at)
+{
+    if (!at) {
+        http_response_error(res, 400, "bad_data", "invalid request body: not a JSON object");
+        return;
+    }
+    size_t pos = at >= body && (size_t)(at - body) < len ? (size_t)(at - body) : len;
+    int line = 1, col = 1;
+    for (size_t i = 0; i < pos; i++) {
+        col = body[i] == '\n' ? 1 : col + 1;
+        line += body[i] == '\n';
+    }
+    http_response_error(res, 400, "bad_data",
+                        "invalid request body: not JSON: error near line %d, column %d", line, col);
+}
+
+/* Field name of the note: the JSON object's member when there is an object, else the form's
+ * (or the URL's) parameter. Returns true with *out NULL when absent (or JSON null); false
+ * with the 400 answered when the member is not a string. */
+static bool field(const cJSON *obj, const struct http_request *req, const char *name,
+                  const char **out, struct http_response *res)
+{
+    if (!obj) {
+        *out = http_request_arg(req, name);
+        return true;
+    }
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    *out = cJSON_IsString(v) ? v->valuestring : NULL;
+    if (v && !cJSON_IsString(v) && !cJSON_IsNull(v)) {
+        http_response_error(res, 400, "bad_data", "invalid parameter \"%s\": must be a string",
+                            name);
+        return false;
+    }
+    return true;
+}
+
+/* Copies s (NULL: absent), trimmed of ASCII white space, into out (max bytes and a NUL).
+ * Returns true, or false with the 400 naming name answered when it is longer than max, not
+ * UTF-8, or empty when required. */
+static bool text_field(const char *name, const char *s, size_t max, bool required, char *out,
+                       struct http_response *res)
+{
+    static const char space[] = " \t\r\n\v\f";
+    size_t n = 0;
+    if (s) {
+        s += strspn(s, space);
+        n = strlen(s);
+        while (n && strchr(space, s[n - 1]))
+            n--;
+    }
+    if ((required && n == 0) || n > max) {
+        char got[32] = "empty";
+        if (n)
+            snprintf(got, sizeof(got), "%zu bytes", n);
+        http_response_error(res, 400, "bad_data",
+                            "invalid parameter \"%s\": must be %s %zu bytes of UTF-8 text, not %s",
+                            name, required ? "1 to" : "at most", max, got);
+        return false;
+    }
+    if (!utf8_valid(s, n)) {
+        http_response_error(res, 400, "bad_data", "invalid parameter \"%s\": not valid UTF-8",
+                            name);
+        return false;
+    }
+    if (n)
+        memcpy(out, s, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* Reads the request into *n: false with the 400 (or the 404 of an unknown session) answered. */
+static bool note_read(struct api_ctx *ctx, const struct http_request *req,
+                      struct http_response *res, struct note *n)
+{
+    size_t len;
+    const char *body = http_request_body(req, &len);
+    const char *text, *symbol, *session, *end = NULL;
+    cJSON *obj = NULL;
+    bool ok = false;
+    if (body) {
+        /* len + 1: cJSON checks for the NUL that follows the body, so that text after the
+         * object is an error. */
+        obj = cJSON_ParseWithLengthOpts(body, len + 1, &end, true);
+        if (!cJSON_IsObject(obj)) {
+            bad_body(res, body, len, obj ? NULL : end);
+            goto out;
+        }
+    }
+    if (!field(obj, req, "text", &text, res) || !field(obj, req, "symbol", &symbol, res) ||
+        !field(obj, req, "session", &session, res))
+        goto out;
+    if (!text) { /* curl -d '{…}' sends JSON as a form unless told otherwise */
+        http_response_error(res, 400, "bad_data", "invalid parameter \"text\": missing%s",
+                            obj ? "" : " (a JSON body needs \"Content-Type: application/json\")");
+        goto out;
+    }
+    if (!text_field("text", text, TEXT_MAX, true, n->text, res) ||
+        !text_field("symbol", symbol, SYMBOL_MAX, false, n->symbol, res))
+        goto out;
+    if (session && *session) {
+        if (!api_mon_session_known(ctx, "session", session, res))
+            goto out;
+        snprintf(n->session, sizeof(n->session), "%s", session); /* a known id fits */
+    } else { /* the latest session: the one the engine runs, while it runs */
+        struct journal_session *latest = NULL;
+        size_t nlatest = 0;
+        int rc = journal_sessions_list(ctx->journal, 1, 0, &latest, &nlatest);
+        if (rc == BW_OK && nlatest)
+            snprintf(n->session, sizeof(n->session), "%s", latest[0].id);
+        journal_sessions_free(latest, nlatest);
+        if (rc != BW_OK) {
+            http_response_error(res, 500, "internal", "reading the journal: %s", bw_strerror(rc));
+            goto out;
+        }
+        if (!n->session[0]) {
+            http_response_error(res, 404, "not_found", "no session to annotate yet");
+            goto out;
+        }
+    }
+    ok = true;
+out:
+    cJSON_Delete(obj);
+    return ok;
+}
+
+/* The simulated time of session id now: the engine's while it runs it, else that of the
+ * session's latest event, else the wall clock. */
+static int64_t session_now(struct api_ctx *ctx, const char *id)
+{
+    if (ctx->engine) {
+        struct engine_stats st;
+        engine_stats_get(ctx->engine, &st);
+        if (strcmp(st.session_id, id) == 0 && strcmp(st.run_status, "running") == 0)
+            return st.sim_time_ms;
+    }
+    struct journal_event_filter f = {.session_id = id};
+    struct journal_event_page page = {.newest_first = 1, .limit = 1};
+    struct journal_event_list l;
+    int64_t t = clock_real_ns() / 1000000;
+    if (journal_events_query(ctx->journal, &f, &page, &l) == BW_OK && l.n)
+        t = l.items[0].ts_ms;
+    journal_event_list_free(&l);
+    return t;
+}
+
+void api_mon_annotate(void *ud, const struct http_request *req, struct http_response *res)
+{
+    struct api_ctx *ctx = ud;
+    struct note n = {0};
+    struct api_json w;
+    if (!api_mon_journal(ctx, res) || !note_read(ctx, req, res, &n))
+        return;
+    buf_reset(res->scratch);
+    api_json_init(&w, res->scratch);
+    api_json_object(&w);
+    api_json_member_string(&w, "author", http_request_principal(req, NULL));
+    api_json_object_end(&w);
+    int rc = api_json_end(&w);
+    struct journal_event ev = {.ts_ms = session_now(ctx, n.session),
+                               .session_id = n.session,
+                               .type = "annotation",
+                               .severity = SEV_INFO,
+                               .symbol = n.symbol[0] ? n.symbol : NULL,
+                               .message = n.text,
+                               .data_json = res->scratch->data};
+    int64_t id = rc == BW_OK ? journal_event(ctx->journal, &ev) : rc;
+    if (id < 0) {
+        if (id == BW_EBUSY)
+            http_response_error(res, 503, "unavailable",
+                                "the journal is not keeping up: try again later");
+        else
+            http_response_error(res, 500, "internal", "recording the note: %s",
+                                bw_strerror((int)id));
+        return;
+    }
+    rc = journal_flush(ctx->journal);
+    if (rc != BW_OK) /* queued all the same: the writer retries, and the note will show */
+        log_warn("annotations: event %" PRId64 " is not committed yet: %s", id, bw_strerror(rc));
+    res->status = 201;
+    api_json_init(&w, res->body);
+    api_json_object(&w);
+    api_json_member_int(&w, "id", id);
+    api_json_object_end(&w);
+    api_json_end(&w);
+}
