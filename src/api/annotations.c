@@ -129,26 +129,10 @@ static bool note_read(struct api_ctx *ctx, const struct http_request *req,
     if (!text_field("text", text, TEXT_MAX, true, n->text, res) ||
         !text_field("symbol", symbol, SYMBOL_MAX, false, n->symbol, res))
         goto out;
-    if (session && *session) {
-        if (!api_mon_session_known(ctx, "session", session, res))
-            goto out;
-        snprintf(n->session, sizeof(n->session), "%s", session); /* a known id fits */
-    } else { /* the latest session: the one the engine runs, while it runs */
-        struct journal_session *latest = NULL;
-        size_t nlatest = 0;
-        int rc = journal_sessions_list(ctx->journal, 1, 0, &latest, &nlatest);
-        if (rc == BW_OK && nlatest)
-            snprintf(n->session, sizeof(n->session), "%s", latest[0].id);
-        journal_sessions_free(latest, nlatest);
-        if (rc != BW_OK) {
-            http_response_error(res, 500, "internal", "reading the journal: %s", bw_strerror(rc));
-            goto out;
-        }
-        if (!n->session[0]) {
-            http_response_error(res, 404, "not_found", "no session to annotate yet");
-            goto out;
-        }
-    }
+    /* No session: the newest, the one the engine runs while it runs. */
+    if (!api_mon_session_resolve(ctx, "session", session && *session ? session : API_MON_CURRENT,
+                                 n->session, res))
+        goto out;
     ok = true;
 out:
     cJSON_Delete(obj);

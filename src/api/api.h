@@ -9,6 +9,7 @@
 
 #include "breakwatch/metrics.h"
 #include "http/http.h"
+#include "journal/journal.h"
 #include "promql/promql.h"
 
 struct engine;
@@ -148,10 +149,13 @@ bool api_mon_id(const char *name, const char *what, const char *value, bool zero
                 struct http_response *res, int64_t *out);
 /* The journal is open (else 503). */
 bool api_mon_journal(const struct api_ctx *ctx, struct http_response *res);
-/* A session id given by the client names a recorded session (else 400 when it cannot be one,
- * 404 when there is none). */
-bool api_mon_session_known(const struct api_ctx *ctx, const char *name, const char *id,
-                           struct http_response *res);
+/* A session id given by the client in parameter `name`, resolved into out: a recorded
+ * session's id, or "current" for the newest session (the engine's, while it runs), so a page
+ * can ask for the current session's views without first listing the sessions. Else 400 when
+ * it cannot be an id, 404 when there is no such session (or none at all). */
+#define API_MON_CURRENT "current"
+bool api_mon_session_resolve(const struct api_ctx *ctx, const char *name, const char *id,
+                             char out[JOURNAL_ID_LEN], struct http_response *res);
 
 /* ---- the monitoring endpoints' JSON writer (json.c) ----
  * Writes into a buffer, keeping the first error: after one, every call does nothing and

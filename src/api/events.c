@@ -109,9 +109,10 @@ static bool filter_parse(const struct api_ctx *ctx, const struct http_request *r
         }
         p->f.min_severity = (enum severity)sev;
     }
-    if (session && !api_mon_session_known(ctx, "session", session, res))
+    char id[JOURNAL_ID_LEN];
+    if (session && !api_mon_session_resolve(ctx, "session", session, id, res))
         return false;
-    if (session && !(p->f.session_id = keep(p, session))) {
+    if (session && !(p->f.session_id = keep(p, id))) {
         http_response_error(res, 400, "bad_data", "invalid parameter \"session\": too long");
         return false;
     }

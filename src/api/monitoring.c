@@ -81,18 +81,34 @@ bool api_mon_journal(const struct api_ctx *ctx, struct http_response *res)
     return ctx->journal != NULL;
 }
 
-bool api_mon_session_known(const struct api_ctx *ctx, const char *name, const char *id,
-                           struct http_response *res)
+bool api_mon_session_resolve(const struct api_ctx *ctx, const char *name, const char *id,
+                             char out[JOURNAL_ID_LEN], struct http_response *res)
 {
-    struct journal_session s;
+    int rc;
+    out[0] = '\0';
     if (!*id) {
         http_response_error(res, 400, "bad_data", "invalid parameter \"%s\": empty", name);
         return false;
     }
-    int rc = journal_session_get(ctx->journal, id, &s);
-    journal_session_fini(&s);
+    if (strcmp(id, API_MON_CURRENT) == 0) {
+        struct journal_session *newest = NULL;
+        size_t n = 0;
+        rc = journal_sessions_list(ctx->journal, 1, 0, &newest, &n);
+        if (rc == BW_OK && n)
+            snprintf(out, JOURNAL_ID_LEN, "%s", newest[0].id);
+        else if (rc == BW_OK)
+            rc = BW_ENOENT;
+        journal_sessions_free(newest, n);
+    } else {
+        struct journal_session s;
+        rc = journal_session_get(ctx->journal, id, &s);
+        if (rc == BW_OK)
+            snprintf(out, JOURNAL_ID_LEN, "%s", s.id);
+        journal_session_fini(&s);
+    }
     if (rc == BW_ENOENT)
-        http_response_error(res, 404, "not_found", "no session \"%.64s\"", id);
+        http_response_error(res, 404, "not_found", "no session \"%.64s\"%s", id,
+                            strcmp(id, API_MON_CURRENT) == 0 ? " yet" : "");
     else if (rc != BW_OK)
         http_response_error(res, 500, "internal", "reading the journal: %s", bw_strerror(rc));
     return rc == BW_OK;
@@ -739,10 +755,12 @@ void api_mon_session(void *ud, const struct http_request *req, struct http_respo
     struct view v;
     struct api_json w;
     struct flow flow;
-    if (!api_mon_journal(ctx, res))
+    char id[JOURNAL_ID_LEN];
+    if (!api_mon_journal(ctx, res) ||
+        !api_mon_session_resolve(ctx, "id", http_request_param(req, "id"), id, res))
         return;
     arena_init(&a, ARENA_LIMIT);
-    if (!view_load(ctx, http_request_param(req, "id"), true, &a, &v, res))
+    if (!view_load(ctx, id, true, &a, &v, res))
         goto out;
     struct feed_figures ff = feed_figures(&v);
     flow_compute(&ff, &v.trades, &flow);
@@ -805,11 +823,11 @@ void api_mon_checkpoints(void *ud, const struct http_request *req, struct http_r
     struct api_json w;
     size_t limit;
     int64_t after;
-    const char *id = http_request_param(req, "id");
+    char id[JOURNAL_ID_LEN];
     if (!api_mon_journal(ctx, res) ||
         !api_mon_limit(req, res, CHECKPOINTS_DEFAULT, CHECKPOINTS_MAX, &limit) ||
         !api_mon_id("after", "a checkpoint", http_request_arg(req, "after"), true, res, &after) ||
-        !api_mon_session_known(ctx, "id", id, res))
+        !api_mon_session_resolve(ctx, "id", http_request_param(req, "id"), id, res))
         return;
     struct checkpoint_page page = {.w = &w, .left = limit};
     api_json_init(&w, res->body);
@@ -949,10 +967,9 @@ void api_mon_state_machine(void *ud, const struct http_request *req, struct http
     arena_init(&a, ARENA_LIMIT);
     if (!api_mon_journal(ctx, res))
         goto out;
-    if (asked && !api_mon_session_known(ctx, "session", asked, res))
-        goto out;
     if (asked) {
-        snprintf(id, sizeof(id), "%s", asked);
+        if (!api_mon_session_resolve(ctx, "session", asked, id, res))
+            goto out;
     } else if (ctx->engine) { /* the engine's current session, as the engine counts it */
         struct engine_stats st;
         engine_stats_get(ctx->engine, &st);

@@ -86,7 +86,8 @@ try {
 
   // ---- process flow --------------------------------------------------------------------------
   await step('process flow: real counts at every stage, as the API counts them', async () => {
-    const key = `/api/monitoring/sessions/${active.id}`;
+    // The default view asks for the newest session as "current", beside the session list.
+    const key = '/api/monitoring/sessions/current';
     // The page's counts equal the answer it last got, and feed and scan are under way.
     const seen = await until(
       'the process flow shows the counts of its last answer, feed and scan > 0',
@@ -108,6 +109,10 @@ try {
       const shown = parseShown(seen.texts[s]);
       check(near(shown, Number(seen.counts[s]), 0.006), `count-${s} shows "${seen.texts[s]}" for ${seen.counts[s]}`);
     }
+    check(
+      lastJson(key)?.session?.id === active.id,
+      `"current" answered session ${lastJson(key)?.session?.id}, not the active ${active.id}`,
+    );
     const now = (await api.get(key)).process_flow.stages;
     const apiBy = Object.fromEntries(now.map((x) => [x.stage, x.count]));
     for (const s of ['feed', 'scan']) {
@@ -180,7 +185,7 @@ try {
 
   // ---- state machine --------------------------------------------------------------------------
   await step('state machine: every state, the current one highlighted, edges with their counts', async () => {
-    const key = `/api/monitoring/state-machine?session=${active.id}`;
+    const key = '/api/monitoring/state-machine?session=current';
     const read = async () => {
       const sm = lastJson(key);
       const nodes = await page.$$eval('[data-testid^="state-node-"]', (els) =>
@@ -211,7 +216,8 @@ try {
 
   // ---- progress ----------------------------------------------------------------------------------
   await step('progress: the milestones reached, as the API has them', async () => {
-    const key = `/api/monitoring/sessions/${active.id}`;
+    // The default view asks for the newest session as "current", beside the session list.
+    const key = '/api/monitoring/sessions/current';
     const { reached, want } = await until(
       'the milestones shown reached are those of the last answer',
       async () => ({

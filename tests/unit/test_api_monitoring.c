@@ -435,6 +435,21 @@ static void test_session_detail(void **state)
     assert_true(is_null(at(j, "progress"), "trade"));
     assert_true(is_null(at(at(j, "progress"), "session"), "fraction"));
     cJSON_Delete(j);
+
+    /* "current" is the newest session, here the running one, wherever a session is named. */
+    j = get_json("/api/monitoring/sessions/current", 200);
+    assert_string_equal(str(at(j, "session"), "id"), live_id);
+    assert_int_equal(cJSON_GetArraySize(at(j, "state_timeline")), 2);
+    cJSON_Delete(j);
+    j = get_json("/api/monitoring/state-machine?session=current", 200);
+    assert_string_equal(str(j, "session_id"), live_id);
+    cJSON_Delete(j);
+    j = get_json("/api/monitoring/events?session=current&limit=1000", 200);
+    const cJSON *evs = at(j, "events");
+    assert_true(cJSON_GetArraySize(evs) > 0);
+    for (int i = 0; i < cJSON_GetArraySize(evs); i++)
+        assert_string_equal(str(cJSON_GetArrayItem(evs, i), "session_id"), live_id);
+    cJSON_Delete(j);
 }
 
 static void test_checkpoints(void **state)

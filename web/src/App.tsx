@@ -1,11 +1,10 @@
-import { useEffect, useSyncExternalStore } from 'react';
+import { lazy, Suspense, useEffect, useSyncExternalStore } from 'react';
 import { authStore } from './api/auth';
 import { liveEvents } from './api/live';
 import { Header } from './components/Header';
 import { Notifications } from './components/Notifications';
 import { SignIn } from './components/SignIn';
-import { Dashboards } from './pages/Dashboards';
-import { Explore } from './pages/Explore';
+import { Loading } from './components/Panel';
 import { Monitoring } from './pages/Monitoring';
 import { usePath } from './router';
 import { useSettings } from './settings';
@@ -25,6 +24,11 @@ function LiveConnection() {
   }, [autoRefresh, intervalMs, token]);
   return null;
 }
+
+// Dashboards and Explore load on first visit, so the Monitoring page, the one opened all day,
+// parses only its own code on a first load.
+const Dashboards = lazy(() => import('./pages/Dashboards').then((m) => ({ default: m.Dashboards })));
+const Explore = lazy(() => import('./pages/Explore').then((m) => ({ default: m.Explore })));
 
 function NotFound() {
   return (
@@ -46,9 +50,13 @@ export function App() {
     path === '/' ? (
       <Monitoring />
     ) : path === '/dashboards' ? (
-      <Dashboards />
+      <Suspense fallback={<Loading what="Loading dashboards" />}>
+        <Dashboards />
+      </Suspense>
     ) : path === '/explore' ? (
-      <Explore />
+      <Suspense fallback={<Loading what="Loading Explore" />}>
+        <Explore />
+      </Suspense>
     ) : (
       <NotFound />
     );

@@ -5,7 +5,7 @@
 // polling /api/monitoring/events when the stream cannot be had.
 import { buildUrl, getJSON } from './client';
 import type { EventsResponse, MonEvent } from './types';
-import { SEVERITIES } from './types';
+import { CURRENT, SEVERITIES } from './types';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'polling' | 'paused' | 'unavailable';
 
@@ -27,7 +27,7 @@ export function streamUrl(lastEventId: number | null, token: string | null): str
 
 /** Whether an event passes the feed's filters (the same meaning as /events's parameters). */
 export function matchesFilters(ev: MonEvent, f: LiveFilters): boolean {
-  if (f.session && ev.session_id !== f.session) return false;
+  if (f.session && f.session !== CURRENT && ev.session_id !== f.session) return false;
   if (f.types.length && !f.types.includes(ev.type)) return false;
   if (f.severity) {
     const min = SEVERITIES.indexOf(f.severity as never);

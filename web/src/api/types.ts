@@ -192,3 +192,6 @@ export interface PromResponse {
   error?: string;
   warnings?: string[];
 }
+
+/** The server's name for the newest session (the engine's while it runs). */
+export const CURRENT = 'current';

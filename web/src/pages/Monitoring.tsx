@@ -53,12 +53,13 @@ function SessionInfo({ s }: { s: Session }) {
 }
 
 export function Monitoring() {
-  const { sessions, id, session } = useSelectedSession();
-  const detail = useSessionDetail(id);
+  const { sessions, id: chosen, fetchId, session } = useSelectedSession();
+  const detail = useSessionDetail(fetchId);
   const realtime = useRealtime();
-  const sm = useStateMachine(id);
+  const sm = useStateMachine(fetchId);
+  const id = chosen ?? detail.data?.session.id ?? null;
 
-  if (!id) {
+  if (!fetchId) {
     return (
       <div className="page">
         <Panel title="Session" testId="session">
@@ -124,8 +125,8 @@ export function Monitoring() {
         </Panel>
       </div>
 
-      <Panel title="Events" testId="event-feed" actions={<Annotate session={id} />}>
-        <EventFeed session={id} symbols={symbols} />
+      <Panel title="Events" testId="event-feed" actions={<Annotate session={id ?? fetchId} />}>
+        <EventFeed session={fetchId} symbols={symbols} />
       </Panel>
     </div>
   );
