@@ -19,12 +19,7 @@ if (!origin || !shots || !viewerTok || !viewerName || !editorTok || !editorName)
 const anon = apiClient(origin);
 const editorApi = apiClient(origin, editorTok);
 const b = await openPage(origin, shots);
-const { page, log } = b;
-const tid = (id) => page.getByTestId(id);
-const maxEventId = () =>
-  page.evaluate(() =>
-    Math.max(0, ...[...document.querySelectorAll('[data-testid="event-item"]')].map((e) => Number(e.dataset.eventId))),
-  );
+const { page, log, tid, maxEventId } = b;
 const streamStatus = () => textOf(page, 'event-stream-status');
 
 async function signIn(token) {
@@ -102,9 +97,13 @@ try {
     const refused = log.responses.filter((x) => x.t >= t0 && x.status === 401);
     check(refused.length >= 1, 'no request with the bad token was answered 401');
     check(!(await tid('role-badge').getAttribute('data-role')), 'a role is shown for a bad token');
+    check((await tid('signout').count()) === 0, 'the header offers "Sign out" with the refused token');
+    check((await tid('signin-open').count()) === 1, 'the header does not offer "Sign in"');
+    const kept = await page.evaluate(() => sessionStorage.getItem('breakwatch.token'));
+    check(kept === null, 'the refused token is still stored');
     check((await tid('event-item').count()) === 0, 'events are shown with a bad token');
     await b.shot('signin-bad-token');
-    return `"${msg}" (${refused.length} requests answered 401); screenshot signin-bad-token.png`;
+    return `"${msg}" (${refused.length} requests answered 401), the token forgotten, "Sign in" offered; screenshot signin-bad-token.png`;
   });
 
   await step('a viewer signs in and sees the data, the viewer badge, no "Add note"', async () => {

@@ -134,7 +134,8 @@ export function apiClient(base, token = null) {
 }
 
 /** A browser page on `origin` that records what it does: every request (url, method, time),
- *  console errors, uncaught page errors, and requests that left the origin (blocked). */
+ *  console errors, uncaught page errors, and requests that left the origin (blocked); with
+ *  `tid(id)` (its elements by data-testid) and `maxEventId()` (the newest event in the feed). */
 export async function openPage(origin, shots) {
   mkdirSync(shots, { recursive: true });
   const browser = await openBrowser(origin);
@@ -172,7 +173,14 @@ export async function openPage(origin, shots) {
   /** Requests to /api/… made at or after time t (ms), optionally only those matching re. */
   const apiRequestsSince = (t, re = /\/api\//) =>
     log.requests.filter((r) => r.t >= t && re.test(new URL(r.url).pathname + new URL(r.url).search));
-  return { ...browser, page, log, shot, apiRequestsSince };
+  /** The page's element(s) with data-testid `id`. */
+  const tid = (id) => page.getByTestId(id);
+  /** The id of the newest event the feed shows (0 with none). */
+  const maxEventId = () =>
+    page.evaluate(() =>
+      Math.max(0, ...[...document.querySelectorAll('[data-testid="event-item"]')].map((e) => Number(e.dataset.eventId))),
+    );
+  return { ...browser, page, log, shot, apiRequestsSince, tid, maxEventId };
 }
 
 /** Text of the element with data-testid `id` (trimmed), or null when there is none. */

@@ -20,12 +20,7 @@ const STAGES = ['feed', 'scan', 'signal', 'confirm', 'risk', 'execute', 'manage'
 const TILES = ['cpu', 'memory', 'cycle-time', 'scan-rate', 'signal-rate', 'equity', 'positions', 'risk-budget'];
 
 const b = await openPage(origin, shots);
-const { page, log } = b;
-const tid = (id) => page.getByTestId(id);
-const maxEventId = () =>
-  page.evaluate(() =>
-    Math.max(0, ...[...document.querySelectorAll('[data-testid="event-item"]')].map((e) => Number(e.dataset.eventId))),
-  );
+const { page, log, tid, maxEventId } = b;
 const lastJson = (key) => log.json.get(key)?.body;
 
 let active, past;

@@ -19,6 +19,14 @@ function load(): string | null {
   }
 }
 
+function forget() {
+  try {
+    sessionStorage.removeItem(KEY);
+  } catch {
+    /* nothing stored */
+  }
+}
+
 let state: AuthState = { token: load(), needsSignIn: false, reason: null };
 const listeners = new Set<() => void>();
 
@@ -43,18 +51,28 @@ export const authStore = {
     set({ token, needsSignIn: false, reason: null });
   },
   signOut() {
-    try {
-      sessionStorage.removeItem(KEY);
-    } catch {
-      /* nothing stored */
-    }
+    forget();
     set({ token: null, needsSignIn: false, reason: null });
   },
   /** Closes the sign-in form without signing in. */
   dismiss() {
     set({ needsSignIn: false, reason: null });
   },
+  /** Opens the sign-in form (unless it is open), saying `reason`. */
   unauthorized(reason: string | null) {
     if (!state.needsSignIn) set({ needsSignIn: true, reason });
+  },
+  /** The server answered 401 to a request sent with `sent` (the token then, or null). A
+   *  token it refused is forgotten, in storage too, so the page is signed out, not signed in
+   *  with a token that does not work; the sign-in form opens with `reason`. An answer to a
+   *  token since replaced (or to none, with one since signed in) is stale: nothing changes. */
+  rejected(sent: string | null, reason: string | null) {
+    if (sent !== state.token) return;
+    if (sent === null) {
+      authStore.unauthorized(reason);
+      return;
+    }
+    forget();
+    set({ token: null, needsSignIn: true, reason });
   },
 };

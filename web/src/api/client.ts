@@ -24,17 +24,18 @@ export function buildUrl(path: string, params?: Params): string {
   return s ? `${path}?${s}` : path;
 }
 
-export function authHeaders(): Record<string, string> {
-  const token = authStore.token();
+export function authHeaders(token: string | null = authStore.token()): Record<string, string> {
   return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
-/** Sends a request and reads its JSON answer. 401 asks the user to sign in; any non-2xx
- *  throws an ApiError with the server's message. */
-async function requestJSON<T>(path: string, init: RequestInit): Promise<T> {
+/** Sends a request, with the bearer token if there is one, and reads its JSON answer. 401
+ *  asks the user to sign in (and forgets the token it refused); any non-2xx throws an
+ *  ApiError with the server's message. */
+async function requestJSON<T>(path: string, init: RequestInit & { headers: Record<string, string> }): Promise<T> {
+  const token = authStore.token();
   let res: Response;
   try {
-    res = await fetch(path, init);
+    res = await fetch(path, { ...init, headers: { ...init.headers, ...authHeaders(token) } });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     throw new ApiError(0, 'breakwatch cannot be reached');
@@ -50,7 +51,7 @@ async function requestJSON<T>(path: string, init: RequestInit): Promise<T> {
   if (!res.ok) {
     const msg = typeof b.error === 'string' && b.error ? b.error : `${res.status} ${res.statusText || 'error'}`;
     const type = typeof b.errorType === 'string' ? b.errorType : null;
-    if (res.status === 401) authStore.unauthorized(authStore.token() ? msg : null);
+    if (res.status === 401) authStore.rejected(token, token ? msg : null);
     throw new ApiError(res.status, msg, type);
   }
   if (body === null) throw new ApiError(res.status, 'the answer was not JSON');
@@ -60,7 +61,7 @@ async function requestJSON<T>(path: string, init: RequestInit): Promise<T> {
 /** GET a JSON endpoint. */
 export function getJSON<T>(path: string, params?: Params, signal?: AbortSignal): Promise<T> {
   return requestJSON<T>(buildUrl(path, params), {
-    headers: { Accept: 'application/json', ...authHeaders() },
+    headers: { Accept: 'application/json' },
     signal,
   });
 }
@@ -69,7 +70,7 @@ export function getJSON<T>(path: string, params?: Params, signal?: AbortSignal):
 export function postJSON<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
   return requestJSON<T>(path, {
     method: 'POST',
-    headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...authHeaders() },
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
     signal,
   });

@@ -35,6 +35,21 @@ function setup(role: string, post: Answer = { status: 201, body: {} }, events: u
   return calls;
 }
 
+/** A note as the events API has it: event `id` of session s-123456789, by editor-user. */
+function note(id: number, message: string) {
+  return {
+    id,
+    sim_ms: 1000,
+    session_id: 's-123456789',
+    type: 'annotation',
+    severity: 'info',
+    symbol: null,
+    correlation_id: null,
+    message,
+    data: { author: 'editor-user' },
+  };
+}
+
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
@@ -51,18 +66,7 @@ describe('Annotate', () => {
   });
 
   it('lets an editor post a note for the session and shows it in the feed at once', async () => {
-    const note = {
-      id: 77,
-      sim_ms: 1000,
-      session_id: 's-123456789',
-      type: 'annotation',
-      severity: 'info',
-      symbol: null,
-      correlation_id: null,
-      message: 'feed restarted',
-      data: { author: 'editor-user' },
-    };
-    const calls = setup('editor', { status: 201, body: note });
+    const calls = setup('editor', { status: 201, body: note(77, 'feed restarted') });
     fireEvent.click(await screen.findByTestId('annotate-open'));
     const submit = screen.getByTestId('annotate-submit') as HTMLButtonElement;
     expect(submit.disabled).toBe(true);
@@ -77,18 +81,7 @@ describe('Annotate', () => {
   });
 
   it('reads back the note the server answers with only its id', async () => {
-    const note = {
-      id: 91,
-      sim_ms: 1000,
-      session_id: 's-123456789',
-      type: 'annotation',
-      severity: 'info',
-      symbol: null,
-      correlation_id: null,
-      message: 'paused for maintenance',
-      data: { author: 'editor-user' },
-    };
-    const calls = setup('editor', { status: 201, body: { id: 91 } }, [note]);
+    const calls = setup('editor', { status: 201, body: { id: 91 } }, [note(91, 'paused for maintenance')]);
     fireEvent.click(await screen.findByTestId('annotate-open'));
     fireEvent.change(screen.getByTestId('annotate-text'), { target: { value: 'paused for maintenance' } });
     fireEvent.keyDown(screen.getByTestId('annotate-text'), { key: 'Enter', ctrlKey: true });

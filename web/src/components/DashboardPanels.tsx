@@ -1,5 +1,6 @@
 // The spec's four key visualizations, each from the Prometheus-compatible API.
-import { useMemo } from 'react';
+import { useMemo, type ReactNode } from 'react';
+import type { UseQueryResult } from '@tanstack/react-query';
 import type uPlot from 'uplot';
 import { useInstantQuery, useRangeQuery } from '../api/hooks';
 import type { RangeResult } from '../api/prom';
@@ -9,6 +10,7 @@ import { Heatmap } from './Heatmap';
 import { StateTimeline } from './StateTimeline';
 import { stateColor } from './StateMachine';
 import { Panel, QueryView } from './Panel';
+import { TableHead } from './TableHead';
 import { formatDurationMs, formatPercent, formatRate, formatSeconds, formatValue } from '../lib/format';
 import { alignMatrix, linearFit, stateBands } from '../lib/series';
 import { rangeMs, type TimeRange } from '../lib/range';
@@ -32,6 +34,26 @@ export interface DashProps {
 const SYNC = 'dashboards';
 const KNOWN_STATES = ['idle', 'scanning', 'signal_wait', 'managing', 'halted'];
 const noSeries = (r: RangeResult) => r.series.length === 0;
+
+/** A range query's body: its loading, error or `empty` state (no series), else `children`
+ *  of the view made from its answer. */
+function SeriesView<V>({
+  query,
+  view,
+  empty,
+  children,
+}: {
+  query: UseQueryResult<RangeResult>;
+  view: V | null;
+  empty: string;
+  children: (view: V) => ReactNode;
+}) {
+  return (
+    <QueryView query={query} isEmpty={noSeries} empty={empty}>
+      {() => (view === null ? null : children(view))}
+    </QueryView>
+  );
+}
 
 type Opts = Omit<uPlot.Options, 'width' | 'height'>;
 
@@ -88,30 +110,28 @@ export function StateTimelinePanel({ range, onZoom }: DashProps) {
 
   return (
     <Panel title="Engine state timeline" testId="dashboard-state-timeline">
-      <QueryView query={q} isEmpty={noSeries} empty="No engine state recorded in this range.">
-        {() =>
-          view && (
-            <>
-              <StateTimeline
-                x={view.x}
-                states={view.states}
-                bands={view.bands}
-                label="Engine state over time"
-                sync={SYNC}
-                onSelectRange={onZoom}
-              />
-              <ul className="legend-inline" aria-label="Time in each state">
-                {view.states.map((s, i) => (
-                  <li key={s}>
-                    <span className="swatch" style={{ background: stateColor(s, i) }} aria-hidden="true" />
-                    {s} <span className="muted">{formatDurationMs((view.time.get(s) ?? 0) * 1000)}</span>
-                  </li>
-                ))}
-              </ul>
-            </>
-          )
-        }
-      </QueryView>
+      <SeriesView query={q} view={view} empty="No engine state recorded in this range.">
+        {(v) => (
+          <>
+            <StateTimeline
+              x={v.x}
+              states={v.states}
+              bands={v.bands}
+              label="Engine state over time"
+              sync={SYNC}
+              onSelectRange={onZoom}
+            />
+            <ul className="legend-inline" aria-label="Time in each state">
+              {v.states.map((s, i) => (
+                <li key={s}>
+                  <span className="swatch" style={{ background: stateColor(s, i) }} aria-hidden="true" />
+                  {s} <span className="muted">{formatDurationMs((v.time.get(s) ?? 0) * 1000)}</span>
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </SeriesView>
       <h3 className="sub">Transitions in this range</h3>
       {rows.length === 0 ? (
         <p className="state state-empty">
@@ -123,12 +143,7 @@ export function StateTimelinePanel({ range, onZoom }: DashProps) {
         </p>
       ) : (
         <table className="table compact" data-testid="state-transition-counts">
-          <thead>
-            <tr>
-              <th scope="col">From → to</th>
-              <th scope="col">Count</th>
-            </tr>
-          </thead>
+          <TableHead columns={['From → to', 'Count']} />
           <tbody>
             {rows.map((r) => (
               <tr key={`${r.from}>${r.to}`} className={r.unexpected ? 'row-bad' : ''}>
@@ -158,23 +173,21 @@ function SignalHeatmap({ by, range, onZoom }: DashProps & { by: 'symbol' | 'regi
     return { x: a.x, rows: sorted.map((s) => s.metric[by] ?? '(none)'), values: a.ys, step: r.step };
   }, [q.data, by]);
   return (
-    <QueryView query={q} isEmpty={noSeries} empty="No signals generated in this range.">
-      {() =>
-        view && (
-          <Heatmap
-            x={view.x}
-            rows={view.rows}
-            values={view.values}
-            step={view.step}
-            label={`Signals generated per ${by} over time`}
-            unit="signals"
-            testId={`heatmap-${by}`}
-            sync={SYNC}
-            onSelectRange={onZoom}
-          />
-        )
-      }
-    </QueryView>
+    <SeriesView query={q} view={view} empty="No signals generated in this range.">
+      {(v) => (
+        <Heatmap
+          x={v.x}
+          rows={v.rows}
+          values={v.values}
+          step={v.step}
+          label={`Signals generated per ${by} over time`}
+          unit="signals"
+          testId={`heatmap-${by}`}
+          sync={SYNC}
+          onSelectRange={onZoom}
+        />
+      )}
+    </SeriesView>
   );
 }
 
@@ -330,34 +343,31 @@ export function MemoryPanel({ range, onZoom }: DashProps) {
         </span>
       }
     >
-      <QueryView query={mib} isEmpty={noSeries} empty="No memory samples in this range.">
-        {() =>
-          view && (
-            <div className="grid-2 tight">
-              <div className="chart-cell">
-                <h3 className="sub">Resident memory, percent and trend</h3>
-                <Chart
-                  options={memOptions}
-                  data={view.mem}
-                  height={200}
-                  label="Resident memory in MiB with its linear trend, and memory percent"
-                  onSelectRange={onZoom}
-                />
+      <SeriesView query={mib} view={view} empty="No memory samples in this range.">
+        {(v) => (
+          <div className="grid-2 tight">
+            {[
+              {
+                title: 'Resident memory, percent and trend',
+                options: memOptions,
+                data: v.mem,
+                label: 'Resident memory in MiB with its linear trend, and memory percent',
+              },
+              {
+                title: 'Memory against trading activity',
+                options: actOptions,
+                data: v.act,
+                label: 'Resident memory against engine cycles and orders per second',
+              },
+            ].map((c) => (
+              <div className="chart-cell" key={c.title}>
+                <h3 className="sub">{c.title}</h3>
+                <Chart options={c.options} data={c.data} height={200} label={c.label} onSelectRange={onZoom} />
               </div>
-              <div className="chart-cell">
-                <h3 className="sub">Memory against trading activity</h3>
-                <Chart
-                  options={actOptions}
-                  data={view.act}
-                  height={200}
-                  label="Resident memory against engine cycles and orders per second"
-                  onSelectRange={onZoom}
-                />
-              </div>
-            </div>
-          )
-        }
-      </QueryView>
+            ))}
+          </div>
+        )}
+      </SeriesView>
     </Panel>
   );
 }

@@ -12,33 +12,106 @@ import {
   formatRelative,
 } from '../lib/format';
 import { Sparkline } from './Sparkline';
+import { TableHead } from './TableHead';
 import { useNow } from '../lib/useNow';
 
-function Tile({
-  testId,
-  label,
-  value,
-  sub,
-  spark,
-  color,
-  tone,
-}: {
+type Tone = 'good' | 'bad' | 'warn';
+
+/** One metric tile: what it shows of the real-time answer, and its sparkline. */
+interface TileSpec {
+  /** data-testid of the tile; its value is `${testId}-value`. */
   testId: string;
   label: string;
-  value: string;
-  sub?: ReactNode;
-  spark?: (number | null)[];
+  value: (rt: Realtime) => string;
+  sub?: (rt: Realtime) => ReactNode;
+  /** The key of its sparkline in `rt.sparklines`. */
+  spark: string;
   color?: string;
-  tone?: 'good' | 'bad' | 'warn';
-}) {
+  tone?: (rt: Realtime) => Tone | undefined;
+}
+
+const countOf = (rt: Realtime, key: string, what: string) =>
+  rt.counts?.[key] !== undefined ? `${rt.counts[key]} ${what}` : undefined;
+
+const TILES: TileSpec[] = [
+  {
+    testId: 'realtime-cpu',
+    label: 'CPU',
+    value: (rt) => formatPercent(rt.cpu_percent),
+    sub: () => 'of one core',
+    spark: 'cpu_percent',
+  },
+  {
+    testId: 'realtime-memory',
+    label: 'Memory',
+    value: (rt) => formatBytes(rt.memory_bytes),
+    sub: (rt) => `${formatPercent(rt.memory_percent)} of RAM`,
+    spark: 'memory_bytes',
+    color: '#ba68c8',
+  },
+  {
+    testId: 'realtime-cycle-time',
+    label: 'Cycle time p95',
+    value: (rt) => formatDurationMs(rt.cycle_time_ms?.p95),
+    sub: (rt) => `p50 ${formatDurationMs(rt.cycle_time_ms?.p50)}`,
+    spark: 'cycle_time_p95_ms',
+    color: '#ffb74d',
+  },
+  {
+    testId: 'realtime-scan-rate',
+    label: 'Scan rate',
+    value: (rt) => formatRate(rt.scan_rate),
+    spark: 'scan_rate',
+    color: '#4db6ac',
+  },
+  {
+    testId: 'realtime-signal-rate',
+    label: 'Signal rate',
+    value: (rt) => formatRate(rt.signal_rate),
+    sub: (rt) => countOf(rt, 'signals', 'signals'),
+    spark: 'signal_rate',
+    color: '#f06292',
+  },
+  {
+    testId: 'realtime-equity',
+    label: 'Equity',
+    value: (rt) => formatMoney(rt.equity),
+    sub: ({ daily_pnl: pnl }) => (
+      <span className={pnl === null ? '' : pnl >= 0 ? 'pos' : 'neg'}>{formatMoney(pnl, true)} today</span>
+    ),
+    spark: 'equity',
+    color: '#81c784',
+  },
+  {
+    testId: 'realtime-positions',
+    label: 'Open positions',
+    value: (rt) => (rt.positions_open === null ? '—' : String(rt.positions_open)),
+    sub: (rt) => countOf(rt, 'trades', 'trades closed'),
+    spark: 'positions_open',
+    color: '#90a4ae',
+  },
+  {
+    testId: 'realtime-risk-budget',
+    label: 'Risk budget left',
+    value: (rt) => formatRatio(rt.risk_budget_remaining),
+    sub: () => 'of the daily loss limit',
+    spark: 'risk_budget_remaining',
+    color: '#e57373',
+    tone: ({ risk_budget_remaining: b }) => (b === null ? undefined : b < 0.25 ? 'bad' : b < 0.5 ? 'warn' : undefined),
+  },
+];
+
+function Tile({ spec, rt }: { spec: TileSpec; rt: Realtime }) {
+  const { testId, label, color } = spec;
+  const tone = spec.tone?.(rt);
   return (
     <div className={`tile ${tone ? 'tone-' + tone : ''}`} data-testid={testId}>
       <div className="tile-label">{label}</div>
       <div className="tile-value" data-testid={`${testId}-value`}>
-        {value}
+        {spec.value(rt)}
       </div>
-      <div className="tile-sub">{sub ?? '\u00a0'}</div>
-      <Sparkline values={spark} color={color} label={`${label}, last minute`} />
+      <div className="tile-sub">{spec.sub?.(rt) ?? '\u00a0'}</div>
+      <Sparkline values={rt.sparklines?.[spec.spark]} color={color} label={`${label}, last minute`} />
     </div>
   );
 }
@@ -50,15 +123,14 @@ const LATENCIES: [keyof Realtime, string][] = [
   ['message_processing_ms', 'Message processing'],
 ];
 
+const PERCENTILES: (keyof Percentiles)[] = ['p50', 'p90', 'p95', 'p99'];
+
 function Updated({ ts }: { ts: number }) {
   const now = useNow();
   return <span className={`muted ${now - ts > 10_000 ? 'stale-text' : ''}`}> · updated {formatRelative(ts, now)}</span>;
 }
 
 export const RealtimeMetrics = memo(function RealtimeMetrics({ rt }: { rt: Realtime }) {
-  const sp = rt.sparklines ?? {};
-  const budget = rt.risk_budget_remaining;
-  const pnl = rt.daily_pnl;
   return (
     <div className="realtime">
       <p className="realtime-status" data-testid="realtime-status">
@@ -73,91 +145,22 @@ export const RealtimeMetrics = memo(function RealtimeMetrics({ rt }: { rt: Realt
         <Updated ts={rt.ts_ms} />
       </p>
       <div className="tiles">
-        <Tile
-          testId="realtime-cpu"
-          label="CPU"
-          value={formatPercent(rt.cpu_percent)}
-          spark={sp.cpu_percent}
-          sub="of one core"
-        />
-        <Tile
-          testId="realtime-memory"
-          label="Memory"
-          value={formatBytes(rt.memory_bytes)}
-          sub={`${formatPercent(rt.memory_percent)} of RAM`}
-          spark={sp.memory_bytes}
-          color="#ba68c8"
-        />
-        <Tile
-          testId="realtime-cycle-time"
-          label="Cycle time p95"
-          value={formatDurationMs(rt.cycle_time_ms?.p95)}
-          sub={`p50 ${formatDurationMs(rt.cycle_time_ms?.p50)}`}
-          spark={sp.cycle_time_p95_ms}
-          color="#ffb74d"
-        />
-        <Tile
-          testId="realtime-scan-rate"
-          label="Scan rate"
-          value={formatRate(rt.scan_rate)}
-          spark={sp.scan_rate}
-          color="#4db6ac"
-        />
-        <Tile
-          testId="realtime-signal-rate"
-          label="Signal rate"
-          value={formatRate(rt.signal_rate)}
-          spark={sp.signal_rate}
-          color="#f06292"
-          sub={rt.counts?.signals !== undefined ? `${rt.counts.signals} signals` : undefined}
-        />
-        <Tile
-          testId="realtime-equity"
-          label="Equity"
-          value={formatMoney(rt.equity)}
-          sub={<span className={pnl === null ? '' : pnl >= 0 ? 'pos' : 'neg'}>{formatMoney(pnl, true)} today</span>}
-          spark={sp.equity}
-          color="#81c784"
-        />
-        <Tile
-          testId="realtime-positions"
-          label="Open positions"
-          value={rt.positions_open === null ? '—' : String(rt.positions_open)}
-          spark={sp.positions_open}
-          color="#90a4ae"
-          sub={rt.counts?.trades !== undefined ? `${rt.counts.trades} trades closed` : undefined}
-        />
-        <Tile
-          testId="realtime-risk-budget"
-          label="Risk budget left"
-          value={formatRatio(budget)}
-          sub="of the daily loss limit"
-          spark={sp.risk_budget_remaining}
-          color="#e57373"
-          tone={budget === null ? undefined : budget < 0.25 ? 'bad' : budget < 0.5 ? 'warn' : undefined}
-        />
+        {TILES.map((spec) => (
+          <Tile key={spec.testId} spec={spec} rt={rt} />
+        ))}
       </div>
       <table className="table latency" data-testid="realtime-latency">
         <caption>Latency percentiles, last minute</caption>
-        <thead>
-          <tr>
-            <th scope="col">Operation</th>
-            <th scope="col">P50</th>
-            <th scope="col">P90</th>
-            <th scope="col">P95</th>
-            <th scope="col">P99</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Operation', ...PERCENTILES.map((q) => q.toUpperCase())]} />
         <tbody>
           {LATENCIES.map(([key, label]) => {
             const p = rt[key] as Percentiles | null | undefined;
             return (
               <tr key={key}>
                 <th scope="row">{label}</th>
-                <td>{formatDurationMs(p?.p50)}</td>
-                <td>{formatDurationMs(p?.p90)}</td>
-                <td>{formatDurationMs(p?.p95)}</td>
-                <td>{formatDurationMs(p?.p99)}</td>
+                {PERCENTILES.map((q) => (
+                  <td key={q}>{formatDurationMs(p?.[q])}</td>
+                ))}
               </tr>
             );
           })}

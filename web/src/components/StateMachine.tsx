@@ -2,6 +2,7 @@ import { memo, useMemo } from 'react';
 import type { StateMachine as SM } from '../api/types';
 import { edgePath, layoutStateMachine } from '../lib/stateLayout';
 import { formatClockUTC, formatCount, formatSeconds } from '../lib/format';
+import { TableHead } from './TableHead';
 
 export const STATE_COLORS: Record<string, string> = {
   idle: '#90a4ae',
@@ -14,6 +15,12 @@ export const STATE_COLORS: Record<string, string> = {
 export function stateColor(name: string, i = 0): string {
   return STATE_COLORS[name] ?? ['#ba68c8', '#f06292', '#4db6ac', '#ffd54f'][i % 4];
 }
+
+/** The arrowheads of declared and of unexpected edges. */
+const ARROWS = [
+  { id: 'arrow', className: 'sm-arrow' },
+  { id: 'arrow-bad', className: 'sm-arrow-bad' },
+];
 
 /** States as nodes, declared edges with their counts, unexpected transitions in red and
  *  dashed, the current state highlighted. */
@@ -55,30 +62,21 @@ export const StateMachine = memo(function StateMachine({ sm, ended = false }: { 
           aria-label={`State machine: ${sm.states.length} states, current ${sm.current ?? 'none'}`}
         >
           <defs>
-            <marker
-              id="arrow"
-              viewBox="0 0 10 10"
-              refX="9"
-              refY="5"
-              markerUnits="userSpaceOnUse"
-              markerWidth="9"
-              markerHeight="9"
-              orient="auto-start-reverse"
-            >
-              <path d="M0,0 L10,5 L0,10 z" className="sm-arrow" />
-            </marker>
-            <marker
-              id="arrow-bad"
-              viewBox="0 0 10 10"
-              refX="9"
-              refY="5"
-              markerUnits="userSpaceOnUse"
-              markerWidth="9"
-              markerHeight="9"
-              orient="auto-start-reverse"
-            >
-              <path d="M0,0 L10,5 L0,10 z" className="sm-arrow-bad" />
-            </marker>
+            {ARROWS.map(({ id, className }) => (
+              <marker
+                key={id}
+                id={id}
+                viewBox="0 0 10 10"
+                refX="9"
+                refY="5"
+                markerUnits="userSpaceOnUse"
+                markerWidth="9"
+                markerHeight="9"
+                orient="auto-start-reverse"
+              >
+                <path d="M0,0 L10,5 L0,10 z" className={className} />
+              </marker>
+            ))}
           </defs>
           {layout.edges.map((le) => {
             const e = le.edge;
@@ -139,13 +137,7 @@ export const StateMachine = memo(function StateMachine({ sm, ended = false }: { 
         <summary>Transitions and dwell times</summary>
         <div className="two-col">
           <table className="table" data-testid="state-transitions">
-            <thead>
-              <tr>
-                <th scope="col">From → to</th>
-                <th scope="col">Count</th>
-                <th scope="col">Meaning</th>
-              </tr>
-            </thead>
+            <TableHead columns={['From → to', 'Count', 'Meaning']} />
             <tbody>
               {sm.edges.map((e) => (
                 <tr key={`${e.from}>${e.to}`} className={e.declared ? '' : 'row-bad'}>
@@ -159,14 +151,7 @@ export const StateMachine = memo(function StateMachine({ sm, ended = false }: { 
             </tbody>
           </table>
           <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">State</th>
-                <th scope="col">Entries</th>
-                <th scope="col">Total</th>
-                <th scope="col">Mean</th>
-              </tr>
-            </thead>
+            <TableHead columns={['State', 'Entries', 'Total', 'Mean']} />
             <tbody>
               {sm.states.map((s) => (
                 <tr key={s.name}>
