@@ -78,6 +78,17 @@ out:
     return rc;
 }
 
+/* Whether a file name can be written as it is into the generated C (a string literal and a
+ * comment) and be served (src/http/static.c refuses control, non-ASCII, '%' and '\\'):
+ * printable ASCII other than '"', '\\', '%', '?' (trigraphs) and '*' (a comment's end). */
+static int name_ok(const char *name)
+{
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || strchr("\"\\%?*", *p))
+            return 0;
+    return 1;
+}
+
 /* Adds every regular file under root/rel to fs. 0, or -1 with the reason printed. */
 static int walk(const char *root, const char *rel, struct files *fs)
 {
@@ -93,6 +104,11 @@ static int walk(const char *root, const char *rel, struct files *fs)
     while (rc == 0 && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
+        if (!name_ok(e->d_name)) {
+            fprintf(stderr, "embed: %s/%s: a file name the page cannot have\n", dir, e->d_name);
+            rc = -1;
+            break;
+        }
         char sub[4096], full[8192];
         snprintf(sub, sizeof(sub), "%s/%s", rel, e->d_name);
         snprintf(full, sizeof(full), "%s%s", root, sub);

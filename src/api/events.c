@@ -31,6 +31,7 @@
 #define FILTER_TEXT    2048 /* bytes of a stream's filter strings */
 #define HUB_RING       4096 /* recent events the hub keeps, by default */
 #define CATCHUP_PAGE   500  /* events a catching-up stream reads at a time */
+#define CATCHUP_PAGES  8    /* pages one next() reads at most while none match */
 
 /* ---- filters ---- */
 
@@ -352,7 +353,7 @@ void api_fini(struct api_ctx *ctx)
 
 /* Catching up: the next page of stored events after the cursor. 1 (call again), -1 when the
  * journal cannot be read (the stream ends; the client resumes with Last-Event-ID). */
-static int catch_up(struct client *c, struct buf *out)
+static int catch_up_page(struct client *c, struct buf *out)
 {
     struct journal_event_list l;
     int rc = journal_events_list(c->hub->journal, NULL, c->cursor, CATCHUP_PAGE, &l);
@@ -371,6 +372,21 @@ static int catch_up(struct client *c, struct buf *out)
         c->synced = true; /* nothing more was stored: the ring has the rest */
     journal_event_list_free(&l);
     return 1;
+}
+
+/* Catching up: pages until one has an event that passes the filter, the stream is synced, or
+ * CATCHUP_PAGES pages were read. A next() that appends nothing is parked until a wake
+ * (http_stream_ops), and no wake comes for events already stored: pages that hold nothing for
+ * a narrow filter must not end the call empty. When CATCHUP_PAGES pages matched nothing, an
+ * SSE comment goes out instead, so the serving thread is given back between stretches. */
+static int catch_up(struct client *c, struct buf *out)
+{
+    for (int pages = 0; pages < CATCHUP_PAGES; pages++) {
+        int r = catch_up_page(c, out);
+        if (r < 0 || out->len || c->synced)
+            return r;
+    }
+    return buf_puts(out, ": catching up\n\n") == BW_OK ? 1 : -1;
 }
 
 static int stream_next(void *ud, struct buf *out)

@@ -804,6 +804,37 @@ static void test_stream_overtaken(void **state)
     free(ids);
 }
 
+/* A narrow filter resuming far back: the store's pages before its one match hold nothing for
+ * it, and nothing new is written meanwhile, so no wake comes; the stream must still read on
+ * to the match (and, past the pages one call may read, say so with a comment). */
+static void test_stream_sparse_catch_up(void **state)
+{
+    enum { QUIET = 5000 };
+    static char text[1 << 16];
+    int64_t last, next, ids[64];
+    assert_int_equal(page_ids("/api/monitoring/events?limit=1", &last, &next), 1);
+    for (int i = 0; i < QUIET; i++) {
+        ev(done_id, 20000 + i, "quiet", SEV_DEBUG, NULL, NULL, NULL);
+        if (i % 1000 == 999)
+            assert_int_equal(journal_flush(jr), BW_OK);
+    }
+    ev(done_id, 30000, "rare", SEV_INFO, NULL, NULL, NULL);
+    assert_int_equal(journal_flush(jr), BW_OK);
+    char r[256];
+    int n = snprintf(r, sizeof(r),
+                     "GET /api/monitoring/events/stream?last_event_id=%lld&type=rare "
+                     "HTTP/1.0\r\n\r\n",
+                     (long long)last);
+    int fd = test_http_connect(port);
+    len = 0;
+    assert_int_equal(write(fd, r, (size_t)n), n);
+    assert_int_equal(read_ids(fd, ids, 1, text, sizeof(text), 5), 1);
+    assert_int_equal(ids[0], last + QUIET + 1);
+    assert_non_null(strstr(text, ": catching up\n\n"));
+    assert_null(strstr(text, "\"type\":\"quiet\""));
+    close(fd);
+}
+
 /* ---- annotations ---- */
 
 #define JSON_BODY "Content-Type: application/json\r\n"
@@ -1025,11 +1056,17 @@ int main(void)
 {
     const struct CMUnitTest writer[] = {cmocka_unit_test(test_json_writer)};
     const struct CMUnitTest endpoints[] = {
-        cmocka_unit_test(test_sessions),    cmocka_unit_test(test_session_detail),
-        cmocka_unit_test(test_checkpoints), cmocka_unit_test(test_state_machine),
-        cmocka_unit_test(test_events),      cmocka_unit_test(test_realtime),
-        cmocka_unit_test(test_stream),      cmocka_unit_test(test_stream_overtaken),
-        cmocka_unit_test(test_annotations), cmocka_unit_test(test_trade_books),
+        cmocka_unit_test(test_sessions),
+        cmocka_unit_test(test_session_detail),
+        cmocka_unit_test(test_checkpoints),
+        cmocka_unit_test(test_state_machine),
+        cmocka_unit_test(test_events),
+        cmocka_unit_test(test_realtime),
+        cmocka_unit_test(test_stream),
+        cmocka_unit_test(test_stream_overtaken),
+        cmocka_unit_test(test_annotations),
+        cmocka_unit_test(test_trade_books),
+        cmocka_unit_test(test_stream_sparse_catch_up),
     };
     int failed = cmocka_run_group_tests(writer, NULL, NULL);
     return failed + cmocka_run_group_tests(endpoints, setup, teardown);
