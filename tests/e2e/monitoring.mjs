@@ -290,6 +290,13 @@ try {
       `feed/scan ${v.counts.feed}/${v.counts.scan}, summary ${sum.messages}/${sum.scans}`,
     );
     check(/Ended in/.test(await textOf(page, 'state-machine')), 'the state machine does not say the session ended');
+    // An ended session no longer changes: its views are not polled.
+    const t0 = Date.now();
+    await page.waitForTimeout(3000);
+    const repolled = b
+      .apiRequestsSince(t0, /^\/api\/monitoring\/(sessions\/|state-machine)/)
+      .filter((r) => r.url.includes(past.id));
+    check(repolled.length === 0, `the ended session was polled: ${repolled.map((r) => r.url).join(', ')}`);
     await b.shot('monitoring-past-session');
     await tid('session-select').selectOption(active.id);
     await until('back on the active session', () => textOf(page, 'session-info'), (t) => t?.includes(active.id) && /running/.test(t));

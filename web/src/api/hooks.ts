@@ -27,13 +27,15 @@ export function useSessions() {
   });
 }
 
+/** A session that has ended no longer changes: its views are fetched once, not polled. */
 export function useSessionDetail(id: string | null) {
+  const interval = useRefetchInterval();
   return useQuery({
     queryKey: ['session', id],
     queryFn: ({ signal }) =>
       getJSON<SessionDetail>(`/api/monitoring/sessions/${encodeURIComponent(id!)}`, undefined, signal),
     enabled: !!id,
-    refetchInterval: useRefetchInterval(),
+    refetchInterval: (q) => (q.state.data?.session.active === false ? false : interval),
     placeholderData: (prev, prevQuery) => (prevQuery?.queryKey[1] === id ? prev : undefined),
   });
 }
@@ -46,12 +48,13 @@ export function useRealtime() {
   });
 }
 
-export function useStateMachine(session: string | null) {
+export function useStateMachine(session: string | null, ended = false) {
+  const interval = useRefetchInterval();
   return useQuery({
     queryKey: ['state-machine', session],
     queryFn: ({ signal }) =>
       getJSON<StateMachine>('/api/monitoring/state-machine', { session: session ?? undefined }, signal),
-    refetchInterval: useRefetchInterval(),
+    refetchInterval: ended ? false : interval,
   });
 }
 

@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { useRealtime, useSessionDetail, useStateMachine } from '../api/hooks';
 import { useSelectedSession } from '../session';
 import { ProcessFlow } from '../components/ProcessFlow';
@@ -56,7 +57,16 @@ export function Monitoring() {
   const { sessions, id: chosen, fetchId, session } = useSelectedSession();
   const detail = useSessionDetail(fetchId);
   const realtime = useRealtime();
-  const sm = useStateMachine(fetchId);
+  const ended = detail.data?.session.active === false;
+  const sm = useStateMachine(fetchId, ended);
+  // A session that ends while shown: one last read of its state machine, then no more polling.
+  const live = detail.data?.session.active === true;
+  const wasLive = useRef(false);
+  const { refetch: refetchSm } = sm;
+  useEffect(() => {
+    if (ended && wasLive.current) refetchSm();
+    wasLive.current = live;
+  }, [ended, live, refetchSm]);
   const id = chosen ?? detail.data?.session.id ?? null;
 
   if (!fetchId) {
