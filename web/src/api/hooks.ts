@@ -79,11 +79,10 @@ export const EVENTS_PAGE = 100;
 /** Pages of events, newest first; "load older" fetches the next page. New events come from
  *  the stream, so this polls only when `poll` says the stream is unavailable. `epoch` changes
  *  when the live events were trimmed: the pages start again from the newest then. */
-export function useEventPages(f: EventFilters, epoch: number, enabled: boolean, poll: boolean) {
+export function useEventPages(f: EventFilters, epoch: number, poll: boolean) {
   const interval = useRefetchInterval();
   return useInfiniteQuery({
     queryKey: ['events', f, epoch],
-    enabled,
     queryFn: ({ pageParam, signal }) =>
       getJSON<EventsResponse>(
         '/api/monitoring/events',

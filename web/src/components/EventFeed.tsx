@@ -1,4 +1,4 @@
-import { memo, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { useChain, useEventPages, type EventFilters } from '../api/hooks';
 import { liveEvents, matchesFilters, mergeEvents, type LiveStatus } from '../api/live';
 import { EVENT_TYPES, SEVERITIES, type MonEvent } from '../api/types';
@@ -134,11 +134,20 @@ export function EventFeed({ session, symbols }: { session: string | null; symbol
     () => ({ session, types, severity, symbol }),
     [session, types, severity, symbol],
   );
-  // Pages are fetched once the live events' starting point is known, so that together they
-  // leave no gap; the stream being unavailable, they poll instead.
-  const ready =
-    live.startId !== null || live.status === 'unavailable' || live.status === 'polling' || live.status === 'paused';
-  const pages = useEventPages(filters, live.epoch, ready, live.status === 'unavailable');
+  // The first page is fetched at once, beside the request that fixes where the live events
+  // start, so the feed fills without waiting for it. Pages read before that starting point
+  // was known are read once more when they are in, which leaves no gap between them and the
+  // live events. The stream being unavailable, the pages poll instead.
+  const pages = useEventPages(filters, live.epoch, live.status === 'unavailable');
+  const readBeforeStart = useRef(false);
+  if (live.startId === null && (pages.isFetching || pages.data)) readBeforeStart.current = true;
+  const { refetch } = pages;
+  useEffect(() => {
+    if (readBeforeStart.current && live.startId !== null && !pages.isFetching) {
+      readBeforeStart.current = false;
+      void refetch();
+    }
+  }, [live.startId, pages.isFetching, refetch]);
 
   useEffect(() => setShown(PAGE), [filters]);
   useEffect(() => setChain(null), [session]);
