@@ -9,20 +9,12 @@ BUILD=${1:?usage: bench/web_bench.sh BUILD_DIR [WARMUP_SECONDS] [CPU_SECONDS]}
 WARMUP=${2:-60}
 CPU_SECONDS=${3:-30}
 HERE=$(cd "$(dirname "$0")" && pwd)
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+source "$HERE/lib.sh"
+TMP=$WORK
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-BW_PORT=$(port)
-PROM_PORT=$(port)
-"$BUILD/breakwatch" run --listen "127.0.0.1:$BW_PORT" --data-dir "$TMP/data" 2>"$TMP/bw.log" &
-PIDS+=($!)
+BW_PORT=$(free_port)
+PROM_PORT=$(free_port)
+spawn "$BUILD/breakwatch" run --listen "127.0.0.1:$BW_PORT" --data-dir "$TMP/data" 2>"$TMP/bw.log"
 cat >"$TMP/prometheus.yml" <<EOF
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:
@@ -30,14 +22,10 @@ scrape_configs:
     metrics_path: /api/metrics
     static_configs: [{targets: ['127.0.0.1:$BW_PORT']}]
 EOF
-prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/prom" \
-  --web.listen-address="127.0.0.1:$PROM_PORT" >"$TMP/prom.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$BW_PORT/api/health" >/dev/null 2>&1 &&
-    curl -fsS "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+spawn prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/prom" \
+  --web.listen-address="127.0.0.1:$PROM_PORT" >"$TMP/prom.log" 2>&1
+wait_url "http://127.0.0.1:$BW_PORT/api/health"
+wait_url "http://127.0.0.1:$PROM_PORT/-/ready"
 echo "(both record for ${WARMUP}s first, so the charts have a minute of history)"
 sleep "$WARMUP"
 
