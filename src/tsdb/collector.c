@@ -302,6 +302,7 @@ int tsdb_collector_scrape(struct tsdb_collector *c, bw_registry *src, int64_t t_
     c->new_series = 0;
     c->oom = 0;
     bw_registry_visit(src, on_sample, c);
+    tsdb_write_lock(c->db);
     for (size_t i = 0; i < c->nbatch; i++) {
         struct entry *e = c->batch[i].e;
         e->seen = c->scrape;
@@ -330,6 +331,7 @@ int tsdb_collector_scrape(struct tsdb_collector *c, bw_registry *src, int64_t t_
             log_warn("collector: retention: %s", md.msg);
         c->last_maintain_ms = t_ms;
     }
+    tsdb_write_unlock(c->db);
     update_own(c);
     bw_histogram_observe(c->m.duration, (double)(clock_mono_ns() - t0) / 1e9);
     return rc;
@@ -339,6 +341,7 @@ int tsdb_collector_end(struct tsdb_collector *c, int64_t t_ms, struct diag *d)
 {
     int rc = BW_OK;
     c->last_t = t_ms;
+    tsdb_write_lock(c->db);
     for (size_t i = 0; i < c->n; i++) {
         struct entry *e = c->all[i];
         if (e->seen == c->scrape && e->ref) {
@@ -350,6 +353,7 @@ int tsdb_collector_end(struct tsdb_collector *c, int64_t t_ms, struct diag *d)
     if (rc != BW_OK)
         diag_set(d, rc, "collector: %s while marking series stale", bw_strerror(rc));
     int crc = commit(c, d);
+    tsdb_write_unlock(c->db);
     return rc ? rc : crc;
 }
 

@@ -88,6 +88,7 @@ int tsdb_open(struct store *st, const struct tsdb_options *o, struct tsdb **out,
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&db->index_lock, &attr);
+    pthread_mutex_init(&db->write_lock, NULL);
     pthread_rwlockattr_destroy(&attr);
     for (size_t i = 0; i < NSTRIPES; i++)
         pthread_mutex_init(&db->stripes[i], NULL);
@@ -141,10 +142,21 @@ void tsdb_close(struct tsdb *db)
     for (size_t i = 0; i < NSTRIPES; i++)
         pthread_mutex_destroy(&db->stripes[i]);
     pthread_rwlock_destroy(&db->index_lock);
+    pthread_mutex_destroy(&db->write_lock);
     free(db);
 }
 
 /* ---- appending ---- */
+
+void tsdb_write_lock(struct tsdb *db)
+{
+    pthread_mutex_lock(&db->write_lock);
+}
+
+void tsdb_write_unlock(struct tsdb *db)
+{
+    pthread_mutex_unlock(&db->write_lock);
+}
 
 void tsdb_note_time(struct tsdb *db, int64_t t)
 {

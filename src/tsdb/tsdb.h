@@ -41,7 +41,13 @@ int tsdb_open(struct store *st, const struct tsdb_options *o, struct tsdb **out,
 /* Commits what was appended, then frees everything. NULL is a no-op. */
 void tsdb_close(struct tsdb *db);
 
-/* ---- writing (one thread at a time) ---- */
+/* ---- writing (one thread at a time) ----
+ * More than one thread may write (the collector, the rule evaluator) when each holds the write
+ * lock around its appends and the commit that follows them, so that one writer's commit never
+ * takes another's half-written batch. A single writer may skip the lock. */
+
+void tsdb_write_lock(struct tsdb *db);
+void tsdb_write_unlock(struct tsdb *db);
 
 /* Appends one sample. ls must be a valid label set (sorted, unique names matching
  * [a-zA-Z_][a-zA-Z0-9_]*, __name__ present and a valid metric name, no empty values).

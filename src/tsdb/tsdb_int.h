@@ -218,6 +218,7 @@ struct reader {
 struct tsdb {
     struct store *st; /* NULL: in memory */
     struct tsdb_options opt;
+    pthread_mutex_t write_lock; /* tsdb_write_lock: between writing threads */
     pthread_rwlock_t index_lock;
     struct index ix;
     pthread_mutex_t stripes[NSTRIPES];
