@@ -91,6 +91,44 @@ static const char *const migrations[] = {
      * every other event. (Parenthesized: two literals that clang would take for a lost comma.) */
     ("CREATE INDEX events_type ON events(type, id);"
      "CREATE INDEX events_session_type ON events(session_id, type, id);"),
+    /* 4: the notification side of alerting (store_alert.c). One history table for every
+     * kind of row (transitions, notifications, acks, silences), paged newest first by id and
+     * by alert through (fingerprint, id); fingerprints are the alerts' 64-bit hashes stored as
+     * signed integers. An acknowledgment belongs to one episode of an alert (active_at); the
+     * notification log keeps, per group and target, when it was last notified and the
+     * fingerprints it carried, so a restart does not notify again at once. */
+    "CREATE TABLE alert_history ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at INTEGER NOT NULL,"
+    "  fingerprint INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  alertname TEXT,"
+    "  labels_json TEXT,"
+    "  from_state TEXT,"
+    "  to_state TEXT,"
+    "  receiver TEXT,"
+    "  outcome TEXT,"
+    "  who TEXT);"
+    "CREATE INDEX alert_history_fingerprint ON alert_history(fingerprint, id);"
+    "CREATE TABLE alert_acks ("
+    "  fingerprint INTEGER PRIMARY KEY NOT NULL,"
+    "  active_at INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  comment TEXT NOT NULL);"
+    "CREATE TABLE alert_silences ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  matchers_json TEXT NOT NULL,"
+    "  starts_at INTEGER NOT NULL,"
+    "  ends_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  comment TEXT NOT NULL);"
+    "CREATE TABLE alert_nflog ("
+    "  key TEXT PRIMARY KEY NOT NULL,"
+    "  sent_at INTEGER NOT NULL,"
+    "  firing TEXT NOT NULL,"
+    "  resolved TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";

@@ -179,4 +179,61 @@ typedef int (*store_tsdb_meta_fn)(void *ud, const char *family, const char *type
                                   const char *unit);
 int store_tsdb_meta_each(struct store *s, store_tsdb_meta_fn fn, void *ud);
 
+/* ---- alerting: history, acknowledgments, silences, notification log (store_alert.c) ----
+ * Fingerprints are alert_fingerprint values (alert.h); strings are copied by SQLite. */
+
+struct store_alert_history_row {
+    int64_t id; /* assigned by insert */
+    int64_t at;
+    uint64_t fingerprint; /* 0: not about one alert (a group's notification, a silence) */
+    const char *kind;     /* "transition", "notification", "ack", "unack", "silence" */
+    const char *alertname, *labels_json, *from, *to, *receiver, *outcome, *who; /* may be NULL */
+};
+typedef int (*store_alert_history_fn)(void *ud, const struct store_alert_history_row *r);
+/* Appends a row; its id in *id (may be NULL). */
+int store_alert_history_insert(struct store *s, const struct store_alert_history_row *r,
+                               int64_t *id);
+/* Rows with id < before (0: from the newest), of fingerprint fp when not 0, newest first, at
+ * most limit (0: all). */
+int store_alert_history_list(struct store *s, int64_t before, uint64_t fp, size_t limit,
+                             store_alert_history_fn fn, void *ud);
+
+/* One acknowledgment per alert, of the episode that started at active_at. */
+struct store_alert_ack_row {
+    uint64_t fingerprint;
+    int64_t active_at, at;
+    const char *who, *comment;
+};
+typedef int (*store_alert_ack_fn)(void *ud, const struct store_alert_ack_row *r);
+/* Inserts or replaces the acknowledgment of r->fingerprint. */
+int store_alert_ack_put(struct store *s, const struct store_alert_ack_row *r);
+/* BW_ENOENT when fp has none. */
+int store_alert_ack_delete(struct store *s, uint64_t fp);
+int store_alert_acks_each(struct store *s, store_alert_ack_fn fn, void *ud);
+
+/* A silence; its matchers are the caller's JSON text. */
+struct store_alert_silence_row {
+    const char *id, *matchers_json, *created_by, *comment;
+    int64_t starts_at, ends_at, updated_at;
+};
+typedef int (*store_alert_silence_fn)(void *ud, const struct store_alert_silence_row *r);
+/* Inserts or replaces silence r->id. */
+int store_alert_silence_put(struct store *s, const struct store_alert_silence_row *r);
+/* Every silence, oldest update first. */
+int store_alert_silences_each(struct store *s, store_alert_silence_fn fn, void *ud);
+/* Deletes silences that ended before `before`; *n: how many (may be NULL). */
+int store_alert_silences_drop(struct store *s, int64_t before, int *n);
+
+/* The notification log: per key (a group and a target), when it was last notified and the
+ * fingerprints of the firing and resolved alerts it carried (the caller's text). */
+struct store_alert_nflog_row {
+    const char *key, *firing, *resolved;
+    int64_t sent_at;
+};
+typedef int (*store_alert_nflog_fn)(void *ud, const struct store_alert_nflog_row *r);
+int store_alert_nflog_put(struct store *s, const struct store_alert_nflog_row *r);
+/* BW_ENOENT when there is no such key. */
+int store_alert_nflog_delete(struct store *s, const char *key);
+int store_alert_nflog_each(struct store *s, store_alert_nflog_fn fn, void *ud);
+
 #endif

@@ -18,7 +18,7 @@
 #include "tmpdir.h"
 
 /* The schema version this build creates: one per migration step in store.c. */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define STR_(x)        #x
 #define STR(x)         STR_(x)
 
