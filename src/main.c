@@ -1,7 +1,8 @@
 /* main: wires the modules together — configuration, registry, journal, history (tsdb and its
- * collector), engine, HTTP with its tokens and the embedded web page — and waits for SIGINT or
- * SIGTERM; or hands `query`, `import`, `token` and `test promql` to the CLI. It holds no
- * logic of its own.
+ * collector), alerting (the rule evaluator and the notifier), engine, HTTP with its tokens and
+ * the embedded web page — and waits for SIGINT or SIGTERM, reloading the rule files on SIGHUP;
+ * or hands `query`, `import`, `token`, `test promql`, `test rules` and `check rules` to the
+ * CLI. It holds no logic of its own.
  *
  * Signals are blocked before any thread starts, so every thread inherits the mask and only
  * the main thread, in sigwait, ever sees them. Exit status: 0 after a clean shutdown, 2 for a
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alert/notify.h"
+#include "alert/rules.h"
 #include "api/api.h"
 #include "cli/cli.h"
 #include "engine/engine.h"
@@ -62,6 +65,41 @@ static void announce(const struct bw_config *cfg, const struct http_server *http
     fprintf(stderr, "Press Ctrl-C to stop.\n");
 }
 
+/* Starts alerting: the notifier on a store connection of its own, then the evaluator with the
+ * configured rule files, reporting to it. An invalid rule file stops the start (d says where);
+ * a missing alerting section means no rules and no receivers. */
+static int alerting_start(const struct bw_config *cfg, const struct notify_config *nc,
+                          const struct http_server *http, struct store *st, struct journal *jnl,
+                          struct tsdb *db, bw_registry *reg, struct store **nst,
+                          struct notifier **nt, struct ruler **ru, struct diag *d)
+{
+    char url[160];
+    const char *h = cfg->listen_host;
+    int v6 = strchr(h, ':') != NULL;
+    snprintf(url, sizeof(url), "http://%s%s%s:%d", v6 ? "[" : "", h, v6 ? "]" : "",
+             http_server_port(http));
+    struct labelset ext = {nc->external_labels, nc->nexternal_labels};
+    struct ruler_options ro = {.interval_ms = nc->evaluation_interval_ms,
+                               .resend_delay_ms = nc->resend_delay_ms,
+                               .external_labels = &ext,
+                               .external_url = nc->external_url ? nc->external_url : url,
+                               .query = cfg->query};
+    int rc = store_open_writer(st, nst, d);
+    if (rc == BW_OK)
+        rc = notifier_new(nc, *nst, jnl, reg, nt, d);
+    if (rc != BW_OK)
+        return rc;
+    struct alert_sink sink = notifier_sink(*nt);
+    if (ruler_new(db, &ro, &sink, ru) != BW_OK)
+        return diag_set(d, BW_ENOMEM, "cannot start the rule evaluator: out of memory");
+    rc = ruler_reload(*ru, nc->rule_files, nc->nrule_files, NULL, NULL, d);
+    if (rc == BW_OK)
+        rc = notifier_start(*nt, d);
+    if (rc == BW_OK)
+        rc = ruler_start(*ru, d);
+    return rc;
+}
+
 static int run(const struct bw_config *cfg, int no_engine)
 {
     struct diag d = {0};
@@ -73,16 +111,23 @@ static int run(const struct bw_config *cfg, int no_engine)
     struct store *st = NULL;
     struct tsdb *db = NULL;
     struct tsdb_collector *col = NULL;
+    struct store *alert_st = NULL;
+    struct notifier *notifier = NULL;
+    struct ruler *ruler = NULL;
+    struct notify_config no_alerting;
+    const struct notify_config *nc = cfg->alerting ? cfg->alerting : &no_alerting;
     int engine_running = 0;
     struct api_ctx api = {
         .started_ns = clock_mono_ns(), .promql = cfg->query, .metrics_open = cfg->metrics_open};
     struct tsdb_collector_options co = {.interval_ms = cfg->scrape_interval_ms};
 
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    notify_config_init(&no_alerting);
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
     reg = bw_registry_new(0);
     if (!reg) {
@@ -117,6 +162,12 @@ static int run(const struct bw_config *cfg, int no_engine)
         diag_set(&d, BW_ENOMEM, "cannot start recording the metrics: out of memory");
         goto out;
     }
+    if (alerting_start(cfg, nc, http, st, jnl, db, reg, &alert_st, &notifier, &ruler, &d) != BW_OK)
+        goto out;
+    api.ruler = ruler;
+    api.notifier = notifier;
+    api.rule_files = nc->rule_files;
+    api.nrule_files = nc->nrule_files;
     api.engine = eng;
     api.journal = jnl;
     api.tsdb = db;
@@ -134,7 +185,11 @@ static int run(const struct bw_config *cfg, int no_engine)
     announce(cfg, http, no_engine);
 
     int sig;
-    sigwait(&stop, &sig);
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
+        struct diag rd = {0};
+        log_info("SIGHUP received, reloading the rule files");
+        ruler_reload(ruler, nc->rule_files, nc->nrule_files, NULL, NULL, &rd); /* logs */
+    }
     log_info("%s received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     status = 0;
 out:
@@ -145,11 +200,15 @@ out:
     if (engine_running)
         engine_stop(eng);
     engine_free(eng);
+    ruler_free(ruler);       /* before the notifier it reports to */
+    notifier_free(notifier); /* tries what is queued once more */
+    store_close(alert_st);
     tsdb_collector_free(col); /* records the end: the engine's series go stale */
     tsdb_close(db);
     journal_close(jnl);
     store_close(st);
     bw_registry_free(reg);
+    notify_config_fini(&no_alerting);
     return status;
 }
 
@@ -158,31 +217,42 @@ int main(int argc, char **argv)
     struct bw_config cfg;
     struct cli_args args;
     struct diag d = {0};
-    /* "test promql" runs conformance files and "token" makes tokens; neither takes a
-     * configuration. */
+    /* "test promql" runs conformance files, "test rules" and "check rules" rule files, "token"
+     * makes tokens; none takes a configuration. */
     if (argc >= 3 && strcmp(argv[1], "test") == 0 && strcmp(argv[2], "promql") == 0)
         return cli_test_promql(argc - 3, argv + 3);
+    if (argc >= 3 && strcmp(argv[1], "test") == 0 && strcmp(argv[2], "rules") == 0)
+        return cli_test_rules(argc - 3, argv + 3);
+    if (argc >= 3 && strcmp(argv[1], "check") == 0 && strcmp(argv[2], "rules") == 0)
+        return cli_check_rules(argc - 3, argv + 3);
     if (argc >= 2 && strcmp(argv[1], "token") == 0)
         return cli_token(argc - 2, argv + 2, stdout, stdin);
     config_defaults(&cfg);
+    int status = 0;
     if (cli_parse(argc, argv, &cfg, &args, &d) != BW_OK) {
         fail(&d);
-        return 2;
+        status = 2;
+        goto out;
     }
     log_set_level(cfg.log_level);
     switch (args.cmd) {
     case CLI_HELP:
         cli_usage(stdout);
-        return 0;
+        break;
     case CLI_VERSION:
         printf("breakwatch %s\n", BW_VERSION);
-        return 0;
+        break;
     case CLI_QUERY:
-        return cli_query(&cfg, &args, stdout, &d) == BW_OK ? 0 : fail(&d);
+        status = cli_query(&cfg, &args, stdout, &d) == BW_OK ? 0 : fail(&d);
+        break;
     case CLI_IMPORT:
-        return cli_import(&cfg, &args, stdout, &d) == BW_OK ? 0 : fail(&d);
+        status = cli_import(&cfg, &args, stdout, &d) == BW_OK ? 0 : fail(&d);
+        break;
     case CLI_RUN:
+        status = run(&cfg, args.no_engine);
         break;
     }
-    return run(&cfg, args.no_engine);
+out:
+    config_fini(&cfg);
+    return status;
 }

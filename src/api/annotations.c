@@ -28,24 +28,6 @@ struct note {
     char session[JOURNAL_ID_LEN];
 };
 
-/* The 400 for a body that is not a JSON object; at is where cJSON stopped (NULL: it parsed,
- * as something else), reported as a line and a column, both from 1. */
-static void bad_body(struct http_response *res, const char *body, size_t len, const char *at)
-{
-    if (!at) {
-        http_response_error(res, 400, "bad_data", "invalid request body: not a JSON object");
-        return;
-    }
-    size_t pos = at >= body && (size_t)(at - body) < len ? (size_t)(at - body) : len;
-    int line = 1, col = 1;
-    for (size_t i = 0; i < pos; i++) {
-        col = body[i] == '\n' ? 1 : col + 1;
-        line += body[i] == '\n';
-    }
-    http_response_error(res, 400, "bad_data",
-                        "invalid request body: not JSON: error near line %d, column %d", line, col);
-}
-
 /* Field name of the note: the JSON object's member when there is an object, else the form's
  * (or the URL's) parameter. Returns true with *out NULL when absent (or JSON null); false
  * with the 400 answered when the member is not a string. */
@@ -66,58 +48,15 @@ static bool field(const cJSON *obj, const struct http_request *req, const char *
     return true;
 }
 
-/* Copies s (NULL: absent), trimmed of ASCII white space, into out (max bytes and a NUL).
- * Returns true, or false with the 400 naming name answered when it is longer than max, not
- * UTF-8, or empty when required. */
-static bool text_field(const char *name, const char *s, size_t max, bool required, char *out,
-                       struct http_response *res)
-{
-    static const char space[] = " \t\r\n\v\f";
-    size_t n = 0;
-    if (s) {
-        s += strspn(s, space);
-        n = strlen(s);
-        while (n && strchr(space, s[n - 1]))
-            n--;
-    }
-    if ((required && n == 0) || n > max) {
-        char got[32] = "empty";
-        if (n)
-            snprintf(got, sizeof(got), "%zu bytes", n);
-        http_response_error(res, 400, "bad_data",
-                            "invalid parameter \"%s\": must be %s %zu bytes of UTF-8 text, not %s",
-                            name, required ? "1 to" : "at most", max, got);
-        return false;
-    }
-    if (!utf8_valid(s, n)) {
-        http_response_error(res, 400, "bad_data", "invalid parameter \"%s\": not valid UTF-8",
-                            name);
-        return false;
-    }
-    if (n)
-        memcpy(out, s, n);
-    out[n] = '\0';
-    return true;
-}
-
 /* Reads the request into *n: false with the 400 (or the 404 of an unknown session) answered. */
 static bool note_read(struct api_ctx *ctx, const struct http_request *req,
                       struct http_response *res, struct note *n)
 {
-    size_t len;
-    const char *body = http_request_body(req, &len);
-    const char *text, *symbol, *session, *end = NULL;
+    const char *text, *symbol, *session;
     cJSON *obj = NULL;
     bool ok = false;
-    if (body) {
-        /* len + 1: cJSON checks for the NUL that follows the body, so that text after the
-         * object is an error. */
-        obj = cJSON_ParseWithLengthOpts(body, len + 1, &end, true);
-        if (!cJSON_IsObject(obj)) {
-            bad_body(res, body, len, obj ? NULL : end);
-            goto out;
-        }
-    }
+    if (!api_body_object(req, res, &obj))
+        goto out;
     if (!field(obj, req, "text", &text, res) || !field(obj, req, "symbol", &symbol, res) ||
         !field(obj, req, "session", &session, res))
         goto out;
@@ -126,8 +65,8 @@ static bool note_read(struct api_ctx *ctx, const struct http_request *req,
                             obj ? "" : " (a JSON body needs \"Content-Type: application/json\")");
         goto out;
     }
-    if (!text_field("text", text, TEXT_MAX, true, n->text, res) ||
-        !text_field("symbol", symbol, SYMBOL_MAX, false, n->symbol, res))
+    if (!api_text_param("text", text, TEXT_MAX, true, n->text, res) ||
+        !api_text_param("symbol", symbol, SYMBOL_MAX, false, n->symbol, res))
         goto out;
     /* No session: the newest, the one the engine runs while it runs. */
     if (!api_mon_session_resolve(ctx, "session", session && *session ? session : API_MON_CURRENT,

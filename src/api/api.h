@@ -18,8 +18,10 @@ struct journal_event;
 struct tsdb;
 struct api_hub;
 struct api_books;
+struct notifier;
+struct ruler;
 
-#define API_MAX_ROUTES 32
+#define API_MAX_ROUTES 64
 
 struct api_ctx {
     bw_registry *registry;
@@ -44,6 +46,12 @@ struct api_ctx {
      * only the checkpoints that came since; made by api_init (without it, each request reads
      * all of them). */
     struct api_books *books;
+    /* Alerting: the rule evaluator and the notifier (NULL: the alerting endpoints answer
+     * 503), and the rule files POST /api/rules/reload reads again. */
+    struct ruler *ruler;
+    struct notifier *notifier;
+    const char *const *rule_files;
+    size_t nrule_files;
     struct http_route routes[API_MAX_ROUTES];
 };
 
@@ -123,6 +131,23 @@ int promjson_begin(struct buf *b);
  * does, and "results truncated due to limit" when truncated. */
 int promjson_end(struct buf *b, const struct promql_result *r, bool truncated);
 
+/* ---- alerting (alerts.c; docs/api.md) ----
+ * Prometheus's rule and alert lists, and breakwatch's alert management. Writes need the editor
+ * role (the route table's); what they record names the token. A bad parameter is 400 bad_data
+ * naming it, an unknown alert, silence or receiver 404, alerting not running 503. */
+void api_prom_rules(void *ud, const struct http_request *req, struct http_response *res);
+void api_prom_alerts(void *ud, const struct http_request *req, struct http_response *res);
+void api_alerts_list(void *ud, const struct http_request *req, struct http_response *res);
+void api_alerts_ack(void *ud, const struct http_request *req, struct http_response *res);
+void api_alerts_unack(void *ud, const struct http_request *req, struct http_response *res);
+void api_alerts_history(void *ud, const struct http_request *req, struct http_response *res);
+void api_silences_list(void *ud, const struct http_request *req, struct http_response *res);
+void api_silences_create(void *ud, const struct http_request *req, struct http_response *res);
+void api_silences_expire(void *ud, const struct http_request *req, struct http_response *res);
+void api_alerts_receivers(void *ud, const struct http_request *req, struct http_response *res);
+void api_alerts_receiver_test(void *ud, const struct http_request *req, struct http_response *res);
+void api_rules_reload(void *ud, const struct http_request *req, struct http_response *res);
+
 /* ---- the monitoring API under /api/monitoring (monitoring.c, events.c; docs/api.md) ----
  * JSON for the web page. A bad parameter is 400 bad_data naming it, an unknown session 404
  * not_found, a journal that is not open 503 unavailable. */
@@ -197,6 +222,18 @@ void api_json_member_bool(struct api_json *w, const char *key, bool v);
 void api_json_member_raw_object(struct api_json *w, const char *key, const char *text);
 /* The first error, or BW_EINVAL when a container was left open; BW_OK for a whole document. */
 int api_json_end(struct api_json *w);
+/* ---- request bodies (json.c) ---- */
+struct cJSON;
+/* The body as a JSON object, to free with cJSON_Delete: *out NULL when there is none (no body,
+ * or a form, whose fields http_request_arg reads). false with the 400 answered when the body
+ * is not one JSON object, saying where parsing stopped as a line and a column. */
+bool api_body_object(const struct http_request *req, struct http_response *res, struct cJSON **out);
+/* Copies s (NULL: absent), trimmed of ASCII white space, into out (max bytes and a NUL).
+ * Returns true, or false with the 400 naming parameter name answered when it is longer than
+ * max, not UTF-8, or empty when required. */
+bool api_text_param(const char *name, const char *s, size_t max, bool required, char *out,
+                    struct http_response *res);
+
 /* An event as /api/monitoring/events and its stream show it: {"id":…,"sim_ms":…,…,"data":…}. */
 void api_json_event(struct api_json *w, const struct journal_event *ev);
 

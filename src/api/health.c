@@ -6,7 +6,6 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/api.h"
 #include "engine/engine.h"
@@ -15,10 +14,7 @@ static void add_engine(cJSON *root, const struct engine_stats *st)
 {
     cJSON *eng = cJSON_AddObjectToObject(root, "engine");
     char when[32];
-    time_t t = (time_t)(st->sim_time_ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fmt_rfc3339(when, st->sim_time_ms, 0);
     cJSON_AddStringToObject(eng, "run", st->run_status);
     cJSON_AddStringToObject(eng, "state", engine_state_name(st->state));
     cJSON_AddStringToObject(eng, "session_id", st->session_id);

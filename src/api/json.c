@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,4 +221,75 @@ void api_json_event(struct api_json *w, const struct journal_event *ev)
     api_json_member_string(w, "message", ev->message);
     api_json_member_raw_object(w, "data", ev->data_json);
     api_json_object_end(w);
+}
+
+/* ---- request bodies ---- */
+
+/* The 400 for a body that is not a JSON object; at is where cJSON stopped (NULL: it parsed,
+ * as something else), reported as a line and a column, both from 1. */
+static void bad_body(struct http_response *res, const char *body, size_t len, const char *at)
+{
+    if (!at) {
+        http_response_error(res, 400, "bad_data", "invalid request body: not a JSON object");
+        return;
+    }
+    size_t pos = at >= body && (size_t)(at - body) < len ? (size_t)(at - body) : len;
+    int line = 1, col = 1;
+    for (size_t i = 0; i < pos; i++) {
+        col = body[i] == '\n' ? 1 : col + 1;
+        line += body[i] == '\n';
+    }
+    http_response_error(res, 400, "bad_data",
+                        "invalid request body: not JSON: error near line %d, column %d", line, col);
+}
+
+bool api_text_param(const char *name, const char *s, size_t max, bool required, char *out,
+                    struct http_response *res)
+{
+    static const char space[] = " \t\r\n\v\f";
+    size_t n = 0;
+    if (s) {
+        s += strspn(s, space);
+        n = strlen(s);
+        while (n && strchr(space, s[n - 1]))
+            n--;
+    }
+    if ((required && n == 0) || n > max) {
+        char got[32] = "empty";
+        if (n)
+            snprintf(got, sizeof(got), "%zu bytes", n);
+        http_response_error(res, 400, "bad_data",
+                            "invalid parameter \"%s\": must be %s %zu bytes of UTF-8 text, not %s",
+                            name, required ? "1 to" : "at most", max, got);
+        return false;
+    }
+    if (!utf8_valid(s, n)) {
+        http_response_error(res, 400, "bad_data", "invalid parameter \"%s\": not valid UTF-8",
+                            name);
+        return false;
+    }
+    if (n)
+        memcpy(out, s, n);
+    out[n] = '\0';
+    return true;
+}
+
+bool api_body_object(const struct http_request *req, struct http_response *res, struct cJSON **out)
+{
+    size_t len;
+    const char *body = http_request_body(req, &len);
+    const char *end = NULL;
+    *out = NULL;
+    if (!body)
+        return true;
+    /* len + 1: cJSON checks for the NUL that follows the body, so that text after the object
+     * is an error. */
+    cJSON *obj = cJSON_ParseWithLengthOpts(body, len + 1, &end, true);
+    if (!cJSON_IsObject(obj)) {
+        bad_body(res, body, len, obj ? NULL : end);
+        cJSON_Delete(obj);
+        return false;
+    }
+    *out = obj;
+    return true;
 }

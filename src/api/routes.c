@@ -7,7 +7,7 @@ size_t api_routes_init(struct api_ctx *ctx)
     /* Prometheus may scrape without a token when the configuration says so. */
     enum http_role metrics_role = ctx->metrics_open ? HTTP_ROLE_PUBLIC : HTTP_ROLE_VIEWER;
     /* .role is the least role a token needs (see http.h): HTTP_ROLE_VIEWER reads,
-     * HTTP_ROLE_EDITOR annotates (and will acknowledge, silence and reload), HTTP_ROLE_ADMIN
+     * HTTP_ROLE_EDITOR annotates, acknowledges, silences and reloads, HTTP_ROLE_ADMIN
      * controls. */
     const struct http_route routes[] = {
         {"GET", "/api/metrics", api_metrics, ctx, .role = metrics_role},
@@ -44,6 +44,21 @@ size_t api_routes_init(struct api_ctx *ctx)
         {"GET", "/api/monitoring/state-machine", api_mon_state_machine, ctx,
          .role = HTTP_ROLE_VIEWER},
         {"POST", "/api/monitoring/annotations", api_mon_annotate, ctx, .role = HTTP_ROLE_EDITOR},
+        /* Alerting: Prometheus's lists, then breakwatch's management (docs/api.md). */
+        {"GET", "/api/v1/rules", api_prom_rules, ctx, .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/v1/alerts", api_prom_alerts, ctx, .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/alerts", api_alerts_list, ctx, .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/alerts/history", api_alerts_history, ctx, .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/alerts/receivers", api_alerts_receivers, ctx, .role = HTTP_ROLE_VIEWER},
+        {"POST", "/api/alerts/receivers/{name}/test", api_alerts_receiver_test, ctx,
+         .role = HTTP_ROLE_EDITOR},
+        {"POST", "/api/alerts/{fingerprint}/ack", api_alerts_ack, ctx, .role = HTTP_ROLE_EDITOR},
+        {"DELETE", "/api/alerts/{fingerprint}/ack", api_alerts_unack, ctx,
+         .role = HTTP_ROLE_EDITOR},
+        {"GET", "/api/silences", api_silences_list, ctx, .role = HTTP_ROLE_VIEWER},
+        {"POST", "/api/silences", api_silences_create, ctx, .role = HTTP_ROLE_EDITOR},
+        {"DELETE", "/api/silences/{id}", api_silences_expire, ctx, .role = HTTP_ROLE_EDITOR},
+        {"POST", "/api/rules/reload", api_rules_reload, ctx, .role = HTTP_ROLE_EDITOR},
     };
     _Static_assert(BW_ARRAY_LEN(routes) <= API_MAX_ROUTES, "raise API_MAX_ROUTES");
     for (size_t i = 0; i < BW_ARRAY_LEN(routes); i++)

@@ -145,6 +145,10 @@ int parse_rfc3339_ms(const char *s, int64_t *out);
  * the length written (always < 32); out must hold 32 bytes. */
 size_t fmt_double(char *out, double v, int om_float);
 
+/* Formats ms since the epoch as RFC 3339 in UTC: "2025-01-01T09:59:45Z", or with with_ms
+ * "2025-01-01T09:59:45.123Z" (the form Alertmanager and Grafana read). Returns the length
+ * (always < 32); out must hold 32 bytes. */
+size_t fmt_rfc3339(char *out, int64_t ms, int with_ms);
 /* Appends s in double quotes as Go's %q writes it — as Prometheus's messages quote — with
  * printable ASCII and valid UTF-8 as they are, '"' and '\\' escaped, \a \b \f \n \r \t \v
  * by letter and any other byte as \xNN. BW_OK or the buf error (BW_ENOSPC past b's limit,

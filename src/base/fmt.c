@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/base.h"
 
@@ -279,4 +280,18 @@ int buf_put_goquoted(struct buf *b, const char *s)
         p += n ? n : 1;
     }
     return rc == BW_OK ? buf_putc(b, '"') : rc;
+}
+
+size_t fmt_rfc3339(char *out, int64_t ms, int with_ms)
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (with_ms)
+        n += (size_t)snprintf(out + n, 32 - n, ".%03d", (int)(ms - secs * 1000));
+    out[n++] = 'Z';
+    out[n] = '\0';
+    return n;
 }

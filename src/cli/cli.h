@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 
+#include "alert/notify.h"
 #include "base/base.h"
 #include "engine/engine.h"
 #include "http/http.h"
@@ -34,6 +35,9 @@ struct bw_config {
     struct tsdb_options storage; /* retention, size cap */
     struct promql_options query; /* limits of one query */
     struct engine_config engine;
+    /* The `alerting:` section (rule files, receivers, routes; see alert/notify.h), NULL when
+     * the file has none and no --rule-files was given. Owned; config_fini frees it. */
+    struct notify_config *alerting;
 };
 
 enum cli_command { CLI_RUN, CLI_QUERY, CLI_IMPORT, CLI_HELP, CLI_VERSION };
@@ -52,6 +56,9 @@ struct cli_args {
 /* Fills cfg with the defaults (127.0.0.1:8000, ./data, a scrape a second, 15 days of
  * history, Prometheus's query limits, engine defaults). */
 void config_defaults(struct bw_config *cfg);
+
+/* Frees what config_defaults and the loaders allocated (the alerting section). */
+void config_fini(struct bw_config *cfg);
 
 /* Applies a YAML configuration file on top of cfg. BW_ENOENT / BW_EIO when it cannot be read,
  * BW_EINVAL with file:line:col and the setting's key in d for a syntax error, an unknown key
@@ -97,5 +104,17 @@ int cli_token(int argc, char **argv, FILE *out, FILE *in);
  * its failures, then the totals. Returns the exit status: 0 when nothing failed, 1 when a case
  * failed, 2 for a usage error or a file or rules file that cannot be read. */
 int cli_test_promql(int argc, char **argv);
+
+/* The subcommand "breakwatch check rules FILE...": argv holds what follows "check rules".
+ * Loads each rule file as the server would and prints, as promtool does, "Checking FILE" then
+ * "  SUCCESS: N rules found" or each error at file:line:col. Returns the exit status: 0 when
+ * every file is valid, 1 when one is not, 2 for a usage error. (check_rules.c) */
+int cli_check_rules(int argc, char **argv);
+
+/* The subcommand "breakwatch test rules FILE...": argv holds what follows "test rules".
+ * Runs promtool's rule unit test files (see ruletest_run_file) and prints "Unit Testing: FILE"
+ * then "  SUCCESS" or the failures, as promtool does. Returns the exit status: 0 when every
+ * test passed, 1 when one failed or a file is invalid, 2 for a usage error. (test_rules.c) */
+int cli_test_rules(int argc, char **argv);
 
 #endif

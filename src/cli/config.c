@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <yaml.h>
 
 #include "cli/cli.h"
+#include "conf/conf.h"
 #include "http/http.h"
 
 enum setting_type {
@@ -34,10 +34,11 @@ enum setting_type {
     T_SYMBOLS,
     T_SECONDS,
     T_TIME,
-    T_DURATION, /* int64_t ms > 0: a Prometheus duration ("15d", "1m30s") or seconds */
-    T_BYTES,    /* int64_t >= 0: bytes, or with a unit B KB MB GB TB (powers of 1024) */
-    T_COUNT,    /* size_t */
-    T_TOKENS    /* struct http_token[]: auth.tokens */
+    T_DURATION,  /* int64_t ms > 0: a Prometheus duration ("15d", "1m30s") or seconds */
+    T_BYTES,     /* int64_t >= 0: bytes, or with a unit B KB MB GB TB (powers of 1024) */
+    T_COUNT,     /* size_t */
+    T_TOKENS,    /* struct http_token[]: auth.tokens */
+    T_RULE_FILES /* alerting.rule_files, as a flag (the file's alerting: is read whole) */
 };
 
 struct setting {
@@ -59,6 +60,8 @@ static const struct setting settings[] = {
      "serve a non-loopback address without authentication"},
     {"auth.tokens", T_TOKENS, 0, 0,
      "bearer tokens that may use the API, by SHA-256 (see breakwatch token new)"},
+    {"alerting.rule_files", T_RULE_FILES, 0, 0,
+     "Prometheus rule files to evaluate, comma-separated (glob patterns allowed)"},
     {"auth.metrics_open", T_BOOL, FIELD(metrics_open),
      "serve /api/metrics without a token even when tokens are configured"},
     {"scrape_interval", T_DURATION, FIELD(scrape_interval_ms),
@@ -97,6 +100,12 @@ static const struct setting settings[] = {
     {"engine.latency_ms", T_DOUBLE, ENG(latency_ms_mean), "mean simulated execution latency"},
     {"engine.slippage_bps", T_DOUBLE, ENG(slippage_bps), "simulated slippage, basis points"},
     {"engine.reject_rate", T_DOUBLE, ENG(reject_rate), "share of entry orders rejected"},
+    {"engine.fault_unexpected_every", T_DOUBLE, ENG(fault_unexpected_every_s),
+     "fault injection: simulated seconds between undeclared state transitions (scanning -> "
+     "managing, counted in engine_unexpected_transitions_total); 0: off"},
+    {"engine.fault_cycle_delay_ms", T_DOUBLE, ENG(fault_cycle_delay_ms),
+     "fault injection: wall-clock ms added to every engine cycle (raises engine_cycle_time, "
+     "and lowers the scan rate once cycles no longer keep up with the speed); 0: off"},
 };
 
 void config_defaults(struct bw_config *cfg)
@@ -132,10 +141,15 @@ static int is_section(const char *key)
 }
 
 /* "--risk-per-trade" for "engine.risk_per_trade", "--storage-max-size" for
- * "storage.max_size": the engine's settings are the most used and go without their section. */
+ * "storage.max_size": the engine's settings are the most used and go without their section,
+ * as does alerting's one flag ("--rule-files"). */
 static void flag_name(const struct setting *s, char *out, size_t outlen)
 {
-    const char *k = strncmp(s->key, "engine.", 7) == 0 ? s->key + 7 : s->key;
+    const char *k = s->key;
+    if (strncmp(k, "engine.", 7) == 0)
+        k += 7;
+    else if (strncmp(k, "alerting.", 9) == 0)
+        k += 9;
     size_t n = (size_t)snprintf(out, outlen, "--%s", k);
     for (size_t i = 2; i < n && i < outlen; i++)
         if (out[i] == '_' || out[i] == '.')
@@ -327,6 +341,45 @@ static int parse_tokens(const char *v, struct bw_config *cfg, char *err, size_t 
     return BW_OK;
 }
 
+/* The alerting section of cfg, made with its defaults when there is none yet; NULL when out of
+ * memory. */
+static struct notify_config *alerting_get(struct bw_config *cfg)
+{
+    if (!cfg->alerting && (cfg->alerting = malloc(sizeof(*cfg->alerting))) != NULL)
+        notify_config_init(cfg->alerting);
+    return cfg->alerting;
+}
+
+/* The flag's form of alerting.rule_files: paths separated by commas, replacing the list. */
+static int parse_rule_files(const char *v, struct bw_config *cfg, char *err, size_t errlen)
+{
+    struct notify_config *nc = alerting_get(cfg);
+    size_t n = *v ? 1 : 0;
+    for (const char *p = v; *p; p++)
+        n += *p == ',';
+    const char **files = nc ? arena_calloc(&nc->arena, n ? n : 1, sizeof(*files)) : NULL;
+    if (!files) {
+        snprintf(err, errlen, "out of memory");
+        return BW_ENOMEM;
+    }
+    n = 0;
+    for (const char *p = v; *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == 0) {
+            snprintf(err, errlen, "expected file names separated by commas, got an empty one");
+            return BW_EINVAL;
+        }
+        if (!(files[n++] = arena_strndup(&nc->arena, p, k))) {
+            snprintf(err, errlen, "out of memory");
+            return BW_ENOMEM;
+        }
+        p += k + (p[k] == ',');
+    }
+    nc->rule_files = files;
+    nc->nrule_files = n;
+    return BW_OK;
+}
+
 /* Applies one textual value. On failure writes what was expected into err. */
 static int apply_value(const struct setting *s, struct bw_config *cfg, const char *v, char *err,
                        size_t errlen)
@@ -425,6 +478,8 @@ static int apply_value(const struct setting *s, struct bw_config *cfg, const cha
         return BW_EINVAL;
     case T_TOKENS:
         return parse_tokens(v, cfg, err, errlen);
+    case T_RULE_FILES:
+        return parse_rule_files(v, cfg, err, errlen);
     }
     return BW_EINVAL;
 }
@@ -484,6 +539,7 @@ struct yaml_ctx {
     struct bw_config *cfg;
     struct diag *d;
     struct checks checks;
+    int alerting; /* the file has an alerting: section */
 };
 
 static int yaml_err(struct yaml_ctx *y, const yaml_node_t *n, const char *fmt, ...) BW_PRINTF(3, 4);
@@ -584,6 +640,10 @@ static int yaml_mapping(struct yaml_ctx *y, yaml_node_t *map, const char *prefix
                     0)
                 return yaml_err(y, k, "%s: set twice", key);
         }
+        if (!*prefix && strcmp(key, "alerting") == 0) {
+            y->alerting = 1; /* read whole by notify_config_parse once the rest holds */
+            continue;
+        }
         if (!*prefix && is_section(key)) {
             if (v->type != YAML_MAPPING_NODE)
                 return yaml_err(y, v, "%s: expected a mapping of %s settings", key, key);
@@ -624,6 +684,72 @@ static int yaml_mapping(struct yaml_ctx *y, yaml_node_t *map, const char *prefix
     return BW_OK;
 }
 
+static void config_alerting_free(struct notify_config *nc)
+{
+    if (nc) {
+        notify_config_fini(nc);
+        free(nc);
+    }
+}
+
+void config_fini(struct bw_config *cfg)
+{
+    config_alerting_free(cfg->alerting);
+    cfg->alerting = NULL;
+}
+
+/* Rule files named in a configuration file are found beside it, as Prometheus finds them:
+ * a relative path is made relative to the file's directory. */
+static int rule_files_beside(const char *path, struct notify_config *nc, struct diag *d)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return BW_OK;
+    int dirlen = (int)(slash - path);
+    for (size_t i = 0; i < nc->nrule_files; i++) {
+        const char *f = nc->rule_files[i];
+        if (f[0] == '/')
+            continue;
+        size_t n = (size_t)dirlen + 1 + strlen(f) + 1;
+        char *joined = arena_alloc(&nc->arena, n);
+        if (!joined)
+            return diag_set(d, BW_ENOMEM, "out of memory");
+        snprintf(joined, n, "%.*s/%s", dirlen, path, f);
+        nc->rule_files[i] = joined;
+    }
+    return BW_OK;
+}
+
+/* Reads the file's alerting: section (alert/notify.h says what it holds) into a new *out. */
+static int alerting_load(const char *path, struct notify_config **out, struct diag *d)
+{
+    struct conf_doc *doc = NULL;
+    struct notify_config *nc = malloc(sizeof(*nc));
+    int rc = nc ? conf_doc_load(path, &doc, d) : diag_set(d, BW_ENOMEM, "out of memory");
+    if (rc != BW_OK)
+        goto fail;
+    notify_config_init(nc);
+    const struct conf_node *root = conf_doc_root(doc), *section = NULL;
+    for (size_t i = 0; i < conf_len(root); i++) {
+        const char *k = conf_scalar(conf_key(root, i), NULL);
+        if (k && strcmp(k, "alerting") == 0)
+            section = conf_value(root, i);
+    }
+    rc = notify_config_parse(doc, section, nc, d);
+    conf_doc_free(doc);
+    if (rc == BW_OK)
+        rc = rule_files_beside(path, nc, d);
+    if (rc != BW_OK) {
+        notify_config_fini(nc);
+        goto fail;
+    }
+    *out = nc;
+    return BW_OK;
+fail:
+    free(nc);
+    return rc;
+}
+
 int config_load_file(const char *path, struct bw_config *cfg, struct diag *d)
 {
     FILE *f = fopen(path, "rb");
@@ -647,7 +773,7 @@ int config_load_file(const char *path, struct bw_config *cfg, struct diag *d)
     if (!root)
         goto done; /* an empty file changes nothing */
     struct bw_config work = *cfg;
-    struct yaml_ctx y = {path, &doc, &work, d, {0}};
+    struct yaml_ctx y = {path, &doc, &work, d, {0}, 0};
     if (root->type != YAML_MAPPING_NODE) {
         rc = yaml_err(&y, root, "expected a mapping of settings at the top level");
         goto done;
@@ -655,8 +781,13 @@ int config_load_file(const char *path, struct bw_config *cfg, struct diag *d)
     rc = yaml_mapping(&y, root, "");
     if (rc == BW_OK)
         rc = checks_finish(&y.checks, &work, d);
-    if (rc == BW_OK)
+    if (rc == BW_OK && y.alerting)
+        rc = alerting_load(path, &work.alerting, d);
+    if (rc == BW_OK) {
+        if (cfg->alerting != work.alerting)
+            config_alerting_free(cfg->alerting);
         *cfg = work;
+    }
 done:
     if (have_doc)
         yaml_document_delete(&doc);
@@ -932,14 +1063,10 @@ static void show_value(const struct setting *s, const struct bw_config *cfg, cha
         break;
     }
     case T_TIME: {
-        time_t t = (time_t)(*(const int64_t *)field / 1000);
-        if (t == 0) {
-            snprintf(out, outlen, "now");
-            break;
-        }
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        int64_t t = *(const int64_t *)field;
+        char when[32];
+        fmt_rfc3339(when, t, 0);
+        snprintf(out, outlen, "%s", t / 1000 == 0 ? "now" : when);
         break;
     }
     case T_DURATION:
@@ -956,6 +1083,12 @@ static void show_value(const struct setting *s, const struct bw_config *cfg, cha
             snprintf(out, outlen, "%zu tokens", cfg->ntokens);
         else
             snprintf(out, outlen, "none: auth is off");
+        break;
+    case T_RULE_FILES:
+        if (cfg->alerting && cfg->alerting->nrule_files)
+            snprintf(out, outlen, "%zu files", cfg->alerting->nrule_files);
+        else
+            snprintf(out, outlen, "none");
         break;
     case T_SYMBOLS: {
         size_t len = 0;

@@ -4,18 +4,14 @@
  * touched, so a bad file leaves nothing behind, not even a new, empty directory; the import
  * proper (tsdb_import_openmetrics) validates again against what the directory already holds
  * before it appends anything. */
-#include <time.h>
 
 #include "cli/cli.h"
 #include "store/store.h"
 
 static void put_time(FILE *out, int64_t ms)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
     char s[32];
-    gmtime_r(&t, &tm);
-    strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fmt_rfc3339(s, ms, 0);
     fputs(s, out);
 }
 

@@ -428,6 +428,52 @@ static void test_example_file(void **state)
     assert_string_equal(cfg.engine.symbols[4], "XRPUSDT");
     assert_int_equal(cfg.storage.retention_ms, 15 * 86400 * INT64_C(1000));
     assert_int_equal(cfg.scrape_interval_ms, 1000);
+    /* The alerting section, its rule file found beside the configuration file. */
+    assert_non_null(cfg.alerting);
+    assert_int_equal(cfg.alerting->nrule_files, 1);
+    assert_string_equal(cfg.alerting->rule_files[0],
+                        BW_SRCDIR "/monitoring/rules/breakwatch.rules.yml");
+    assert_int_equal(cfg.alerting->evaluation_interval_ms, 15000);
+    assert_string_equal(cfg.alerting->route.receiver, "ops");
+    assert_int_equal(cfg.alerting->route.group_interval_ms, 300000);
+    config_fini(&cfg);
+}
+
+/* alerting: the file's section whole (alert/notify.h), --rule-files on the command line, and
+ * an error inside the section at its file:line:col. */
+static void test_alerting_settings(void **state)
+{
+    struct bw_config cfg;
+    struct diag d;
+    const char *a0[] = {"breakwatch", "--rule-files", "a.yml,rules/b.yml"};
+    assert_int_equal(parse(&cfg, &d, 3, a0), BW_OK);
+    assert_int_equal(cfg.alerting->nrule_files, 2);
+    assert_string_equal(cfg.alerting->rule_files[0], "a.yml");
+    assert_string_equal(cfg.alerting->rule_files[1], "rules/b.yml");
+    config_fini(&cfg);
+
+    const char *a1[] = {"breakwatch", "--rule-files", "a.yml,,b.yml"};
+    assert_int_equal(parse(&cfg, &d, 3, a1), BW_EINVAL);
+    assert_non_null(strstr(d.msg, "--rule-files"));
+    config_fini(&cfg);
+
+    char path[] = "/tmp/bw-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "scrape_interval: 2s\n"
+                       "alerting:\n"
+                       "  rule_files: [r.yml]\n"
+                       "  route: {receiver: nobody}\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    config_defaults(&cfg);
+    assert_int_equal(config_load_file(path, &cfg, &d), BW_EINVAL);
+    assert_string_equal(d.file, path);
+    assert_int_equal(d.line, 4);
+    assert_non_null(strstr(d.msg, "nobody"));
+    assert_null(cfg.alerting); /* nothing of a refused file is kept */
+    assert_int_equal(cfg.scrape_interval_ms, 1000);
+    unlink(path);
 }
 
 /* History and query settings: defaults, flags, the file's sections, bad values. */
@@ -567,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_auth_errors),
         cmocka_unit_test(test_token_command),
         cmocka_unit_test(test_example_file),
+        cmocka_unit_test(test_alerting_settings),
         cmocka_unit_test(test_replay_dir_checked),
         cmocka_unit_test(test_history_settings),
         cmocka_unit_test(test_subcommands),
