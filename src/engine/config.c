@@ -52,6 +52,8 @@ void engine_config_defaults(struct engine_config *c)
     c->latency_ms_mean = 150.0;
     c->slippage_bps = 2.0;
     c->reject_rate = 0.02;
+    c->fault_unexpected_every_s = 0.0; /* no faults */
+    c->fault_cycle_delay_ms = 0.0;
 }
 
 enum kind { K_DOUBLE, K_INT, K_I64 };
@@ -101,6 +103,8 @@ static const struct setting settings[] = {
     D(latency_ms_mean, 0, 600000, 1, 0),
     D(slippage_bps, 0, 10000, 0, 1),
     D(reject_rate, 0, 1, 0, 1),
+    D(fault_unexpected_every_s, 0, 100.0 * 365 * 86400, 0, 0),
+    D(fault_cycle_delay_ms, 0, 1000, 0, 0),
 };
 
 static double setting_value(const struct engine_config *c, const struct setting *s)

@@ -3,7 +3,8 @@
  * A cycle at simulated time now: the feed's messages for (now − tick, now] are parsed and
  * applied, due orders answered, open positions checked, the risk book marked (a new UTC day
  * resumes trading; reaching the loss limit flattens and halts), the symbols whose candle
- * closed scanned, and then the state is derived from the book:
+ * closed scanned, and then the state is derived from the book (faults the configuration asks
+ * for are injected around that step, see fault.c):
  *
  *   halted       the loss limit was reached today
  *   idle         not enough history yet, or a new day after a halt until the book is flat
@@ -177,6 +178,7 @@ int engine_new(const struct engine_config *c, bw_registry *reg, struct journal *
     broker_init(&e->broker, &e->cfg);
     risk_init(&e->risk, &e->cfg, e->now_ms);
     state_init(&e->sm, &e->m, e->now_ms);
+    fault_init(e);
     engine_metrics_book(&e->m, &e->risk, e->cfg.starting_equity, 0);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -293,9 +295,11 @@ int engine_cycle(struct engine *e, int64_t start)
             scan(e);
     }
     market_cycle_done(&e->market);
+    fault_unexpected(e);
     int pending, open;
     trade_counts(e, &pending, &open);
     engine_state_set(e, derive(e, pending, open));
+    fault_delay(e);
     e->cycles++;
     publish(e, equity, open);
     if (e->m.on) {

@@ -51,6 +51,9 @@ struct engine_config {
     double latency_ms_mean; /* simulated execution latency */
     double slippage_bps;
     double reject_rate; /* share of entry orders the simulated exchange rejects */
+    /* fault injection (fault.c), for proving that alert rules fire; 0: off */
+    double fault_unexpected_every_s; /* simulated seconds between injected undeclared transitions */
+    double fault_cycle_delay_ms;     /* wall-clock ms every cycle is made to take longer */
 };
 
 /* Fills c with the defaults: 20 USDT pairs, seed 1, 1-minute candles, one cycle per simulated

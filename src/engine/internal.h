@@ -353,6 +353,19 @@ void state_init(struct state_machine *sm, const struct engine_metrics *m, int64_
  * transition was expected, 0 when it was not, -1 when there was none. */
 int engine_state_set(struct engine *e, enum engine_state to);
 
+/* ---- fault.c: injected faults, so alert rules can be shown to fire ------------------------ */
+
+/* Arms the faults the configuration asks for, from the engine's start. */
+void fault_init(struct engine *e);
+/* engine.fault_unexpected_every: at the first cycle at or after each due time in which the
+ * engine is scanning, moves it scanning → managing, a transition the declared graph does not
+ * have; the cycle's derived state then follows by a declared one (managing → scanning,
+ * signal_wait or halted), so the trading is exactly that of a run without the fault. Call
+ * after the scan and before the state is derived. */
+void fault_unexpected(struct engine *e);
+/* engine.fault_cycle_delay_ms: sleeps that long on the wall clock, inside the timed cycle. */
+void fault_delay(const struct engine *e);
+
 /* ---- engine.c: the loop, events and checkpoints ------------------------------------------ */
 
 /* Observer of every event the engine produces, journal or not (tests, determinism checks).
@@ -380,6 +393,7 @@ struct engine {
     struct engine_metrics m;
 
     int64_t now_ms, start_ms;
+    int64_t fault_every_ms, fault_due_ms; /* injected unexpected transitions (fault.c) */
     int64_t clock;      /* clock_ticks() at the end of the last instrumented cycle */
     uint64_t trade_seq; /* numbers correlation ids */
     int warm;           /* some symbol has enough history to scan */
