@@ -29,6 +29,7 @@ function LiveConnection() {
 // parses only its own code on a first load.
 const Dashboards = lazy(() => import('./pages/Dashboards').then((m) => ({ default: m.Dashboards })));
 const Explore = lazy(() => import('./pages/Explore').then((m) => ({ default: m.Explore })));
+const Alerts = lazy(() => import('./pages/Alerts').then((m) => ({ default: m.Alerts })));
 
 function NotFound() {
   return (
@@ -57,10 +58,14 @@ export function App() {
       <Suspense fallback={<Loading what="Loading Explore" />}>
         <Explore />
       </Suspense>
+    ) : path === '/alerts' ? (
+      <Suspense fallback={<Loading what="Loading alerts" />}>
+        <Alerts />
+      </Suspense>
     ) : (
       <NotFound />
     );
-  const titles: Record<string, string> = { '/': 'Monitoring', '/dashboards': 'Dashboards', '/explore': 'Explore' };
+  const titles: Record<string, string> = { '/': 'Monitoring', '/dashboards': 'Dashboards', '/explore': 'Explore', '/alerts': 'Alerts' };
   useEffect(() => {
     document.title = `${titles[path] ?? 'Not found'} · breakwatch`;
   }, [path]);

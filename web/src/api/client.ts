@@ -76,6 +76,11 @@ export function postJSON<T>(path: string, body: unknown, signal?: AbortSignal): 
   });
 }
 
+/** DELETE an endpoint, with the bearer token; its JSON answer. */
+export function deleteJSON<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return requestJSON<T>(path, { method: 'DELETE', headers: { Accept: 'application/json' }, signal });
+}
+
 /** Whether a failed request is worth trying again (not a 4xx: those will not change). */
 export function shouldRetry(failures: number, error: unknown): boolean {
   if (error instanceof ApiError && error.status >= 400 && error.status < 500) return false;

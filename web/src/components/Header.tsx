@@ -1,5 +1,6 @@
 import { useSyncExternalStore } from 'react';
 import { authStore } from '../api/auth';
+import { useActiveAlerts } from '../api/alerts';
 import { useWhoAmI } from '../api/hooks';
 import { Link, usePath } from '../router';
 import { REFRESH_CHOICES_MS, useSettings } from '../settings';
@@ -12,7 +13,27 @@ const PAGES = [
   { href: '/', label: 'Monitoring' },
   { href: '/dashboards', label: 'Dashboards' },
   { href: '/explore', label: 'Explore' },
+  { href: '/alerts', label: 'Alerts' },
 ];
+
+/** The number of firing alerts, beside "Alerts" (nothing when none fire or alerting is off). */
+function FiringBadge() {
+  const q = useActiveAlerts();
+  const list = Array.isArray(q.data?.alerts) ? q.data.alerts : [];
+  const firing = q.data?.counts?.firing ?? list.filter((a) => a.state === 'firing').length;
+  if (!firing) return null;
+  const critical = list.some((a) => a.state === 'firing' && a.labels.severity === 'critical');
+  return (
+    <span
+      className={`nav-count${critical ? ' nav-count-critical' : ''}`}
+      data-testid="alerts-badge"
+      data-count={firing}
+      aria-label={`${firing} firing`}
+    >
+      {firing}
+    </span>
+  );
+}
 
 export function sessionLabel(s: Session): string {
   const when = formatDateTimeUTC(s.started_ms).slice(5, 16);
@@ -178,6 +199,7 @@ export function Header() {
                 data-testid={`nav-${p.label.toLowerCase()}`}
               >
                 {p.label}
+                {p.href === '/alerts' && <FiringBadge />}
               </Link>
             </li>
           ))}

@@ -55,6 +55,7 @@ export function describeError(error: unknown): { title: string; detail: string; 
     if (error.status === 401)
       return { title: 'Sign in needed', detail: 'Sign in with a token to see this.', kind: 'auth' };
     if (error.status === 403) return { title: 'Not allowed', detail: error.message, kind: 'auth' };
+    if (error.status === 503) return { title: 'Unavailable', detail: error.message, kind: 'missing' };
     if (error.status === 0) return { title: 'Offline', detail: error.message, kind: 'error' };
     return { title: `Error ${error.status || ''}`.trim(), detail: error.message, kind: 'error' };
   }

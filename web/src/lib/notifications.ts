@@ -1,6 +1,7 @@
 // Smart notifications: which events deserve a toast, and how toasts are grouped and
-// deduplicated, e.g. "3 × order rejected (BTCUSDT, ETHUSDT)". Pure: the component keeps the
-// state and passes the clock in.
+// deduplicated, e.g. "3 × order rejected (BTCUSDT, ETHUSDT)". Alerts share the toasts (their
+// groups carry `alert`, see lib/alerts.ts). Pure: the component keeps the state and passes the
+// clock in.
 import type { MonEvent } from '../api/types';
 
 export type Level = 'info' | 'warning' | 'error' | 'critical';
@@ -31,6 +32,9 @@ const levelOf = (sev: string): Level =>
 export function notable(ev: MonEvent): Notable | null {
   const data = ev.data ?? {};
   const level = levelOf(ev.severity);
+  // Alert transitions: the alerts themselves make their toasts (lib/alerts.ts), with their
+  // acknowledgment; the journal's copy of the transition would only say it twice.
+  if (ev.type === 'alert') return null;
   if (ev.type === 'state_change' && data.to === 'halted')
     return { key: 'halted', title: 'engine halted', level: 'critical', sticky: true };
   if (ev.type === 'risk') {
@@ -61,6 +65,20 @@ export interface NoteGroup {
   eventIds: number[];
   firstMs: number;
   lastMs: number;
+  /** Set on an alert's toast (one per alertname). */
+  alert?: AlertNote;
+}
+
+/** What an alert toast shows beyond its title: the alerts it stands for, their summaries and
+ *  who acknowledged them. */
+export interface AlertNote {
+  alertname: string;
+  fingerprints: string[];
+  summary: string;
+  /** Fingerprint → who acknowledged it (absent: not acknowledged). */
+  ackedBy: Record<string, string>;
+  /** Fingerprints no longer pending or firing. */
+  resolved: string[];
 }
 
 export interface NoteState {
@@ -82,7 +100,19 @@ export interface NoteOptions {
 
 export const NOTE_DEFAULTS: NoteOptions = { windowMs: 10_000, maxGroups: 5, maxSeen: 1000 };
 
-const rank: Record<Level, number> = { info: 0, warning: 1, error: 2, critical: 3 };
+export const LEVEL_RANK: Record<Level, number> = { info: 0, warning: 1, error: 2, critical: 3 };
+const rank = LEVEL_RANK;
+
+/** Keeps at most `max` toasts: the oldest non-sticky ones go first. */
+export function trimGroups(groups: NoteGroup[], max: number): NoteGroup[] {
+  if (groups.length <= max) return groups;
+  const drop = groups
+    .filter((g) => !g.sticky)
+    .sort((a, b) => a.lastMs - b.lastMs)
+    .slice(0, groups.length - max)
+    .map((g) => g.id);
+  return groups.filter((g) => !drop.includes(g.id));
+}
 
 /** Adds events (in any order) to the toasts at wall time `nowMs`. */
 export function addEvents(
@@ -112,14 +142,7 @@ export function addEvents(
     g.sticky = g.sticky || n.sticky;
     if (ev.symbol && !g.symbols.includes(ev.symbol)) g.symbols.push(ev.symbol);
   }
-  if (groups.length > opts.maxGroups) {
-    const drop = groups
-      .filter((g) => !g.sticky)
-      .sort((a, b) => a.lastMs - b.lastMs)
-      .slice(0, groups.length - opts.maxGroups)
-      .map((g) => g.id);
-    groups = groups.filter((g) => !drop.includes(g.id));
-  }
+  groups = trimGroups(groups, opts.maxGroups);
   const allSeen = [...state.seen, ...added];
   return { groups, seen: allSeen.slice(Math.max(0, allSeen.length - opts.maxSeen)) };
 }

@@ -8,14 +8,16 @@ describe('can', () => {
     expect(can('viewer', 'alerts.acknowledge')).toBe(false);
     expect(can('viewer', 'alerts.silence')).toBe(false);
     expect(can('viewer', 'rules.reload')).toBe(false);
+    expect(can('viewer', 'receivers.test')).toBe(false);
     expect(can('viewer', 'engine.control')).toBe(false);
   });
-  it('lets an editor annotate, acknowledge, silence and reload, but not control the engine', () => {
+  it('lets an editor annotate, acknowledge, silence, reload and test receivers, but not control the engine', () => {
     expect(can('editor', 'view')).toBe(true);
     expect(can('editor', 'events.annotate')).toBe(true);
     expect(can('editor', 'alerts.acknowledge')).toBe(true);
     expect(can('editor', 'alerts.silence')).toBe(true);
     expect(can('editor', 'rules.reload')).toBe(true);
+    expect(can('editor', 'receivers.test')).toBe(true);
     expect(can('editor', 'engine.control')).toBe(false);
     expect(can('editor', 'tokens.manage')).toBe(false);
   });
@@ -27,6 +29,7 @@ describe('can', () => {
       'alerts.acknowledge',
       'alerts.silence',
       'rules.reload',
+      'receivers.test',
       'engine.control',
       'tokens.manage',
     ]);

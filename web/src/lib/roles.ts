@@ -10,6 +10,7 @@ export type Action =
   | 'alerts.acknowledge'
   | 'alerts.silence'
   | 'rules.reload'
+  | 'receivers.test'
   | 'engine.control'
   | 'tokens.manage';
 
@@ -19,6 +20,7 @@ const NEEDS: Record<Action, Role> = {
   'alerts.acknowledge': 'editor',
   'alerts.silence': 'editor',
   'rules.reload': 'editor',
+  'receivers.test': 'editor',
   'engine.control': 'admin',
   'tokens.manage': 'admin',
 };
