@@ -21,7 +21,8 @@ build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	./$(BUILD)/breakwatch run --listen $(LISTEN) --data-dir $(DATA_DIR)
+	./$(BUILD)/breakwatch run --listen $(LISTEN) --data-dir $(DATA_DIR) \
+	  --rule-files monitoring/rules/breakwatch.rules.yml
 
 # Every test: the plain build (C unit and integration tests, the browser tests, the web page's
 # Vitest tests), then the C suite again under ASan + UBSan, then the unit tests of a clang

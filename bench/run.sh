@@ -100,6 +100,13 @@ section_web() {
   echo
 }
 
+section_rules() {
+  echo "== rules: the shipped rule file evaluated every second, breakwatch against Prometheus =="
+  "$HERE/rules_bench.sh" "$BUILD" "$(awk -v s="$SCALE" 'BEGIN{d=int(60*s); print d < 20 ? 20 : d}')" \
+    "$(awk -v s="$SCALE" 'BEGIN{d=int(60*s); print d < 15 ? 15 : d}')"
+  echo
+}
+
 section_tsdb() {
   echo "== tsdb: bytes per sample on disk (vs Prometheus 2.x blocks), ingest rate, head memory =="
   "$BUILD/bench_tsdb" "$SCALE" "$TMP/tsdb.om" >"$TMP/tsdb.txt"
@@ -137,7 +144,7 @@ section_tsdb() {
   echo
 }
 
-SECTIONS=(metrics engine http query tsdb web)
+SECTIONS=(metrics engine http query tsdb rules web)
 
 for s in "${SECTIONS[@]}"; do
   "section_$s"

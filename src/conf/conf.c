@@ -349,7 +349,7 @@ int conf_string(const struct conf_doc *doc, const struct conf_node *n, const cha
 int conf_duration(const struct conf_doc *doc, const struct conf_node *n, const char *key,
                   int64_t *ms, struct diag *d)
 {
-    const char *s;
+    const char *s = NULL;
     int rc = scalar_of(doc, n, key, "a duration", &s, d);
     if (rc != BW_OK)
         return rc;

@@ -230,7 +230,7 @@ static struct alert *mk_alert(struct mk *m, const char *name, const char *venue,
     m->l[0] = (struct label){"alertname", name};
     m->l[1] = (struct label){"severity", "warning"};
     m->l[2] = (struct label){"venue", venue};
-    snprintf(m->summary, sizeof(m->summary), "p99 on %s is high", venue);
+    snprintf(m->summary, sizeof(m->summary), "p99 on %.32s is high", venue);
     m->an[0] = (struct label){"summary", m->summary};
     m->a.labels = (struct labelset){m->l, 3};
     m->a.annotations = (struct labelset){m->an, 1};
