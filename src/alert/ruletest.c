@@ -20,13 +20,12 @@
 
 #include "alert/rules.h"
 #include "conf/conf.h"
+#include "promql/promqltest.h"
 #include "tsdb/tsdb.h"
 
 struct in_series {
     struct labelset ls;
-    double *v;
-    bool *omitted;
-    size_t n;
+    struct promqltest_values vs;
 };
 
 struct exp_alert {
@@ -87,129 +86,6 @@ struct report {
 
 /* ---- reading the file ---- */
 
-/* One value of a series description: [+-] (Inf | NaN | decimal number). */
-static bool scan_value(const char **p, double *v)
-{
-    const char *s = *p, *start = s;
-    char tmp[64], *end;
-    if (*s == '+' || *s == '-')
-        s++;
-    if (strncasecmp(s, "inf", 3) == 0 || strncasecmp(s, "nan", 3) == 0) {
-        s += 3;
-    } else {
-        const char *digits = s;
-        while ((*s >= '0' && *s <= '9') || *s == '.')
-            s++;
-        if (s == digits)
-            return false;
-        if ((*s == 'e' || *s == 'E') &&
-            ((s[1] >= '0' && s[1] <= '9') ||
-             ((s[1] == '+' || s[1] == '-') && s[2] >= '0' && s[2] <= '9'))) {
-            s += 2;
-            while (*s >= '0' && *s <= '9')
-                s++;
-        }
-    }
-    size_t n = (size_t)(s - start);
-    if (n >= sizeof(tmp))
-        return false;
-    memcpy(tmp, start, n);
-    tmp[n] = '\0';
-    *v = strtod(tmp, &end);
-    if (*end != '\0')
-        return false;
-    *p = s;
-    return true;
-}
-
-/* "x" N, the repetition count. */
-static bool scan_count(const char **p, uint64_t *n)
-{
-    const char *s = *p;
-    if (*s != 'x' || !(s[1] >= '0' && s[1] <= '9'))
-        return false;
-    *n = 0;
-    for (s++; *s >= '0' && *s <= '9'; s++) {
-        if (*n > 10000000)
-            return false;
-        *n = *n * 10 + (uint64_t)(*s - '0');
-    }
-    *p = s;
-    return true;
-}
-
-static bool push_value(struct arena *a, struct in_series *is, size_t *cap, double v, bool omitted)
-{
-    if (is->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        double *nv = arena_alloc(a, nc * sizeof(*nv));
-        bool *no = arena_alloc(a, nc * sizeof(*no));
-        if (!nv || !no)
-            return false;
-        if (is->n) {
-            memcpy(nv, is->v, is->n * sizeof(*nv));
-            memcpy(no, is->omitted, is->n * sizeof(*no));
-        }
-        is->v = nv, is->omitted = no, *cap = nc;
-    }
-    is->v[is->n] = v;
-    is->omitted[is->n++] = omitted;
-    return true;
-}
-
-/* Prometheus's expanding notation (promql/parser's series descriptions):
- * values := { item }   item := "_" ["x" N] | "stale" | V ["x" N] | V ("+"|"-") D "x" N
- * "_xN" is N missing values; "VxN" is V N+1 times; "V+DxN" is V, V+D, ... V+N*D.
- * BW_OK, BW_EINVAL (msg says where), BW_ENOMEM. */
-static int parse_values(struct arena *a, const char *s, struct in_series *is, char *msg,
-                        size_t msglen)
-{
-    size_t cap = 0;
-    for (;;) {
-        while (*s == ' ' || *s == '\t' || *s == '\n')
-            s++;
-        if (!*s)
-            return BW_OK;
-        const char *item = s;
-        uint64_t n = 0;
-        double v, d = 0;
-        bool ok = true;
-        if (*s == '_') {
-            s++;
-            if (*s == 'x')
-                ok = scan_count(&s, &n);
-            else
-                n = 1;
-            for (uint64_t i = 0; ok && i < n; i++)
-                if (!push_value(a, is, &cap, 0, true))
-                    return BW_ENOMEM;
-        } else if (strncmp(s, "stale", 5) == 0) {
-            s += 5;
-            if (!push_value(a, is, &cap, tsdb_stale_nan(), false))
-                return BW_ENOMEM;
-        } else if (scan_value(&s, &v)) {
-            if (*s == '+' || *s == '-') {
-                double sign = *s == '-' ? -1 : 1;
-                s++;
-                ok = scan_value(&s, &d) && scan_count(&s, &n);
-                d *= sign;
-            } else if (*s == 'x') {
-                ok = scan_count(&s, &n);
-            }
-            for (uint64_t i = 0; ok && i <= n; i++)
-                if (!push_value(a, is, &cap, v + (double)i * d, false))
-                    return BW_ENOMEM;
-        } else {
-            ok = false;
-        }
-        if (!ok || (*s && *s != ' ' && *s != '\t' && *s != '\n')) {
-            size_t len = strcspn(item, " \t\n");
-            snprintf(msg, msglen, "bad series value \"%.*s\"", (int)(len > 64 ? 64 : len), item);
-            return BW_EINVAL;
-        }
-    }
-}
-
 /* A metric as `m{a="b"}` (promql/parser's ParseMetric): name and equality labels only, empty
  * values dropped; the label set in a. BW_OK or BW_EINVAL (msg says why), BW_ENOMEM. */
 static int parse_metric(struct arena *a, const char *text, struct labelset *out, char *msg,
@@ -267,7 +143,7 @@ static int read_series(struct tfile *f, const struct conf_node *n, struct in_ser
     if (rc == BW_OK && !labelset_get(&is->ls, LABEL_NAME))
         return conf_err(f->doc, fv[0] ? fv[0] : n, d, "series %s: no metric name", series);
     if (rc == BW_OK)
-        rc = parse_values(&f->a, values, is, msg, sizeof(msg));
+        rc = promqltest_parse_values(&f->a, values, &is->vs, msg, sizeof(msg));
     if (rc == BW_EINVAL)
         return conf_err(f->doc, fv[1] ? fv[1] : n, d, "values: %s", msg);
     return rc;
@@ -570,19 +446,11 @@ static int put_labels(struct buf *b, const struct labelset *ls)
     return rc == BW_OK ? buf_putc(b, '}') : rc;
 }
 
-/* A float as Go's strconv.FormatFloat(v, 'E', -1, 64): the shortest digits that read back. */
+/* A float as Go's strconv.FormatFloat(v, 'E', -1, 64), as promtool prints samples. */
 static int put_float_e(struct buf *b, double v)
 {
-    if (isnan(v))
-        return buf_puts(b, "NaN");
-    if (isinf(v))
-        return buf_puts(b, v > 0 ? "+Inf" : "-Inf");
-    char tmp[40];
-    for (int p = 0; p <= 17; p++) {
-        snprintf(tmp, sizeof(tmp), "%.*E", p, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
+    char tmp[32];
+    fmt_double_exp(tmp, v, 1);
     return buf_puts(b, tmp);
 }
 
@@ -818,10 +686,10 @@ static int load_series(struct tsdb *db, const struct test *t, int64_t until, str
     for (size_t i = 0; i < t->nin; i++) {
         const struct in_series *is = &t->in[i];
         uint64_t ref = 0;
-        for (size_t k = 0; k < is->n && (int64_t)k * t->interval_ms <= until; k++) {
-            if (is->omitted[k])
+        for (size_t k = 0; k < is->vs.n && (int64_t)k * t->interval_ms <= until; k++) {
+            if (is->vs.omitted[k])
                 continue;
-            int rc = tsdb_append(db, &is->ls, (int64_t)k * t->interval_ms, is->v[k], &ref);
+            int rc = tsdb_append(db, &is->ls, (int64_t)k * t->interval_ms, is->vs.v[k], &ref);
             if (rc == BW_EINVAL)
                 return diag_set(d, rc, "input series with an invalid label set");
             if (rc != BW_OK && rc != BW_ERANGE)

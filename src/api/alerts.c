@@ -46,14 +46,11 @@ static void member_labels(struct api_json *w, const char *key, const struct labe
     api_json_object_end(w);
 }
 
-/* A time as Prometheus's API writes it (RFC 3339, UTC); 0 is Go's zero time. */
+/* A time as Prometheus's API writes it (Go's JSON time; 0 is Go's zero time). */
 static void member_time(struct api_json *w, const char *key, int64_t ms)
 {
     char s[32];
-    if (ms)
-        fmt_rfc3339(s, ms, 1);
-    else
-        snprintf(s, sizeof(s), "0001-01-01T00:00:00Z");
+    fmt_go_time(s, ms);
     api_json_member_string(w, key, s);
 }
 
@@ -67,21 +64,11 @@ static void member_ms(struct api_json *w, const char *key, int64_t ms)
         api_json_null(w);
 }
 
-/* An alert's value as Prometheus's API gives it: Go's FormatFloat(v, 'e', -1, 64), the
- * shortest exponent form that reads back the same ("1e+00", "9.3e-01"). */
+/* An alert's value as Prometheus's API gives it: Go's FormatFloat(v, 'e', -1, 64). */
 static void member_value_e(struct api_json *w, const char *key, double v)
 {
-    char s[40];
-    if (isnan(v))
-        snprintf(s, sizeof(s), "NaN");
-    else if (isinf(v))
-        snprintf(s, sizeof(s), v > 0 ? "+Inf" : "-Inf");
-    else
-        for (int prec = 0; prec <= 17; prec++) {
-            snprintf(s, sizeof(s), "%.*e", prec, v);
-            if (strtod(s, NULL) == v)
-                break;
-        }
+    char s[32];
+    fmt_double_exp(s, v, 0);
     api_json_member_string(w, key, s);
 }
 
@@ -144,6 +131,27 @@ static void prom_rule(struct api_json *w, const struct ruler_rule_snap *rs)
     api_json_object_end(w);
 }
 
+/* The evaluator's snapshot, and the answer begun up to {"status":"success","data":{"list":[
+ * — false with res answered when alerting is not running or memory is short. */
+static bool prom_begin(struct api_ctx *ctx, struct http_response *res, struct ruler_snapshot **snap,
+                       struct api_json *w, const char *list)
+{
+    if (!alerting_ready(ctx, res))
+        return false;
+    if (ruler_snapshot(ctx->ruler, snap) != BW_OK) {
+        http_response_error(res, 500, "internal", "out of memory");
+        return false;
+    }
+    api_json_init(w, res->body);
+    api_json_object(w);
+    api_json_member_string(w, "status", "success");
+    api_json_key(w, "data");
+    api_json_object(w);
+    api_json_key(w, list);
+    api_json_array(w);
+    return true;
+}
+
 void api_prom_rules(void *ud, const struct http_request *req, struct http_response *res)
 {
     struct api_ctx *ctx = ud;
@@ -160,21 +168,10 @@ void api_prom_rules(void *ud, const struct http_request *req, struct http_respon
             return;
         }
     }
-    if (!alerting_ready(ctx, res))
-        return;
     struct ruler_snapshot *snap;
-    if (ruler_snapshot(ctx->ruler, &snap) != BW_OK) {
-        http_response_error(res, 500, "internal", "out of memory");
-        return;
-    }
     struct api_json w;
-    api_json_init(&w, res->body);
-    api_json_object(&w);
-    api_json_member_string(&w, "status", "success");
-    api_json_key(&w, "data");
-    api_json_object(&w);
-    api_json_key(&w, "groups");
-    api_json_array(&w);
+    if (!prom_begin(ctx, res, &snap, &w, "groups"))
+        return;
     for (size_t g = 0; g < snap->ngroups; g++) {
         const struct ruler_group_snap *gs = &snap->groups[g];
         api_json_object(&w);
@@ -202,21 +199,10 @@ void api_prom_rules(void *ud, const struct http_request *req, struct http_respon
 void api_prom_alerts(void *ud, const struct http_request *req, struct http_response *res)
 {
     struct api_ctx *ctx = ud;
-    if (!alerting_ready(ctx, res))
-        return;
     struct ruler_snapshot *snap;
-    if (ruler_snapshot(ctx->ruler, &snap) != BW_OK) {
-        http_response_error(res, 500, "internal", "out of memory");
-        return;
-    }
     struct api_json w;
-    api_json_init(&w, res->body);
-    api_json_object(&w);
-    api_json_member_string(&w, "status", "success");
-    api_json_key(&w, "data");
-    api_json_object(&w);
-    api_json_key(&w, "alerts");
-    api_json_array(&w);
+    if (!prom_begin(ctx, res, &snap, &w, "alerts"))
+        return;
     for (size_t g = 0; g < snap->ngroups; g++)
         for (size_t i = 0; i < snap->groups[g].nrules; i++) {
             const struct ruler_rule_snap *rs = &snap->groups[g].rules[i];

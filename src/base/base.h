@@ -145,10 +145,18 @@ int parse_rfc3339_ms(const char *s, int64_t *out);
  * the length written (always < 32); out must hold 32 bytes. */
 size_t fmt_double(char *out, double v, int om_float);
 
+/* Formats a double as Go's strconv.FormatFloat(v, 'e', -1, 64) does (upper: 'E'): the
+ * shortest digits that read back to v, in exponent form — "1e+00", "9.3e-01"; "NaN", "+Inf",
+ * "-Inf". Prometheus writes an alert's value so. Returns the length; out holds 32 bytes. */
+size_t fmt_double_exp(char *out, double v, int upper);
 /* Formats ms since the epoch as RFC 3339 in UTC: "2025-01-01T09:59:45Z", or with with_ms
- * "2025-01-01T09:59:45.123Z" (the form Alertmanager and Grafana read). Returns the length
- * (always < 32); out must hold 32 bytes. */
+ * the milliseconds as Go's RFC3339Nano writes them, trailing zeros dropped
+ * ("2025-01-01T09:59:45.12Z"; none when whole). Returns the length (always < 32); out must
+ * hold 32 bytes. */
 size_t fmt_rfc3339(char *out, int64_t ms, int with_ms);
+/* A time as Go marshals a time.Time into JSON (Prometheus's and Alertmanager's APIs): as
+ * fmt_rfc3339 with_ms, and 0 — not set — as Go's zero time "0001-01-01T00:00:00Z". */
+size_t fmt_go_time(char *out, int64_t ms);
 /* Appends s in double quotes as Go's %q writes it — as Prometheus's messages quote — with
  * printable ASCII and valid UTF-8 as they are, '"' and '\\' escaped, \a \b \f \n \r \t \v
  * by letter and any other byte as \xNN. BW_OK or the buf error (BW_ENOSPC past b's limit,

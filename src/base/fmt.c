@@ -289,9 +289,35 @@ size_t fmt_rfc3339(char *out, int64_t ms, int with_ms)
     struct tm tm;
     gmtime_r(&t, &tm);
     size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (with_ms)
-        n += (size_t)snprintf(out + n, 32 - n, ".%03d", (int)(ms - secs * 1000));
+    int frac = (int)(ms - secs * 1000);
+    if (with_ms && frac) {
+        n += (size_t)snprintf(out + n, 32 - n, ".%03d", frac);
+        while (out[n - 1] == '0')
+            n--;
+    }
     out[n++] = 'Z';
     out[n] = '\0';
     return n;
+}
+
+size_t fmt_go_time(char *out, int64_t ms)
+{
+    if (ms)
+        return fmt_rfc3339(out, ms, 1);
+    return (size_t)snprintf(out, 32, "0001-01-01T00:00:00Z");
+}
+
+size_t fmt_double_exp(char *out, double v, int upper)
+{
+    if (isnan(v))
+        return (size_t)snprintf(out, 32, "NaN");
+    if (isinf(v))
+        return (size_t)snprintf(out, 32, v > 0 ? "+Inf" : "-Inf");
+    int n = 0;
+    for (int prec = 0; prec <= 17; prec++) {
+        n = snprintf(out, 32, upper ? "%.*E" : "%.*e", prec, v);
+        if (strtod(out, NULL) == v)
+            break;
+    }
+    return (size_t)n;
 }

@@ -1116,7 +1116,9 @@ void cli_usage(FILE *out)
                                           [T_DURATION] = "DURATION",
                                           [T_BYTES] = "SIZE",
                                           [T_COUNT] = "N",
-                                          [T_TOKENS] = "NAME:ROLE:SHA256,..."};
+                                          [T_TOKENS] = "NAME:ROLE:SHA256,...",
+                                          [T_RULE_FILES] = "FILE,..."};
+    _Static_assert(BW_ARRAY_LEN(metavar) == T_RULE_FILES + 1, "a setting type without metavar");
     struct bw_config def;
     config_defaults(&def);
     fprintf(out,

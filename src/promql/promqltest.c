@@ -292,6 +292,7 @@ static bool scan_value(const char **p, double *v)
     return true;
 }
 
+/* "x" N, a repetition count. */
 static bool scan_count(const char **p, uint64_t *n)
 {
     const char *s = *p;
@@ -308,20 +309,14 @@ static bool scan_count(const char **p, uint64_t *n)
     return true;
 }
 
-struct values {
-    double *v;
-    bool *omitted;
-    size_t n, cap;
-};
-
-static bool values_push(struct run *r, struct values *vs, double v, bool omitted)
+static bool values_push(struct arena *a, struct promqltest_values *vs, double v, bool omitted)
 {
     if (vs->n == vs->cap) {
         size_t cap = vs->cap ? vs->cap * 2 : 16;
-        double *nv = arena_alloc(&r->a, cap * sizeof(*nv));
-        bool *no = arena_alloc(&r->a, cap * sizeof(*no));
+        double *nv = arena_alloc(a, cap * sizeof(*nv));
+        bool *no = arena_alloc(a, cap * sizeof(*no));
         if (!nv || !no)
-            return failf(r, "out of memory");
+            return false;
         if (vs->n) {
             memcpy(nv, vs->v, vs->n * sizeof(*nv));
             memcpy(no, vs->omitted, vs->n * sizeof(*no));
@@ -333,46 +328,66 @@ static bool values_push(struct run *r, struct values *vs, double v, bool omitted
     return true;
 }
 
-/* values := { item }   item := "_" ["x" N] | "stale" | V ["x" N] | V ("+"|"-") D "x" N
- * "_xN" is N missing values; "VxN" is V N+1 times; "V+DxN" is V, V+D, ... V+N*D. */
-static bool parse_values(struct run *r, const char *s, struct values *vs)
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
+int promqltest_parse_values(struct arena *a, const char *s, struct promqltest_values *vs, char *msg,
+                            size_t msglen)
 {
     for (;;) {
-        while (*s == ' ' || *s == '\t')
+        while (is_blank(*s))
             s++;
         if (!*s)
-            return true;
+            return BW_OK;
+        const char *item = s;
         uint64_t n = 0;
         double v, d = 0;
+        bool ok = true, pushed = true;
         if (*s == '_') {
             s++;
-            if (*s == 'x' && !scan_count(&s, &n))
-                return failf(r, "bad repetition in series values at '%s'", s);
-            for (uint64_t i = 0; i < (n ? n : 1); i++)
-                if (!values_push(r, vs, 0, true))
-                    return false;
+            if (*s == 'x')
+                ok = scan_count(&s, &n);
+            else
+                n = 1;
+            for (uint64_t i = 0; ok && pushed && i < n; i++)
+                pushed = values_push(a, vs, 0, true);
         } else if (strncmp(s, "stale", 5) == 0) {
             s += 5;
-            if (!values_push(r, vs, tsdb_stale_nan(), false))
-                return false;
+            pushed = values_push(a, vs, tsdb_stale_nan(), false);
         } else if (scan_value(&s, &v)) {
-            if ((*s == '+' || *s == '-') && (scan_value(&s, &d), *s == 'x')) {
-                if (!scan_count(&s, &n))
-                    return failf(r, "bad repetition in series values at '%s'", s);
-            } else if (*s == 'x' && !scan_count(&s, &n)) {
-                return failf(r, "bad repetition in series values at '%s'", s);
-            } else if (*s == '+' || *s == '-') {
-                return failf(r, "bad series value at '%s'", s);
+            if (*s == '+' || *s == '-') {
+                double sign = *s == '-' ? -1 : 1;
+                s++;
+                ok = scan_value(&s, &d) && scan_count(&s, &n);
+                d *= sign;
+            } else if (*s == 'x') {
+                ok = scan_count(&s, &n);
             }
-            for (uint64_t i = 0; i <= n; i++)
-                if (!values_push(r, vs, v + (double)i * d, false))
-                    return false;
+            for (uint64_t i = 0; ok && pushed && i <= n; i++)
+                pushed = values_push(a, vs, v + (double)i * d, false);
         } else {
-            return failf(r, "unsupported series value at '%s'", s);
+            ok = false;
         }
-        if (*s && *s != ' ' && *s != '\t')
-            return failf(r, "bad series value at '%s'", s);
+        if (!pushed)
+            return BW_ENOMEM;
+        if (!ok || (*s && !is_blank(*s))) {
+            size_t len = strcspn(item, " \t\n");
+            snprintf(msg, msglen, "bad series value \"%.*s\"", (int)(len > 64 ? 64 : len), item);
+            return BW_EINVAL;
+        }
     }
+}
+
+/* The values of a load line, or a failure reported. */
+static bool parse_values(struct run *r, const char *s, struct promqltest_values *vs)
+{
+    char msg[128];
+    int rc = promqltest_parse_values(&r->a, s, vs, msg, sizeof(msg));
+    if (rc == BW_ENOMEM)
+        return failf(r, "out of memory");
+    return rc == BW_OK || failf(r, "%s", msg);
 }
 
 /* series := metric values   metric := name ["{" labels "}"] | "{" labels "}"
@@ -490,7 +505,7 @@ static bool histogram_of(struct run *r, const struct labelset *ls, struct labels
  * defined twice in one block takes its last definition. */
 struct load_series {
     struct labelset ls;
-    struct values vs;
+    struct promqltest_values vs;
 };
 
 struct load_block {
@@ -499,7 +514,7 @@ struct load_block {
 };
 
 static bool load_add(struct run *r, struct load_block *b, const struct labelset *ls,
-                     const struct values *vs)
+                     const struct promqltest_values *vs)
 {
     for (size_t k = 0; k < b->n; k++) {
         if (labelset_compare(&b->v[k].ls, ls) == 0) {
@@ -556,7 +571,7 @@ static size_t run_load(struct run *r, char **lines, size_t nlines, size_t i)
         struct labelset h;
         if (nhcb_reason && histogram_of(r, &ls, &h) && !skip_series(r, &h, nhcb_reason))
             ok = false;
-        struct values vs = {0};
+        struct promqltest_values vs = {0};
         if (!parse_values(r, vals, &vs) || !load_add(r, &block, &ls, &vs)) {
             ok = false;
             line = (int)i + 1;
@@ -581,7 +596,7 @@ static size_t run_load(struct run *r, char **lines, size_t nlines, size_t i)
 /* ---- eval: reading ---- */
 
 static bool add_expected(struct run *r, struct eval_cmd *e, const struct labelset *ls,
-                         const struct values *vs, int pos)
+                         const struct promqltest_values *vs, int pos)
 {
     for (size_t k = 0; k < e->nexp; k++) {
         if (labelset_compare(&e->exp[k].ls, ls) == 0) { /* a repeated series: the last wins */
@@ -714,7 +729,7 @@ static bool parse_eval(struct run *r, char **lines, size_t nlines, size_t *i, st
             break;
         }
         struct labelset ls;
-        struct values vs = {0};
+        struct promqltest_values vs = {0};
         const char *vals = parse_metric(r, l, &ls);
         if (!vals || !parse_values(r, vals, &vs))
             return false;

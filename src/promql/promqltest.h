@@ -10,6 +10,7 @@
 #ifndef BW_PROMQLTEST_H
 #define BW_PROMQLTEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -40,5 +41,19 @@ struct promqltest_counts {
  * run; BW_ENOENT / BW_EIO when it cannot be read, BW_ENOMEM (d says which). */
 int promqltest_run_file(const char *path, const struct promqltest_rules *rules, FILE *out,
                         struct promqltest_counts *c, struct diag *d);
+
+/* The values of a series description in Prometheus's expanding notation, as the .test files'
+ * load commands and promtool's input_series write them:
+ *   values := { item }   item := "_" ["x" N] | "stale" | V ["x" N] | V ("+"|"-") D "x" N
+ * "_xN" is N missing values (omitted), "VxN" is V N+1 times, "V+DxN" is V, V+D, … V+N×D, and
+ * V is [+-] Inf, NaN or a decimal number. Items are separated by blanks. The arrays are
+ * allocated in a. BW_OK; BW_EINVAL with "bad series value \"ITEM\"" in msg; BW_ENOMEM. */
+struct promqltest_values {
+    double *v;
+    bool *omitted;
+    size_t n, cap;
+};
+int promqltest_parse_values(struct arena *a, const char *s, struct promqltest_values *out,
+                            char *msg, size_t msglen);
 
 #endif

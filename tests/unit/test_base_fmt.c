@@ -155,9 +155,52 @@ static void test_goquoted(void **state)
     buf_fini(&b);
 }
 
+/* RFC 3339 as Go writes it: the fraction without trailing zeros, Go's zero time for unset. */
+static void test_rfc3339(void **state)
+{
+    char out[32];
+    /* 2025-01-01T09:59:45Z is 1735725585 s since the epoch. */
+    assert_int_equal(fmt_rfc3339(out, INT64_C(1735725585123), 0), 20);
+    assert_string_equal(out, "2025-01-01T09:59:45Z");
+    fmt_rfc3339(out, INT64_C(1735725585123), 1);
+    assert_string_equal(out, "2025-01-01T09:59:45.123Z");
+    fmt_rfc3339(out, INT64_C(1735725585120), 1);
+    assert_string_equal(out, "2025-01-01T09:59:45.12Z");
+    fmt_rfc3339(out, INT64_C(1735725585000), 1);
+    assert_string_equal(out, "2025-01-01T09:59:45Z");
+    fmt_rfc3339(out, -1, 1); /* a millisecond before the epoch */
+    assert_string_equal(out, "1969-12-31T23:59:59.999Z");
+    assert_int_equal(fmt_go_time(out, 0), 20);
+    assert_string_equal(out, "0001-01-01T00:00:00Z");
+    fmt_go_time(out, 1);
+    assert_string_equal(out, "1970-01-01T00:00:00.001Z");
+}
+
+/* Go's FormatFloat(v, 'e', -1, 64): the shortest digits, the exponent at least two digits. */
+static void test_double_exp(void **state)
+{
+    char out[32];
+    fmt_double_exp(out, 1, 0);
+    assert_string_equal(out, "1e+00");
+    fmt_double_exp(out, 0.93, 0);
+    assert_string_equal(out, "9.3e-01");
+    fmt_double_exp(out, 123456789, 1);
+    assert_string_equal(out, "1.23456789E+08");
+    fmt_double_exp(out, 0.1 + 0.2, 0);
+    assert_string_equal(out, "3.0000000000000004e-01");
+    fmt_double_exp(out, -2.5e-300, 0);
+    assert_string_equal(out, "-2.5e-300");
+    fmt_double_exp(out, -INFINITY, 0);
+    assert_string_equal(out, "-Inf");
+    fmt_double_exp(out, NAN, 0);
+    assert_string_equal(out, "NaN");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_double_exp),
         cmocka_unit_test(test_go_layout),
         cmocka_unit_test(test_special_values),
         cmocka_unit_test(test_shortest_roundtrip),

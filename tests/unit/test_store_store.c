@@ -70,7 +70,7 @@ static int count_session(void *ud, const struct store_session_row *r)
 
 static void test_open_creates_dirs_and_schema(void **state)
 {
-    char dir[512], db[600], text[256];
+    char dir[512], db[600], text[512];
     struct store *s;
     struct diag d = {0};
     tmpdir_join(dir, sizeof(dir), *state, "a/b/c");
@@ -107,9 +107,10 @@ static void test_open_creates_dirs_and_schema(void **state)
           "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master"
           " WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name)",
           text, sizeof(text));
-    assert_string_equal(text, "checkpoints,checkpoints_correlation,checkpoints_session,events,"
-                              "events_correlation,events_session,events_session_type,"
-                              "events_type,sessions,sessions_started,"
+    assert_string_equal(text, "alert_acks,alert_history,alert_history_fingerprint,alert_nflog,"
+                              "alert_silences,checkpoints,checkpoints_correlation,"
+                              "checkpoints_session,events,events_correlation,events_session,"
+                              "events_session_type,events_type,sessions,sessions_started,"
                               "sessions_status,tsdb_chunks,tsdb_metadata,tsdb_series,tsdb_wal");
     store_close(s);
 }
