@@ -274,6 +274,20 @@ bool api_text_param(const char *name, const char *s, size_t max, bool required, 
     return true;
 }
 
+/* Whether JSON text holds the escape \u0000, which cJSON would take as the end of the string
+ * it is in, silently dropping the rest. */
+static bool has_nul_escape(const char *p, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (p[i] != '\\')
+            continue;
+        if (p[i + 1] == 'u' && i + 5 < len && memcmp(p + i + 2, "0000", 4) == 0)
+            return true;
+        i++; /* the escaped character */
+    }
+    return false;
+}
+
 bool api_body_object(const struct http_request *req, struct http_response *res, struct cJSON **out)
 {
     size_t len;
@@ -287,6 +301,12 @@ bool api_body_object(const struct http_request *req, struct http_response *res, 
     cJSON *obj = cJSON_ParseWithLengthOpts(body, len + 1, &end, true);
     if (!cJSON_IsObject(obj)) {
         bad_body(res, body, len, obj ? NULL : end);
+        cJSON_Delete(obj);
+        return false;
+    }
+    if (has_nul_escape(body, len)) {
+        http_response_error(res, 400, "bad_data",
+                            "invalid request body: a string holds \\u0000, which is not allowed");
         cJSON_Delete(obj);
         return false;
     }

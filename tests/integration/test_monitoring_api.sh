@@ -8,7 +8,9 @@
 # a run of set duration ends with its summary, and /realtime stays a few milliseconds.
 source "$(dirname "$0")/lib.sh"
 
-start_breakwatch one --data-dir "$WORK/data" --speed 3600 --scrape-interval 0.5
+# No daily loss limit to speak of: a halted engine (until the next simulated day) sends no
+# events, and the stream checks below need live ones.
+start_breakwatch one --data-dir "$WORK/data" --speed 3600 --scrape-interval 0.5 --daily-loss-limit 0.9
 M="$BW_URL/api/monitoring"
 enough() {
   [ "$(curl -s "$M/events?limit=1000" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["events"]))')" -ge 400 ]

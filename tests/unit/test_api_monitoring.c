@@ -956,6 +956,11 @@ static void test_annotations(void **state)
         "AAAAAAAAAA\"}",
         "invalid parameter \"symbol\": must be at most 64 bytes of UTF-8 text, not 68 bytes");
     bad_note("[\"text\"]", "invalid request body: not a JSON object");
+    /* cJSON would end the string at the NUL and keep "ab" without a word. */
+    bad_note("{\"text\":\"ab\\u0000cd\"}",
+             "invalid request body: a string holds \\u0000, which is not allowed");
+    /* An escaped backslash followed by the text u0000 is a note like any other. */
+    cJSON_Delete(annotate(port, JSON_BODY, "{\"text\":\"ab\\\\u0000cd\"}", 201));
     bad_note("{\"text\":\"a\"} x", "invalid request body: not JSON: error near line 1, column 14");
     bad_note("{\n  \"text\": nope\n}",
              "invalid request body: not JSON: error near line 2, column 11");
