@@ -109,7 +109,17 @@ export interface Realtime {
   sparklines?: Record<string, (number | null)[]>;
 }
 
-export type EventType = 'state_change' | 'signal' | 'order' | 'fill' | 'close' | 'risk' | 'error' | 'annotation';
+export type EventType =
+  | 'state_change'
+  | 'signal'
+  | 'order'
+  | 'fill'
+  | 'close'
+  | 'risk'
+  | 'error'
+  | 'annotation'
+  | 'alert'
+  | 'notification';
 export const EVENT_TYPES: EventType[] = [
   'state_change',
   'signal',
@@ -119,6 +129,8 @@ export const EVENT_TYPES: EventType[] = [
   'risk',
   'error',
   'annotation',
+  'alert',
+  'notification',
 ];
 
 export type Severity = 'debug' | 'info' | 'warning' | 'error' | 'critical';
