@@ -71,6 +71,7 @@ struct journal {
     int urgent, stopping;
     int64_t next_event_id;
     char current[JOURNAL_ID_LEN]; /* the current session, "" when none */
+    int64_t current_ts;           /* its latest event or checkpoint time, 0 before any */
 
     pthread_mutex_t sublock; /* held while subscribers are called */
     struct sub *subs;
@@ -188,6 +189,17 @@ static void recs_free(struct rec *r)
  * id (into *id), events and checkpoints without a session get the current one, and session
  * begin/end move the current session. BW_EBUSY if the queue stayed full for FULL_WAIT_MS (r
  * is then the caller's to free). */
+/* JOURNAL_SESSION_NOW becomes the session's time now; a time of the current session's moves
+ * it on. Under j->lock. */
+static void stamp(struct journal *j, const char *session, int64_t *ts)
+{
+    bool current = strcmp(session, j->current) == 0;
+    if (*ts == JOURNAL_SESSION_NOW)
+        *ts = current && j->current_ts ? j->current_ts : now_ms();
+    else if (current && *ts > j->current_ts)
+        j->current_ts = *ts;
+}
+
 static int enqueue(struct journal *j, struct rec *r, int64_t *id)
 {
     int rc = BW_OK;
@@ -212,12 +224,15 @@ static int enqueue(struct journal *j, struct rec *r, int64_t *id)
         if (r->kind == REC_EVENT) {
             r->row.event.id = *id = j->next_event_id++;
             r->row.event.session_id = r->session_id[0] ? r->session_id : NULL;
+            stamp(j, r->session_id, &r->row.event.ts_ms);
         } else {
             r->row.checkpoint.session_id = r->session_id[0] ? r->session_id : NULL;
+            stamp(j, r->session_id, &r->row.checkpoint.ts_ms);
         }
         break;
     case REC_SESSION_BEGIN:
         memcpy(j->current, r->session_id, sizeof(j->current));
+        j->current_ts = 0;
         break;
     case REC_SESSION_END:
         if (strcmp(j->current, r->session_id) == 0)

@@ -30,10 +30,16 @@ int severity_parse(const char *s);
 #define JOURNAL_ID_LEN   40 /* session ids and correlation ids fit in this, NUL included */
 #define JOURNAL_WORD_LEN 16 /* a session's mode and status fit in this, NUL included */
 
+/* An event time meaning "the session's time now": that of its latest event or checkpoint, the
+ * wall clock before it has any. For events from outside the engine (alerts, notifications),
+ * which have no market time of their own but belong among the session's. */
+#define JOURNAL_SESSION_NOW INT64_MIN
+
 /* An event as the engine reports it. Strings are copied; NULL means absent. */
 struct journal_event {
     int64_t id;             /* assigned by the journal (monotonic, also the SSE id) */
-    int64_t ts_ms;          /* event time (simulated market time), ms since epoch */
+    int64_t ts_ms;          /* event time (simulated market time), ms since epoch, or
+                             * JOURNAL_SESSION_NOW */
     const char *session_id; /* set by journal_event from the current session if NULL */
     const char *type;       /* state_change, signal, order, fill, close, risk, error, … */
     enum severity severity;

@@ -370,6 +370,36 @@ static void test_current_session(void **state)
     close_journal(j);
 }
 
+/* An event at JOURNAL_SESSION_NOW takes the session's time now: its latest event's or checkpoint's,
+ * the wall clock while it has none. */
+static void test_time_of_session(void **state)
+{
+    struct journal *j = open_journal(state);
+    char a[JOURNAL_ID_LEN];
+    int64_t sim = INT64_C(1900000000000); /* simulated time, well ahead of the wall clock */
+    assert_int_equal(journal_session_begin(j, "paper", NULL, a), BW_OK);
+    int64_t before = wall_ms();
+    assert_int_equal(event(j, NULL, "alert", JOURNAL_SESSION_NOW), 1);
+    int64_t after = wall_ms();
+    assert_int_equal(event(j, NULL, "signal", sim), 2);
+    assert_int_equal(journal_checkpoint(j, "fill", NULL, NULL, sim + 500, NULL), BW_OK);
+    assert_int_equal(event(j, NULL, "alert", JOURNAL_SESSION_NOW), 3);
+    assert_int_equal(event(j, NULL, "late", sim - 1000), 4); /* earlier: the session's stays */
+    assert_int_equal(event(j, NULL, "alert", JOURNAL_SESSION_NOW), 5);
+    assert_int_equal(journal_flush(j), BW_OK);
+
+    struct journal_event_list l;
+    assert_int_equal(journal_events_list(j, NULL, 0, 0, &l), BW_OK);
+    assert_int_equal(l.n, 5);
+    assert_true(l.items[0].ts_ms >= before && l.items[0].ts_ms <= after);
+    assert_int_equal(l.items[1].ts_ms, sim);
+    assert_int_equal(l.items[2].ts_ms, sim + 500);
+    assert_int_equal(l.items[3].ts_ms, sim - 1000);
+    assert_int_equal(l.items[4].ts_ms, sim + 500);
+    journal_event_list_free(&l);
+    close_journal(j);
+}
+
 static void test_bad_arguments(void **state)
 {
     struct journal *j = open_journal(state);
@@ -787,6 +817,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
         cmocka_unit_test(test_severity_names),
+        T(test_time_of_session),
         T(test_round_trip),
         T(test_cursor_paging_and_sessions),
         T(test_events_query),
