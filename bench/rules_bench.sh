@@ -2,7 +2,7 @@
 # bench/rules_bench.sh BUILD_DIR [WARMUP_SECONDS] [SAMPLE_SECONDS]: the shipped rule file,
 # monitoring/rules/breakwatch.rules.yml, evaluated every second by breakwatch on its own history
 # and, in the same run, by Prometheus 2.42 scraping that breakwatch every second. Both report
-# how long each evaluation of the group took (/api/v1/rules, evaluationTime); the table gives
+# how long each evaluation of each group took (/api/v1/rules, evaluationTime); the table gives
 # the median and the 90th percentile over the sampling period, and the ratio.
 set -euo pipefail
 
@@ -57,10 +57,10 @@ pg, pr = stats(prom)
 q = lambda v, p: v[min(len(v) - 1, int(p * len(v)))]
 ms = lambda s: "%.3f" % (s * 1000)
 print("%-42s %12s %12s %10s" % ("ms per evaluation", "breakwatch", "Prometheus", "Prom/bw"))
-for label, p in (("the whole group, median", 0.5), ("the whole group, p90", 0.9)):
+for label, p in (("one group evaluation, median", 0.5), ("one group evaluation, p90", 0.9)):
     b, r = q(bg, p), q(pg, p)
     print("%-42s %12s %12s %9.1fx" % (label, ms(b), ms(r), r / b if b else 0))
-print("%-42s %12d %12d" % ("evaluations sampled", len(bg), len(pg)))
+print("%-42s %12d %12d" % ("group evaluations sampled", len(bg), len(pg)))
 print("per rule, median:")
 for name in sorted(br, key=lambda n: -statistics.median(pr.get(n, [0]))):
     b, r = statistics.median(br[name]), statistics.median(pr.get(name, [0]))
