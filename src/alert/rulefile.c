@@ -23,7 +23,8 @@ struct loader {
     struct rule_set *rs;
     size_t cap_groups;
     const struct conf_doc *doc;
-    const char *file; /* in rs->arena */
+    const char *file;                   /* in rs->arena */
+    const struct promql_options *query; /* expressions parse as the evaluator's queries do */
     struct diag *d;
 };
 
@@ -54,7 +55,7 @@ static int check_expr(struct loader *l, const struct conf_node *n, const char *e
     struct promql_node *tree = NULL;
     struct promql_error err = {0};
     arena_init(&a, 0);
-    int rc = promql_parse(expr, NULL, &a, &tree, &err);
+    int rc = promql_parse(expr, l->query, &a, &tree, &err);
     if (rc == BW_OK) {
         promql_node_release(tree);
     } else if (rc == BW_ENOMEM) {
@@ -259,12 +260,18 @@ static bool is_pattern(const char *p)
 
 int rule_set_load(const char *const *paths, size_t npaths, struct rule_set **out, struct diag *d)
 {
+    return rule_set_load_opts(paths, npaths, NULL, out, d);
+}
+
+int rule_set_load_opts(const char *const *paths, size_t npaths, const struct promql_options *query,
+                       struct rule_set **out, struct diag *d)
+{
     int rc = BW_OK;
     struct rule_set *rs = calloc(1, sizeof(*rs));
     if (!rs)
         return diag_set(d, BW_ENOMEM, "out of memory");
     arena_init(&rs->arena, 0);
-    struct loader l = {.rs = rs, .d = d};
+    struct loader l = {.rs = rs, .query = query, .d = d};
     for (size_t i = 0; i < npaths && rc == BW_OK; i++) {
         if (!is_pattern(paths[i])) {
             rc = load_file(&l, paths[i]);

@@ -14,8 +14,14 @@
  * The one decision: a single mutex covers all state and is held for a whole group's
  * evaluation. Swapping the rule set, taking a snapshot and the thread's ticks therefore never
  * see a half-evaluated group, at the price of an API snapshot waiting for the evaluation that
- * is running. The tsdb's write lock is taken separately, only around appends and the commit,
- * so the collector is never held up by a slow query.
+ * is running. The tsdb's write lock is taken separately, only around each rule's appends and
+ * the group's commit, so the collector is never held up by a slow query (a collector commit in
+ * between may make part of a group durable early; tsdb.h says why that is all it promises).
+ *
+ * A failing rule — its query, its checks, a refused sample, even out of memory — is marked
+ * unhealthy with its reason (logged when its health changes) and the group goes on, as
+ * Prometheus's Group.Eval does. Alerts of rules that a new rule set drops are retired at once:
+ * pending ones go inactive, firing ones are resolved and sent as resolved.
  *
  * Restore: the first evaluation of a new ruler writes ALERTS_FOR_STATE with fresh activeAt
  * values, so ruler_restore reads only samples older than each rule's first evaluation — what
@@ -35,6 +41,7 @@
 #define DEFAULT_GRACE_MS     600000
 #define DEFAULT_RETENTION_MS 900000
 #define NEVER                INT64_MIN
+#define MAX_RESTORE_S        1e12 /* the largest |ALERTS_FOR_STATE| restored, in seconds */
 
 /* A series a rule wrote: its labels (one malloc'd block), hash and tsdb ref. */
 struct wseries {
@@ -101,26 +108,12 @@ struct ruler {
     struct buf tbuf; /* template output */
 };
 
-/* ---- label sets ---- */
-
-/* A copy of ls in one malloc'd block: the pairs, then the strings. NULL when out of memory. */
-static struct label *ls_copy(const struct labelset *ls)
+static int64_t now_ms(void)
 {
-    size_t bytes = ls->n * sizeof(struct label) + 1;
-    for (size_t i = 0; i < ls->n; i++)
-        bytes += strlen(ls->v[i].name) + strlen(ls->v[i].value) + 2;
-    struct label *v = malloc(bytes);
-    if (!v)
-        return NULL;
-    char *p = (char *)(v + ls->n);
-    for (size_t i = 0; i < ls->n; i++) {
-        size_t nl = strlen(ls->v[i].name) + 1, vl = strlen(ls->v[i].value) + 1;
-        v[i].name = memcpy(p, ls->v[i].name, nl);
-        v[i].value = memcpy(p + nl, ls->v[i].value, vl);
-        p += nl + vl;
-    }
-    return v;
+    return clock_real_ns() / 1000000;
 }
+
+/* ---- label sets ---- */
 
 /* A label set under construction in an arena, with room for every label it can get. */
 struct lbuild {
@@ -244,7 +237,7 @@ static int write_series(struct ruler *r, struct rstate *rs, const struct out *ou
             w.ls = p->ls; /* moves the owned copy */
             p->ls.v = NULL;
         } else {
-            struct label *v = ls_copy(&out[i].ls);
+            struct label *v = labels_dup(&out[i].ls, NULL, NULL);
             if (!v) {
                 rc = BW_ENOMEM;
                 continue;
@@ -312,7 +305,7 @@ static bool annotations_equal(const struct ralert *a, const struct labelset *ann
 
 static int set_annotations(struct ralert *a, const struct labelset *ann)
 {
-    struct label *v = ls_copy(ann);
+    struct label *v = labels_dup(ann, NULL, NULL);
     if (!v)
         return BW_ENOMEM;
     free(a->ann);
@@ -413,7 +406,7 @@ static struct ralert *alert_new(struct rstate *rs, const struct gstate *gs,
     struct ralert *a = calloc(1, sizeof(*a));
     if (!a)
         return NULL;
-    a->lab = ls_copy(&c->labels);
+    a->lab = labels_dup(&c->labels, NULL, NULL);
     if (!a->lab || set_annotations(a, &c->annotations) != BW_OK) {
         ralert_free(a);
         return NULL;
@@ -543,18 +536,14 @@ static int eval_alerts(struct ruler *r, struct gstate *gs, struct rstate *rs,
             a->a.fired_at = t;
             transition(r, a, ALERT_PENDING, t);
         }
-        if (a->a.state == ALERT_FIRING && t - a->a.active_at < ru->for_ms) {
-            a->a.state = ALERT_PENDING;
-            a->a.fired_at = 0;
-            a->last_sent = NEVER;
-            a->a.keep_firing_since = 0;
-            transition(r, a, ALERT_FIRING, t);
-        }
-        if (alert_series(r, rs, a, &o[no]) != BW_OK)
-            return BW_ENOMEM;
-        no += 2;
+        if (alert_series(r, rs, a, &o[no]) == BW_OK)
+            no += 2;
+        else
+            rc = BW_ENOMEM; /* the alerts are still compacted: rs stays consistent */
     }
     rs->nalerts = k;
+    if (rc != BW_OK)
+        return rc;
     if (gs->g->limit > 0 && active > gs->g->limit) {
         alerts_drop(r, rs, t);
         snprintf(err, errlen, "exceeded limit of %zu with %zu alerts", gs->g->limit, active);
@@ -631,9 +620,10 @@ static int eval_record(struct ruler *r, struct gstate *gs, struct rstate *rs,
 
 /* ---- a group's evaluation ---- */
 
-/* Evaluates one rule at t; its errors land in rs. BW_OK or BW_ENOMEM. */
-static int eval_rule(struct ruler *r, struct gstate *gs, struct rstate *rs, int64_t t,
-                     struct alert **sends, size_t *nsends, size_t *capsends)
+/* Evaluates one rule at t. Whatever fails — the query, the rule's checks, a refused sample, out
+ * of memory — makes the rule unhealthy with its reason in rs, and the group goes on. */
+static void eval_rule(struct ruler *r, struct gstate *gs, struct rstate *rs, int64_t t,
+                      struct alert **sends, size_t *nsends, size_t *capsends)
 {
     int64_t qt = t - gs->g->query_offset_ms, start = clock_mono_ns();
     struct promql_result *res = NULL;
@@ -658,37 +648,48 @@ static int eval_rule(struct ruler *r, struct gstate *gs, struct rstate *rs, int6
     }
     if (rs->first_eval_ms == NEVER)
         rs->first_eval_ms = t;
-    if (rc == BW_ENOMEM)
-        goto done;
+    if (rc == BW_OK) {
+        rs->health = HEALTH_OK;
+        rs->last_error[0] = '\0';
+        if (rs->rule->kind == RULE_ALERT)
+            rc = collect_sends(r, gs, rs, t, sends, nsends, capsends);
+        if (rc == BW_OK)
+            rc = write_series(r, rs, o, no, qt); /* a refused sample makes it unhealthy */
+    }
     if (rc != BW_OK) {
         rs->health = HEALTH_ERR;
-        snprintf(rs->last_error, sizeof(rs->last_error), "%s", err);
-        rc = BW_OK;
-        goto done;
+        snprintf(rs->last_error, sizeof(rs->last_error), "%s",
+                 rc == BW_ENOMEM ? "out of memory" : err);
     }
-    rs->health = HEALTH_OK;
-    rs->last_error[0] = '\0';
-    if (rs->rule->kind == RULE_ALERT &&
-        (rc = collect_sends(r, gs, rs, t, sends, nsends, capsends)) != BW_OK)
-        goto done;
-    rc = write_series(r, rs, o, no, qt);
-done:
     promql_result_free(res);
     rs->last_eval_ms = t;
     rs->eval_seconds = (double)(clock_mono_ns() - start) / 1e9;
-    return rc;
 }
 
-static int eval_group(struct ruler *r, struct gstate *gs, int64_t t)
+/* Logs a rule's health when it changes, not on every evaluation of a lasting failure. */
+static void log_health(const struct gstate *gs, const struct rstate *rs, enum health before)
+{
+    if (rs->health == before)
+        return;
+    if (rs->health == HEALTH_ERR)
+        log_warn("rules: group %s, rule %s: evaluation failed: %s", gs->g->name, rs->rule->name,
+                 rs->last_error);
+    else if (before == HEALTH_ERR)
+        log_info("rules: group %s, rule %s: evaluates again", gs->g->name, rs->rule->name);
+}
+
+static void eval_group(struct ruler *r, struct gstate *gs, int64_t t)
 {
     int64_t start = clock_mono_ns();
     struct alert *sends = NULL;
     size_t nsends = 0, capsends = 0;
     struct diag d = {0};
-    int rc = BW_OK;
     arena_reset(&r->ea);
-    for (size_t i = 0; i < gs->g->nrules && rc == BW_OK; i++)
-        rc = eval_rule(r, gs, &gs->rules[i], t, &sends, &nsends, &capsends);
+    for (size_t i = 0; i < gs->g->nrules; i++) {
+        enum health before = gs->rules[i].health;
+        eval_rule(r, gs, &gs->rules[i], t, &sends, &nsends, &capsends);
+        log_health(gs, &gs->rules[i], before);
+    }
     tsdb_write_lock(r->db);
     append_stale(r, r->orphans, r->norphans, t - gs->g->query_offset_ms);
     if (tsdb_commit(r->db, &d) != BW_OK)
@@ -704,27 +705,27 @@ static int eval_group(struct ruler *r, struct gstate *gs, int64_t t)
     }
     gs->last_eval_ms = t;
     gs->eval_seconds = (double)(clock_mono_ns() - start) / 1e9;
-    return rc;
 }
 
 int ruler_eval_group(struct ruler *r, size_t gi, int64_t t_ms)
 {
     int rc = BW_EINVAL;
     pthread_mutex_lock(&r->mu);
-    if (gi < r->ngroups)
-        rc = eval_group(r, &r->groups[gi], t_ms);
+    if (gi < r->ngroups) {
+        eval_group(r, &r->groups[gi], t_ms);
+        rc = BW_OK;
+    }
     pthread_mutex_unlock(&r->mu);
     return rc;
 }
 
 int ruler_eval_all(struct ruler *r, int64_t t_ms)
 {
-    int rc = BW_OK;
     pthread_mutex_lock(&r->mu);
-    for (size_t i = 0; i < r->ngroups && rc == BW_OK; i++)
-        rc = eval_group(r, &r->groups[i], t_ms);
+    for (size_t i = 0; i < r->ngroups; i++)
+        eval_group(r, &r->groups[i], t_ms);
     pthread_mutex_unlock(&r->mu);
-    return rc;
+    return BW_OK;
 }
 
 /* ---- restoring `for` state (Prometheus's Group.RestoreForState) ---- */
@@ -737,13 +738,16 @@ static void restore_alert(struct ruler *r, struct ralert *a, const struct tsdb_s
     bool found = false;
     for (size_t i = 0; i < s->n && s->t[i] < before; i++)
         t = s->t[i], v = s->v[i], found = true;
-    if (!found || tsdb_is_stale(v) || !isfinite(v))
+    /* The value is any float a recording rule or an import wrote: one that is no time in
+     * seconds (±1e12 s is 31,700 years) is not restored, which also keeps the ms arithmetic
+     * below far from overflowing. */
+    if (!found || tsdb_is_stale(v) || !(fabs(v) <= MAX_RESTORE_S))
         return;
     int64_t down = (t / 1000) * 1000, active = (int64_t)v * 1000;
     int64_t remaining = hold - (down - active);
     if (remaining <= 0)
-        return; /* was firing: the next evaluation makes it fire again */
-    if (remaining < r->o.for_grace_ms)
+        a->a.active_at = active; /* was firing: the next evaluation makes it fire again */
+    else if (remaining < r->o.for_grace_ms)
         a->a.active_at = now + r->o.for_grace_ms - hold;
     else
         a->a.active_at = active + (now - down);
@@ -818,24 +822,6 @@ int ruler_restore(struct ruler *r, int64_t now_ms)
 
 /* ---- rule sets ---- */
 
-/* Appends s escaped as Go's url.QueryEscape does. */
-static int query_escape(struct buf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    int rc = BW_OK;
-    for (; *s && rc == BW_OK; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~')
-            rc = buf_putc(b, (char)c);
-        else if (c == ' ')
-            rc = buf_putc(b, '+');
-        else
-            rc = buf_printf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
-    }
-    return rc;
-}
-
 /* external_url/graph?g0.expr=EXPR&g0.tab=1 with the expression as Prometheus prints it. */
 static const char *generator_url(struct ruler *r, struct arena *a, const char *expr)
 {
@@ -852,7 +838,7 @@ static const char *generator_url(struct ruler *r, struct arena *a, const char *e
         buf_puts(&e, expr);
     if (buf_puts(&b, r->ext_url ? r->ext_url : "") == BW_OK &&
         buf_puts(&b, "/graph?g0.expr=") == BW_OK &&
-        query_escape(&b, e.data ? e.data : "") == BW_OK && buf_puts(&b, "&g0.tab=1") == BW_OK)
+        tmpl_query_escape(&b, e.data ? e.data : "") == BW_OK && buf_puts(&b, "&g0.tab=1") == BW_OK)
         url = arena_strdup(a, b.data);
     if (node)
         promql_node_release(node);
@@ -958,10 +944,40 @@ static void rstate_fini(struct rstate *st)
     st->nalerts = st->nprev = 0;
 }
 
+/* The alerts of a rule that goes away at t: a pending one goes inactive (and is forgotten with
+ * the rule), a firing one is resolved and added to *v, so that the notifier and Alertmanagers
+ * learn it now rather than when its valid_until passes (Prometheus leaves that to endsAt);
+ * a resolved one was sent as such already. */
+static void retire_alerts(struct ruler *r, struct rstate *rs, int64_t t, struct alert **v,
+                          size_t *n, size_t *cap)
+{
+    for (size_t i = 0; i < rs->nalerts; i++) {
+        struct ralert *a = rs->alerts[i];
+        enum alert_state from = a->a.state;
+        if (from == ALERT_INACTIVE)
+            continue;
+        a->a.state = ALERT_INACTIVE;
+        if (from == ALERT_FIRING)
+            a->a.resolved_at = a->a.valid_until = t;
+        transition(r, a, from, t);
+        if (from != ALERT_FIRING || !r->sink.send)
+            continue;
+        struct alert *nv = arena_grow(&r->ea, *v, *n, cap, sizeof(**v));
+        if (!nv) {
+            log_warn("rules: out of memory: alert %s of a removed rule not sent as resolved",
+                     rs->rule->name);
+            continue;
+        }
+        *v = nv;
+        (*v)[(*n)++] = as_sent(r, &a->a);
+    }
+}
+
 /* Moves the state of each rule of old into its match in the new groups (Prometheus's
  * Group.CopyState: by group file and name, then rule name and labels, first with first); what
- * finds no match leaves its series to be made stale. */
-static void carry_state(struct ruler *r, struct gstate *nv, size_t nn)
+ * finds no match leaves its series to be made stale and its alerts retired at t (into *v). */
+static void carry_state(struct ruler *r, struct gstate *nv, size_t nn, int64_t t, struct alert **v,
+                        size_t *n, size_t *cap)
 {
     for (size_t i = 0; i < r->ngroups; i++) {
         struct gstate *og = &r->groups[i], *ng = NULL;
@@ -982,6 +998,7 @@ static void carry_state(struct ruler *r, struct gstate *nv, size_t nn)
             if (!ns) {
                 if (orphan(r, os) != BW_OK)
                     log_warn("rules: out of memory: series of a removed rule stay unmarked");
+                retire_alerts(r, os, t, v, n, cap);
                 continue;
             }
             ns->carried = true;
@@ -1014,22 +1031,34 @@ static void free_state(struct ruler *r)
     r->ngroups = 0;
 }
 
-void ruler_set_rules(struct ruler *r, struct rule_set *rs)
+int ruler_set_rules(struct ruler *r, struct rule_set *rs)
 {
     struct gstate *nv = NULL;
+    struct alert *sends = NULL;
+    size_t nsends = 0, capsends = 0;
     if (rs && build_state(r, rs, &nv) != BW_OK) {
         log_error("rules: out of memory installing the rules; the old ones stay");
         rule_set_free(rs);
-        return;
+        return BW_ENOMEM;
     }
     pthread_mutex_lock(&r->mu);
-    carry_state(r, nv, rs ? rs->ngroups : 0);
+    int64_t t = now_ms();
+    arena_reset(&r->ea);
+    carry_state(r, nv, rs ? rs->ngroups : 0, t, &sends, &nsends, &capsends);
+    if (nsends > 0) /* before free_state: the alerts' strings live in the old set */
+        r->sink.send(r->sink.ud, sends, nsends, t);
     free_state(r);
     r->rs = rs;
     r->groups = nv;
     r->ngroups = rs ? rs->ngroups : 0;
     pthread_cond_signal(&r->cv);
     pthread_mutex_unlock(&r->mu);
+    return BW_OK;
+}
+
+const struct promql_options *ruler_query_options(const struct ruler *r)
+{
+    return &r->o.query;
 }
 
 /* ---- the ruler ---- */
@@ -1060,7 +1089,7 @@ int ruler_new(struct tsdb *db, const struct ruler_options *o, const struct alert
     arena_init(&r->ea, 0);
     buf_init(&r->tbuf, 1u << 20);
     if (o && o->external_labels) {
-        if (!(r->ext_labels = ls_copy(o->external_labels)))
+        if (!(r->ext_labels = labels_dup(o->external_labels, NULL, NULL)))
             goto oom;
         r->ext = (struct labelset){r->ext_labels, o->external_labels->n};
     }
@@ -1096,11 +1125,6 @@ void ruler_free(struct ruler *r)
     free(r->ext_labels);
     free(r->ext_url);
     free(r);
-}
-
-static int64_t now_ms(void)
-{
-    return clock_real_ns() / 1000000;
 }
 
 /* The group's first evaluation time after now (Prometheus's EvalTimestamp + interval). */
@@ -1179,21 +1203,6 @@ void ruler_stop(struct ruler *r)
 
 /* ---- snapshots ---- */
 
-static int copy_ls(struct arena *a, const struct labelset *in, struct labelset *out)
-{
-    struct label *v = arena_alloc(a, (in->n ? in->n : 1) * sizeof(*v));
-    if (!v)
-        return BW_ENOMEM;
-    for (size_t i = 0; i < in->n; i++) {
-        v[i].name = arena_strdup(a, in->v[i].name);
-        v[i].value = arena_strdup(a, in->v[i].value);
-        if (!v[i].name || !v[i].value)
-            return BW_ENOMEM;
-    }
-    *out = (struct labelset){v, in->n};
-    return BW_OK;
-}
-
 static const char *sdup(struct arena *a, const char *s, bool *ok)
 {
     char *c = s ? arena_strdup(a, s) : NULL;
@@ -1214,7 +1223,7 @@ static int snap_rule(struct arena *a, const struct rstate *st, struct ruler_rule
     ru->expr = sdup(a, st->rule->expr, &ok);
     struct labelset rl = {st->rule->labels, st->rule->nlabels},
                     ra = {st->rule->annotations, st->rule->nannotations};
-    if (!ok || copy_ls(a, &rl, &l) != BW_OK || copy_ls(a, &ra, &an) != BW_OK)
+    if (!ok || !labels_dup(&rl, a, &l) || !labels_dup(&ra, a, &an))
         return BW_ENOMEM;
     ru->labels = (struct label *)l.v;
     ru->annotations = (struct label *)an.v;
@@ -1236,8 +1245,8 @@ static int snap_rule(struct arena *a, const struct rstate *st, struct ruler_rule
         dst->group = sdup(a, src->group, &ok);
         dst->rule = sdup(a, src->rule, &ok);
         dst->generator_url = sdup(a, src->generator_url, &ok);
-        if (!ok || copy_ls(a, &src->labels, &dst->labels) != BW_OK ||
-            copy_ls(a, &src->annotations, &dst->annotations) != BW_OK)
+        if (!ok || !labels_dup(&src->labels, a, &dst->labels) ||
+            !labels_dup(&src->annotations, a, &dst->annotations))
             return BW_ENOMEM;
     }
     s->nalerts = st->nalerts;

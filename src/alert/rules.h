@@ -63,6 +63,11 @@ struct rule_set {
  * that does not exist is. Each error is "file:line:col: what" in d.
  * BW_OK and *out; BW_EINVAL, BW_ENOENT / BW_EIO, BW_ENOMEM. */
 int rule_set_load(const char *const *paths, size_t npaths, struct rule_set **out, struct diag *d);
+/* rule_set_load with each expression parsed under query (NULL: promql's defaults, as
+ * rule_set_load does) — pass the options the rules will be evaluated with, so that what loads
+ * is what evaluates (enable_experimental decides which functions parse). */
+int rule_set_load_opts(const char *const *paths, size_t npaths, const struct promql_options *query,
+                       struct rule_set **out, struct diag *d);
 void rule_set_free(struct rule_set *rs);
 /* Rules of the set, for messages: "N groups, M rules (A alerting, R recording)". */
 size_t rule_set_count(const struct rule_set *rs, size_t *alerting, size_t *recording);
@@ -87,8 +92,14 @@ struct tmpl_data {
  * name as in tmpl_data. */
 int tmpl_check(const char *name, const char *text, char *msg, size_t msglen);
 /* Expands text into out (appended). On a failure out gets "<error expanding template: why>"
- * instead, as Prometheus writes, and BW_EINVAL is returned; BW_ENOSPC / BW_ENOMEM from out. */
+ * instead, as Prometheus writes, and BW_EINVAL is returned; BW_ENOSPC / BW_ENOMEM from out.
+ * An expansion longer than 1 MiB (or out's limit, when smaller), or a printf or print call
+ * producing more, is such a failure: a template error, not an out-of-memory condition. */
 int tmpl_expand(const char *text, const struct tmpl_data *data, struct buf *out);
+/* Appends s escaped as Go's url.QueryEscape does (the template function urlQueryEscape, and
+ * the expression in an alert's generator URL): ASCII letters, digits and -_.~ as they are,
+ * ' ' as '+', every other byte as %XX. BW_OK or b's error. */
+int tmpl_query_escape(struct buf *b, const char *s);
 
 /* ---- the evaluator (ruler.c) ---- */
 
@@ -111,15 +122,22 @@ int ruler_new(struct tsdb *db, const struct ruler_options *o, const struct alert
               struct ruler **out);
 /* Stops the thread if it runs, frees the rules and the state. NULL is a no-op. */
 void ruler_free(struct ruler *r);
-/* Replaces the rules with rs (taken over; freed by the ruler). Alerts of a rule that is in
- * both the old and the new set (same group file and name, same rule name and labels) keep
- * their state, as Prometheus does on reload; the others are dropped (their ALERTS series
- * become stale). Safe while the thread runs: the swap happens between evaluations. */
-void ruler_set_rules(struct ruler *r, struct rule_set *rs);
-/* Loads the rule files paths and, when every one is valid, hands them to r (ruler_set_rules);
- * otherwise r keeps the rules it has and d says what is wrong (file:line:col). The outcome is
- * logged either way. *groups and *rules (may be NULL): what is now loaded. BW_OK, or
- * rule_set_load's codes. (reload.c) */
+/* Replaces the rules with rs (taken over; freed by the ruler; NULL: no rules). Alerts of a
+ * rule that is in both the old and the new set (same group file and name, same rule name and
+ * labels) keep their state, as Prometheus does on reload. The others are dropped at once, at
+ * the wall-clock time t of the call: each pending one with a pending → inactive transition,
+ * each firing one resolved (resolved_at = t, a firing → inactive transition) and sent as
+ * resolved in one send call — from the calling thread, under the ruler's lock; their ALERTS
+ * series become stale at the next evaluation. Safe while the thread runs: the swap happens
+ * between evaluations. BW_OK; BW_ENOMEM (rs freed, the old rules and their state stay). */
+int ruler_set_rules(struct ruler *r, struct rule_set *rs);
+/* The query options r evaluates with (rule files are checked with them on reload). */
+const struct promql_options *ruler_query_options(const struct ruler *r);
+/* Loads the rule files paths (their expressions parsed with r's query options) and, when every
+ * one is valid, hands them to r (ruler_set_rules); otherwise r keeps the rules it has and d
+ * says what is wrong (file:line:col). The outcome is logged either way. *groups and *rules
+ * (may be NULL): what is now loaded. BW_OK, or rule_set_load's codes, or BW_ENOMEM when
+ * ruler_set_rules could not install them. (reload.c) */
 int ruler_reload(struct ruler *r, const char *const *paths, size_t n, size_t *groups, size_t *rules,
                  struct diag *d);
 /* Restores activeAt of each alerting rule's alerts from ALERTS_FOR_STATE at now_ms, as

@@ -785,8 +785,10 @@ static int run_test(const struct tfile *f, const struct test *t, struct report *
         (rc = eval_order(f, rs, &a, &order)) != BW_OK)
         goto done;
     size_t ngroups = rs->ngroups;
-    ruler_set_rules(r, rs);
+    rc = ruler_set_rules(r, rs); /* rs is the ruler's, or freed */
     rs = NULL;
+    if (rc != BW_OK)
+        goto done;
 
     /* The alert tests by eval time, checked at the evaluation at or just before it. */
     const struct alert_test **ats = arena_alloc(&a, (t->nalerts + 1) * sizeof(*ats));

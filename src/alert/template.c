@@ -28,8 +28,11 @@
 
 #include "alert/rules.h"
 
-#define MAX_DEPTH  100
-#define DEFS_WIDTH 112 /* strlen of Prometheus's four variable definitions */
+#define MAX_DEPTH 100
+/* The most an expansion, or one printf or print in it, may produce: past it the expansion
+ * fails as a template error, which the rule's other templates and rules do not feel. */
+#define TMPL_MAX_OUTPUT (1u << 20)
+#define DEFS_WIDTH      112 /* strlen of Prometheus's four variable definitions */
 
 /* ---- the tree ---- */
 
@@ -270,17 +273,6 @@ static void go_g(char *out, size_t len, int prec, double v)
         snprintf(out, len, "%.*g", prec, v);
 }
 
-/* strconv.ParseFloat: the whole string, no leading space. */
-static int parse_go_float(const char *s, double *v)
-{
-    char *end;
-    if (!*s || isspace((unsigned char)*s))
-        return BW_EINVAL;
-    errno = 0;
-    *v = strtod(s, &end);
-    return *end || !strncasecmp(s + (*s == '+' || *s == '-'), "nan(", 4) ? BW_EINVAL : BW_OK;
-}
-
 /* common_templates.ConvertToFloat. */
 static int to_float(struct tmpl *t, const struct command *c, const char *fn, const struct val *v,
                     double *f)
@@ -293,10 +285,20 @@ static int to_float(struct tmpl *t, const struct command *c, const char *fn, con
         *f = (double)v->i;
         return BW_OK;
     case V_STR:
-        if (parse_go_float(v->s, f) == BW_OK)
+        switch (parse_go_float(v->s, f)) {
+        case BW_OK:
             return BW_OK;
-        return xerr(t, c, "error calling %s: strconv.ParseFloat: parsing \"%s\": invalid syntax",
-                    fn, v->s);
+        case BW_ENOMEM:
+            return nomem(t);
+        case BW_ERANGE:
+            return xerr(t, c,
+                        "error calling %s: strconv.ParseFloat: parsing \"%s\": value out of range",
+                        fn, v->s);
+        default:
+            return xerr(t, c,
+                        "error calling %s: strconv.ParseFloat: parsing \"%s\": invalid syntax", fn,
+                        v->s);
+        }
     default:
         return xerr(t, c, "error calling %s: can't convert %s to float", fn, type_name(v));
     }
@@ -628,20 +630,31 @@ static int f_strip_domain(struct tmpl *t, const struct command *c, const struct 
     return ret_fmt(t, out, "%s", host);
 }
 
+int tmpl_query_escape(struct buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int rc = BW_OK;
+    for (; *s && rc == BW_OK; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~')
+            rc = buf_putc(b, (char)c);
+        else if (c == ' ')
+            rc = buf_putc(b, '+');
+        else
+            rc = buf_printf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
+    }
+    return rc;
+}
+
 static int f_url_query_escape(struct tmpl *t, const struct command *c, const struct val *a,
                               size_t n, struct val *out)
 {
     struct buf b;
     buf_init(&b, 0);
     int rc = buf_puts(&b, "");
-    for (const unsigned char *p = (const unsigned char *)a[0].s; *p && rc == BW_OK; p++) {
-        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~')
-            rc = buf_putc(&b, (char)*p);
-        else if (*p == ' ')
-            rc = buf_putc(&b, '+');
-        else
-            rc = buf_printf(&b, "%%%02X", *p);
-    }
+    if (rc == BW_OK)
+        rc = tmpl_query_escape(&b, a[0].s);
     if (rc != BW_OK) {
         buf_fini(&b);
         return nomem(t);
@@ -925,11 +938,37 @@ static int put_verb(struct buf *b, const char *spec, char verb, const struct val
     return rc ? rc : buf_putc(b, ')');
 }
 
+/* fmt's parsenum: the number at *p, advancing past it; -1 when there is none. A number that
+ * grows past 10^6 before its last digit is "too large": *p then goes to the end of the
+ * format, as in Go, which reports %!(NOVERB) — so widths and precisions stay below 10^7. */
+static long go_parsenum(const char **p)
+{
+    long num = -1;
+    for (; **p >= '0' && **p <= '9'; (*p)++) {
+        if (num > 1000000) {
+            *p += strlen(*p);
+            return -1;
+        }
+        num = (num < 0 ? 0 : num * 10) + (**p - '0');
+    }
+    return num;
+}
+
+/* A failed formatting call (Go has no output cap; breakwatch's is TMPL_MAX_OUTPUT). */
+static int fmt_failed(struct tmpl *t, const struct command *c, const char *fn, int rc)
+{
+    if (rc == BW_ENOMEM)
+        return nomem(t);
+    if (rc == BW_ENOSPC)
+        return xerr(t, c, "error calling %s: output longer than %u bytes", fn, TMPL_MAX_OUTPUT);
+    return xerr(t, c, "error calling %s: formatting failed", fn);
+}
+
 static int f_printf(struct tmpl *t, const struct command *c, const struct val *a, size_t n,
                     struct val *out)
 {
     struct buf b;
-    buf_init(&b, 1 << 20);
+    buf_init(&b, TMPL_MAX_OUTPUT);
     int rc = buf_puts(&b, "");
     size_t argi = 1;
     for (const char *p = a[0].s; *p && rc == BW_OK; p++) {
@@ -937,20 +976,24 @@ static int f_printf(struct tmpl *t, const struct command *c, const struct val *a
             rc = buf_putc(&b, *p);
             continue;
         }
-        char spec[32];
-        size_t sl = 0;
-        spec[sl++] = '%';
-        p++;
-        while (*p && strchr("-+# 0", *p) && sl < 8)
-            spec[sl++] = *p++;
-        while (*p >= '0' && *p <= '9' && sl < 16)
-            spec[sl++] = *p++;
-        if (*p == '.') {
-            spec[sl++] = *p++;
-            while (*p >= '0' && *p <= '9' && sl < 24)
-                spec[sl++] = *p++;
+        /* %[flags][width][.prec]verb, rebuilt for C with each flag once. */
+        char spec[40], flags[6] = "";
+        size_t nf = 0;
+        for (p++; *p && strchr("-+# 0", *p); p++)
+            if (!strchr(flags, *p))
+                flags[nf++] = *p, flags[nf] = '\0';
+        long width = go_parsenum(&p), prec = -1;
+        if (*p == '.' && p[1]) { /* fmt: a '.' that ends the format is not a precision */
+            p++;
+            prec = go_parsenum(&p);
+            if (prec < 0)
+                prec = 0;
         }
-        spec[sl] = '\0';
+        int sl = snprintf(spec, sizeof(spec), "%%%s", flags);
+        if (width >= 0)
+            sl += snprintf(spec + sl, sizeof(spec) - (size_t)sl, "%ld", width);
+        if (prec >= 0)
+            snprintf(spec + sl, sizeof(spec) - (size_t)sl, ".%ld", prec);
         if (!*p) {
             rc = buf_puts(&b, "%!(NOVERB)");
             break;
@@ -976,7 +1019,7 @@ static int f_printf(struct tmpl *t, const struct command *c, const struct val *a
     }
     if (rc != BW_OK) {
         buf_fini(&b);
-        return nomem(t);
+        return fmt_failed(t, c, "printf", rc);
     }
     return ret_buf(t, &b, out);
 }
@@ -986,7 +1029,7 @@ static int f_print(struct tmpl *t, const struct command *c, const struct val *a,
                    struct val *out)
 {
     struct buf b;
-    buf_init(&b, 1 << 20);
+    buf_init(&b, TMPL_MAX_OUTPUT);
     int rc = buf_puts(&b, "");
     for (size_t i = 0; i < n && rc == BW_OK; i++) {
         if (i > 0 && a[i].k != V_STR && a[i - 1].k != V_STR)
@@ -996,7 +1039,7 @@ static int f_print(struct tmpl *t, const struct command *c, const struct val *a,
     }
     if (rc != BW_OK) {
         buf_fini(&b);
-        return nomem(t);
+        return fmt_failed(t, c, "print", rc);
     }
     return ret_buf(t, &b, out);
 }
@@ -1688,6 +1731,14 @@ static int exec_pipeline(struct tmpl *t, const struct pipeline *pl, struct val *
     return BW_OK;
 }
 
+/* What writing to the output returned: out of room is the template's error, at pos. */
+static int out_rc(struct tmpl *t, size_t pos, int rc)
+{
+    if (rc == BW_ENOSPC)
+        return perr(t, pos, "output longer than %zu bytes", t->out->limit);
+    return rc == BW_OK ? BW_OK : nomem(t);
+}
+
 static int exec_list(struct tmpl *t, const struct node *n)
 {
     for (; n; n = n->next) {
@@ -1695,12 +1746,12 @@ static int exec_list(struct tmpl *t, const struct node *n)
         struct val v;
         switch (n->k) {
         case N_TEXT:
-            rc = buf_append(t->out, n->text, n->len);
+            rc = out_rc(t, (size_t)(n->text - t->src), buf_append(t->out, n->text, n->len));
             break;
         case N_ACTION:
             rc = exec_pipeline(t, n->pipe, &v);
             if (rc == BW_OK && !n->pipe->decl)
-                rc = put_value(t->out, &v);
+                rc = out_rc(t, n->pipe->pos, put_value(t->out, &v));
             break;
         case N_IF:
         case N_WITH: {
@@ -1756,7 +1807,7 @@ int tmpl_expand(const char *text, const struct tmpl_data *data, struct buf *out)
                      .data = data,
                      .dot = {.k = V_DATA}};
     struct buf tmp;
-    buf_init(&tmp, out->limit ? out->limit : 0);
+    buf_init(&tmp, out->limit && out->limit < TMPL_MAX_OUTPUT ? out->limit : TMPL_MAX_OUTPUT);
     struct node *root;
     const char *stage = "parsing";
     int rc = parse_all(&t, &root);
@@ -1777,8 +1828,8 @@ int tmpl_expand(const char *text, const struct tmpl_data *data, struct buf *out)
         rc = rc ? rc : var_push(&t, "$value", value);
         rc = rc ? rc : exec_list(&t, root);
     }
-    if (rc == BW_ENOSPC || (rc == BW_ENOMEM && !t.failed) || t.oom) {
-        rc = t.oom ? BW_ENOMEM : rc;
+    if (t.oom || (rc == BW_ENOMEM && !t.failed)) {
+        rc = BW_ENOMEM;
     } else if (rc != BW_OK) {
         rc = buf_printf(out, "<error expanding template: error %s template %s: %s>", stage, name,
                         msg);

@@ -11,13 +11,11 @@
  * verbatim and tests compare them; where the C types allow more than Go's do (an out-of-range
  * time, a NaN duration), the answer is the nearest error Prometheus gives, never undefined
  * behaviour. */
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/api.h"
 #include "tsdb/tsdb.h"
@@ -107,24 +105,6 @@ static const char *quote(char *out, size_t outlen, const char *s)
     return out;
 }
 
-/* Reads s as Go's strconv.ParseFloat does: strtod's syntax without leading space, "nan(...)"
- * or hexadecimal without a 'p' exponent; an overflow to infinity is an error. */
-static bool go_float(const char *s, double *out)
-{
-    const char *p = s + (*s == '+' || *s == '-');
-    if (!*s || isspace((unsigned char)*s) || (strncasecmp(p, "nan", 3) == 0 && p[3]))
-        return false;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && !strpbrk(p, "pP"))
-        return false;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || (errno == ERANGE && isinf(v)))
-        return false;
-    *out = v;
-    return true;
-}
-
 /* Reads s as Go's strconv.Atoi: an optional sign and decimal digits that fit in int64. 0,
  * BW_EINVAL (syntax) or BW_ERANGE. */
 static int go_atoi(const char *s, long long *v)
@@ -140,7 +120,7 @@ static int go_atoi(const char *s, long long *v)
 int prom_parse_time(const char *s, int64_t *ms, char *msg, size_t msglen)
 {
     double f;
-    if (go_float(s, &f) && isfinite(f)) {
+    if (parse_go_float(s, &f) == BW_OK && isfinite(f)) {
         /* Prometheus: whole seconds, and the fraction rounded to ms (math.Round). */
         double whole, frac = modf(f, &whole);
         if (fabs(whole) * 1000 >= (double)TIME_LIMIT_MS)
@@ -161,7 +141,7 @@ int prom_parse_duration(const char *s, int64_t *ns, char *msg, size_t msglen)
     char q[128];
     double f;
     int64_t ms;
-    if (go_float(s, &f) && !isnan(f)) {
+    if (parse_go_float(s, &f) == BW_OK && !isnan(f)) {
         double t = f * 1e9;
         if (t >= 9223372036854775808.0 || t < -9223372036854775808.0) {
             snprintf(msg, msglen, "cannot parse %s to a valid duration. It overflows int64",

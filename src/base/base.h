@@ -136,6 +136,13 @@ void log_msg(enum log_level lvl, const char *fmt, ...) BW_PRINTF(2, 3);
  * 3339's date-time only (YYYY-MM-DDTHH:MM:SS[.fff] and "Z" or an offset), as Prometheus's API does.
  * Both give ms since the epoch in UTC and refuse dates that do not exist (February 30). */
 int parse_finite(const char *s, double *out);
+/* Reads s as Go's strconv.ParseFloat(s, 64) does — the reader Prometheus's API parameters and
+ * template functions use: the whole string, no spaces; decimal or hexadecimal (which needs a
+ * 'p' exponent) with '_' between digits as Go's literals allow; "NaN" (unsigned), "Inf" and
+ * "Infinity" with an optional sign, any case. BW_OK and *out; BW_ERANGE when the magnitude
+ * overflows (*out is then ±Inf, as Go returns it with ErrRange); BW_EINVAL for anything else
+ * (Go's ErrSyntax; *out untouched); BW_ENOMEM. */
+int parse_go_float(const char *s, double *out);
 int parse_utc_ms(const char *s, int64_t *out);
 int parse_rfc3339_ms(const char *s, int64_t *out);
 
@@ -216,6 +223,12 @@ const char *labelset_get(const struct labelset *ls, const char *name);
 uint64_t labelset_hash(const struct labelset *ls);
 /* Sorts v[0..n) by name in place (insertion sort: sets are small). */
 void labels_sort(struct label *v, size_t n);
+/* A deep copy of ls — the pairs, then all the strings — in one block: from arena a, or, when a
+ * is NULL, malloc'd (the caller frees it with free() of the returned pointer). Returns the
+ * pairs and, when out is not NULL, sets *out to {pairs, ls->n}; NULL when out of memory (or
+ * past a's limit), *out then unchanged. An empty set still gets a (minimal) block, so NULL
+ * always means failure. */
+struct label *labels_dup(const struct labelset *ls, struct arena *a, struct labelset *out);
 /* Writes {a="x", b="y"} (name first as name{...} when __name__ is present) into out, escaping
  * values as PromQL string literals. BW_OK or the buf error. */
 int labelset_format(const struct labelset *ls, struct buf *out);

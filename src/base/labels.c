@@ -2,6 +2,7 @@
  *
  * The sort order is Prometheus's (labels.Compare): it decides matrix order in query results,
  * so the API, the conformance runner and the tsdb all use this one function. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -54,6 +55,26 @@ void labels_sort(struct label *v, size_t n)
         }
         v[j] = x;
     }
+}
+
+struct label *labels_dup(const struct labelset *ls, struct arena *a, struct labelset *out)
+{
+    size_t bytes = ls->n * sizeof(struct label) + 1;
+    for (size_t i = 0; i < ls->n; i++)
+        bytes += strlen(ls->v[i].name) + strlen(ls->v[i].value) + 2;
+    struct label *v = a ? arena_alloc(a, bytes) : malloc(bytes);
+    if (!v)
+        return NULL;
+    char *p = (char *)(v + ls->n);
+    for (size_t i = 0; i < ls->n; i++) {
+        size_t nl = strlen(ls->v[i].name) + 1, vl = strlen(ls->v[i].value) + 1;
+        v[i].name = memcpy(p, ls->v[i].name, nl);
+        v[i].value = memcpy(p + nl, ls->v[i].value, vl);
+        p += nl + vl;
+    }
+    if (out)
+        *out = (struct labelset){v, ls->n};
+    return v;
 }
 
 static int put_quoted(struct buf *out, const char *s)

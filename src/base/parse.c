@@ -2,13 +2,16 @@
  * flags, CSV candles and exchange JSON, and UTC times in configuration and CSV files.
  *
  * Strict means the whole string is the value: no trailing junk, no overflow, no NaN or
- * infinity. Times are computed from the civil date directly (no strptime or timegm), so the
- * result does not depend on the process's locale or time zone. */
+ * infinity (parse_go_float, the reader of values that come from Prometheus's world, follows Go's
+ * strconv.ParseFloat instead, NaN and infinities included). Times are computed from the civil date
+ * directly (no strptime or timegm), so the result does not depend on the process's locale or time
+ * zone. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/base.h"
 
@@ -21,6 +24,101 @@ int parse_finite(const char *s, double *out)
         return BW_EINVAL;
     *out = v;
     return BW_OK;
+}
+
+static bool dec_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool hex_digit(char c)
+{
+    return dec_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* Go's underscoreOK: each '_' between two digits, or between a base prefix and a digit. */
+static bool underscores_ok(const char *s)
+{
+    char saw = '^'; /* ^ start, 0 digit or prefix, _ underscore, ! anything else */
+    bool hex = false;
+    s += *s == '+' || *s == '-';
+    if (s[0] == '0' && ((s[1] | 0x20) == 'x' || (s[1] | 0x20) == 'b' || (s[1] | 0x20) == 'o')) {
+        hex = (s[1] | 0x20) == 'x';
+        saw = '0';
+        s += 2;
+    }
+    for (; *s; s++) {
+        if (dec_digit(*s) || (hex && hex_digit(*s))) {
+            saw = '0';
+        } else if (*s == '_') {
+            if (saw != '0')
+                return false;
+            saw = '_';
+        } else {
+            if (saw == '_')
+                return false;
+            saw = '!';
+        }
+    }
+    return saw != '_';
+}
+
+int parse_go_float(const char *s, double *out)
+{
+    const char *p = s + (*s == '+' || *s == '-'), *q;
+    if (strcasecmp(s, "nan") == 0) { /* Go's special(): NaN takes no sign */
+        *out = NAN;
+        return BW_OK;
+    }
+    if (strcasecmp(p, "inf") == 0 || strcasecmp(p, "infinity") == 0) {
+        *out = *s == '-' ? -INFINITY : INFINITY;
+        return BW_OK;
+    }
+    /* readFloat's grammar, which strtod's is wider than (nan(...), "-nan", hex without 'p'). */
+    bool hex = p[0] == '0' && (p[1] | 0x20) == 'x' && p[2], dot = false, under = false;
+    size_t digits = 0;
+    for (q = hex ? p + 2 : p;; q++) {
+        if (*q == '_')
+            under = true;
+        else if (*q == '.' && !dot)
+            dot = true;
+        else if (hex ? hex_digit(*q) : dec_digit(*q))
+            digits++;
+        else
+            break;
+    }
+    if (digits == 0)
+        return BW_EINVAL;
+    if ((*q | 0x20) == (hex ? 'p' : 'e')) {
+        q++;
+        q += *q == '+' || *q == '-';
+        if (!dec_digit(*q))
+            return BW_EINVAL;
+        for (; dec_digit(*q) || *q == '_'; q++)
+            under = under || *q == '_';
+    } else if (hex) {
+        return BW_EINVAL; /* Go: a hexadecimal mantissa must have an exponent */
+    }
+    if (*q || (under && !underscores_ok(s)))
+        return BW_EINVAL;
+    char *plain = NULL, *end;
+    if (under) { /* strtod reads no '_': the digits without them */
+        size_t k = 0;
+        if (!(plain = malloc(strlen(s) + 1)))
+            return BW_ENOMEM;
+        for (const char *c = s; *c; c++)
+            if (*c != '_')
+                plain[k++] = *c;
+        plain[k] = '\0';
+    }
+    const char *text = plain ? plain : s;
+    errno = 0;
+    double v = strtod(text, &end);
+    int rc = *end ? BW_EINVAL : errno == ERANGE && isinf(v) ? BW_ERANGE : BW_OK;
+    free(plain);
+    if (rc != BW_EINVAL)
+        *out = v;
+    return rc;
 }
 
 /* Days from 1970-01-01 to the proleptic Gregorian date y-m-d. */

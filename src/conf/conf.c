@@ -6,7 +6,8 @@
  * question. Scalar texts stay in the libyaml document, which lives as long as the conf_doc;
  * the node array and the child arrays live in the document's arena. Aliases simply point at
  * the anchored node, and nothing here walks the graph recursively, so a self-referencing
- * alias cannot make it loop.
+ * alias cannot make it loop. A document nested deeper than CONF_MAX_DEPTH is refused by a
+ * first pass over libyaml's events, before its loader (quadratic in the depth) sees it.
  *
  * The one decision: keys and values are read the way Go's yaml.v3 reads them into
  * Prometheus's structs (unknown and repeated keys refused, a null string is "", booleans and
@@ -44,6 +45,10 @@ struct conf_doc {
 
 /* Rule files are small; this keeps a wrong path (a log, a device) from filling memory. */
 #define CONF_MAX_FILE (64u << 20)
+/* Maps and lists nested deeper than this are refused before libyaml's loader sees them: its
+ * scanner does work proportional to the depth for every token, so 200,000 '[' take minutes;
+ * no configuration or rule file comes near 64 levels. */
+#define CONF_MAX_DEPTH 64
 
 static bool is_null_text(const char *s)
 {
@@ -125,6 +130,58 @@ static int build_nodes(struct conf_doc *doc)
     return BW_OK;
 }
 
+/* A syntax error of parser as libyaml reports it: BW_EINVAL at its mark, or BW_ENOMEM. */
+static int parser_error(const yaml_parser_t *parser, const char *name, struct diag *d)
+{
+    if (parser->error == YAML_MEMORY_ERROR)
+        return diag_set(d, BW_ENOMEM, "out of memory");
+    const yaml_mark_t *m = parser->problem ? &parser->problem_mark : &parser->context_mark;
+    return diag_at(d, BW_EINVAL, name, (int)m->line + 1, (int)m->column + 1, "yaml: %s%s%s",
+                   parser->problem ? parser->problem : "syntax error", parser->context ? " " : "",
+                   parser->context ? parser->context : "");
+}
+
+/* Walks the first document's events (linear work while the depth stays small) and refuses one
+ * nested deeper than CONF_MAX_DEPTH at its first too-deep map or list, before it is loaded.
+ * A syntax error is reported as the loader would report it. */
+static int check_depth(const char *name, const char *text, size_t len, struct diag *d)
+{
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return diag_set(d, BW_ENOMEM, "out of memory");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    int rc = BW_OK, depth = 0;
+    for (bool done = false; !done && rc == BW_OK;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            rc = parser_error(&parser, name, d);
+            break;
+        }
+        switch (ev.type) {
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (++depth > CONF_MAX_DEPTH)
+                rc = diag_at(
+                    d, BW_EINVAL, name, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+                    "yaml: nested deeper than %d levels of maps and lists", CONF_MAX_DEPTH);
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            break;
+        case YAML_DOCUMENT_END_EVENT: /* the loader reads the first document only */
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
 int conf_doc_parse(const char *name, const char *text, size_t len, struct conf_doc **out,
                    struct diag *d)
 {
@@ -141,16 +198,12 @@ int conf_doc_parse(const char *name, const char *text, size_t len, struct conf_d
         goto err;
     }
     parser_ready = true;
+    if ((rc = check_depth(doc->name, text, len, d)) != BW_OK)
+        goto err;
+    rc = BW_ENOMEM;
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &doc->ydoc)) {
-        if (parser.error == YAML_MEMORY_ERROR) {
-            diag_set(d, BW_ENOMEM, "out of memory");
-            goto err;
-        }
-        const yaml_mark_t *m = parser.problem ? &parser.problem_mark : &parser.context_mark;
-        rc = diag_at(d, BW_EINVAL, doc->name, (int)m->line + 1, (int)m->column + 1, "yaml: %s%s%s",
-                     parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
-                     parser.context ? parser.context : "");
+        rc = parser_error(&parser, doc->name, d);
         goto err;
     }
     doc->loaded = true;

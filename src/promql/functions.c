@@ -737,24 +737,6 @@ static int label_join(struct evaluator *ev, const struct promql_node *call,
 
 /* ---- classic histograms ---- */
 
-/* Go's strconv.ParseFloat: the whole string, no spaces, no overflow. */
-static bool go_parse_float(const char *s, double *out)
-{
-    if (!s || !*s || s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))
-        return false;
-    char *end;
-    double v = strtod(s, &end);
-    if (*end || strchr(s, '('))
-        return false;
-    if (isinf(v)) {
-        const char *p = s + (*s == '+' || *s == '-');
-        if (strncasecmp(p, "inf", 3) != 0)
-            return false; /* overflow */
-    }
-    *out = v;
-    return true;
-}
-
 /* The state of histogram_quantile / histogram_fraction: input series grouped by their labels
  * without le (the name stays: delayed removal), with the buckets of the current step. */
 struct hgroup {
@@ -788,7 +770,8 @@ static int hist_call(struct evaluator *ev, const struct promql_node *call, const
         return BW_ENOMEM;
     static const char *const le[] = {"le"};
     for (size_t i = 0; i < in.n; i++) {
-        if (!go_parse_float(labelset_get(&in.s[i].ls, "le"), &upper[i])) {
+        const char *bound = labelset_get(&in.s[i].ls, "le");
+        if (!bound || parse_go_float(bound, &upper[i]) != BW_OK) {
             group[i] = SIZE_MAX;
             continue;
         }

@@ -43,8 +43,12 @@ void tsdb_close(struct tsdb *db);
 
 /* ---- writing (one thread at a time) ----
  * More than one thread may write (the collector, the rule evaluator) when each holds the write
- * lock around its appends and the commit that follows them, so that one writer's commit never
- * takes another's half-written batch. A single writer may skip the lock. */
+ * lock around every run of appends and around its commit; a single writer may skip the lock.
+ * A commit makes durable everything appended before it, whoever appended it: a writer's
+ * samples are durable after its own commit at the latest, and may become durable earlier,
+ * with part of its batch, when another writer commits in between. The rule evaluator relies on
+ * no more: it appends each rule's output under one hold (later rules must see it) and commits
+ * once per group, as Prometheus, which commits each rule on its own, guarantees no more. */
 
 void tsdb_write_lock(struct tsdb *db);
 void tsdb_write_unlock(struct tsdb *db);

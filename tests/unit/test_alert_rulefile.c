@@ -137,6 +137,30 @@ static void test_more_bad(void **state)
     }
 }
 
+/* Expressions parse with the given query options: an experimental aggregation is refused by
+ * default and loads when the options enable it, as the evaluator would run it. */
+static void test_query_options(void **state)
+{
+    const char *dir = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/x.yml", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("groups:\n  - name: g\n    rules:\n      - record: r\n        expr: limitk(1, up)\n", f);
+    fclose(f);
+    const char *paths[] = {path};
+    struct rule_set *rs = NULL;
+    struct diag d = {0};
+    assert_int_equal(rule_set_load(paths, 1, &rs, &d), BW_EINVAL);
+    assert_non_null(strstr(d.msg, "limitk() is experimental"));
+    assert_int_equal(d.line, 5);
+    assert_int_equal(rule_set_load_opts(paths, 1, NULL, &rs, &d), BW_EINVAL);
+    struct promql_options o = {.enable_experimental = true};
+    assert_int_equal(rule_set_load_opts(paths, 1, &o, &rs, &d), BW_OK);
+    assert_string_equal(rs->groups[0].rules[0].expr, "limitk(1, up)");
+    rule_set_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_glob),
         cmocka_unit_test(test_bad),
         cmocka_unit_test_setup_teardown(test_more_bad, tmpdir_setup, tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_query_options, tmpdir_setup, tmpdir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

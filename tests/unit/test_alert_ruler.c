@@ -500,8 +500,17 @@ static void test_restore_outage_too_long(void **state)
     ruler_snapshot_free(s);
 }
 
-/* Swapping in the same rule keeps its alert's state; a rule that goes away has its ALERTS
- * series made stale at the next evaluation. */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Swapping in the same rule keeps its alert's state. Rules that go away have their ALERTS
+ * series made stale at the next evaluation, and their alerts retired at once: the firing one
+ * resolved (a transition and a send as resolved, so that the notifier need not wait for its
+ * valid_until), the pending one gone inactive without a send. */
 static void test_swap_keeps_state(void **state)
 {
     struct fixture *f = *state;
@@ -510,11 +519,33 @@ static void test_swap_keeps_state(void **state)
     const struct rule_spec spec[] = {
         {RULE_ALERT, "Keep", "m > 0", 0, 0, NULL, NULL, NULL},
         {RULE_ALERT, "Gone", "m > 0", 0, 0, NULL, NULL, NULL},
+        {RULE_ALERT, "Waiting", "m > 0", 10 * MIN, 0, NULL, NULL, NULL},
     };
     new_ruler(f, NULL);
-    ruler_set_rules(f->r, one_group("g", 0, 0, spec, 2));
+    assert_int_equal(ruler_set_rules(f->r, one_group("g", 0, 0, spec, 3)), BW_OK);
     assert_int_equal(ruler_eval_all(f->r, B), BW_OK);
-    ruler_set_rules(f->r, one_group("g", 0, 0, spec, 1));
+    struct recorder *rec = &f->rec;
+    assert_int_equal(rec->ntr, 5); /* pending + firing for two, pending for Waiting */
+    assert_int_equal(rec->nsends, 1);
+    assert_int_equal(rec->sends[0].n, 2);
+    int64_t before = wall_ms();
+    assert_int_equal(ruler_set_rules(f->r, one_group("g", 0, 0, spec, 1)), BW_OK);
+    int64_t after = wall_ms();
+
+    assert_int_equal(rec->ntr, 7);
+    assert_string_equal(rec->tr[5].labels, "{alertname=\"Gone\", inst=\"a\"}");
+    assert_int_equal(rec->tr[5].from, ALERT_FIRING);
+    assert_int_equal(rec->tr[5].to, ALERT_INACTIVE);
+    assert_true(rec->tr[5].t >= before && rec->tr[5].t <= after);
+    assert_string_equal(rec->tr[6].labels, "{alertname=\"Waiting\", inst=\"a\"}");
+    assert_int_equal(rec->tr[6].from, ALERT_PENDING);
+    assert_int_equal(rec->tr[6].to, ALERT_INACTIVE);
+    assert_int_equal(rec->nsends, 2); /* the resolved one only */
+    assert_int_equal(rec->sends[1].n, 1);
+    assert_int_equal(rec->sends[1].state[0], ALERT_INACTIVE);
+    assert_int_equal(rec->sends[1].resolved_at[0], rec->tr[5].t);
+    assert_int_equal(rec->sends[1].t, rec->tr[5].t);
+
     assert_int_equal(ruler_eval_all(f->r, B + MIN), BW_OK);
     struct ruler_snapshot *s;
     const struct ruler_rule_snap *rr = snap_rule(f, 0, &s);
@@ -522,10 +553,233 @@ static void test_swap_keeps_state(void **state)
     assert_int_equal(rr->alerts[0].state, ALERT_FIRING);
     assert_string_equal(rr->health, "ok");
     ruler_snapshot_free(s);
-    assert_int_equal(f->rec.ntr, 4); /* pending + firing for each; nothing on the swap */
+    assert_int_equal(rec->ntr, 7); /* Keep goes on without a transition */
     assert_true(query1(f, "ALERTS{alertname=\"Keep\"}", B + MIN) == 1);
     assert_int_equal(query_n(f, "ALERTS{alertname=\"Gone\"}", B + MIN), 0);
     assert_int_equal(query_n(f, "ALERTS{alertname=\"Gone\"}", B + MIN - 1), 1);
+
+    /* No rules at all: Keep is resolved the same way. */
+    assert_int_equal(ruler_set_rules(f->r, NULL), BW_OK);
+    assert_int_equal(rec->ntr, 8);
+    assert_int_equal(rec->tr[7].from, ALERT_FIRING);
+    assert_int_equal(rec->nsends, 3);
+    assert_int_equal(rec->sends[2].state[0], ALERT_INACTIVE);
+}
+
+/* A new set that cannot be installed (its arena is full, as when memory runs out) is refused
+ * with BW_ENOMEM and the running rules keep their state. */
+static void test_set_rules_enomem(void **state)
+{
+    struct fixture *f = *state;
+    const double v[] = {1, 1};
+    series(f, "m", "a", v, 2);
+    const struct rule_spec spec[] = {{RULE_ALERT, "A", "m > 0", 0, 0, NULL, NULL, NULL}};
+    new_ruler(f, NULL);
+    assert_int_equal(ruler_set_rules(f->r, one_group("g", 0, 0, spec, 1)), BW_OK);
+    assert_int_equal(ruler_eval_all(f->r, B), BW_OK);
+    struct rule_set *full = one_group("other", 0, 0, spec, 1);
+    full->arena.limit = full->arena.used;
+    assert_int_equal(ruler_set_rules(f->r, full), BW_ENOMEM);
+    struct ruler_snapshot *s;
+    const struct ruler_rule_snap *rr = snap_rule(f, 0, &s);
+    assert_string_equal(s->groups[0].name, "g");
+    assert_int_equal(rr->state, ALERT_FIRING);
+    ruler_snapshot_free(s);
+    assert_int_equal(f->rec.ntr, 2); /* nothing retired */
+}
+
+/* A firing alert stays firing when a reload lengthens `for` (same rule, so its state is
+ * carried): Prometheus never takes a firing alert back to pending. */
+static void test_no_demotion(void **state)
+{
+    struct fixture *f = *state;
+    const double v[] = {1, 1, 1, 1};
+    series(f, "m", "a", v, 4);
+    struct rule_spec spec[] = {{RULE_ALERT, "A", "m > 0", 0, 0, NULL, NULL, NULL}};
+    new_ruler(f, NULL);
+    ruler_set_rules(f->r, one_group("g", 0, 0, spec, 1));
+    assert_int_equal(ruler_eval_all(f->r, B), BW_OK);
+    spec[0].for_ms = 10 * MIN;
+    ruler_set_rules(f->r, one_group("g", 0, 0, spec, 1));
+    assert_int_equal(ruler_eval_all(f->r, B + MIN), BW_OK);
+    struct ruler_snapshot *s;
+    const struct ruler_rule_snap *rr = snap_rule(f, 0, &s);
+    assert_int_equal(rr->state, ALERT_FIRING);
+    assert_int_equal(rr->alerts[0].fired_at, B);
+    ruler_snapshot_free(s);
+    assert_int_equal(f->rec.ntr, 2); /* pending, firing; nothing after */
+    assert_true(query1(f, "ALERTS{alertname=\"A\",alertstate=\"firing\"}", B + MIN) == 1);
+    assert_int_equal(query_n(f, "ALERTS{alertstate=\"pending\"}", B + MIN), 0);
+}
+
+/* A restart while an alert was firing (Prometheus's RestoreForState, timeRemainingPending
+ * <= 0): activeAt goes back to the stored one, so the next evaluation fires it again at once
+ * instead of waiting `for` anew. */
+static void test_restore_firing(void **state)
+{
+    struct fixture *f = *state;
+    double v[31];
+    for (size_t i = 0; i < 31; i++)
+        v[i] = 1;
+    series(f, "m", "a", v, 31);
+    const struct rule_spec spec[] = {{RULE_ALERT, "A", "m > 0", 10 * MIN, 0, NULL, NULL, NULL}};
+    new_ruler(f, NULL);
+    ruler_set_rules(f->r, one_group("g", 0, 0, spec, 1));
+    for (int64_t m = 0; m <= 15; m++) /* fires at 10 min */
+        assert_int_equal(ruler_eval_all(f->r, B + m * MIN), BW_OK);
+    ruler_free(f->r);
+
+    new_ruler(f, NULL);
+    ruler_set_rules(f->r, one_group("g", 0, 0, spec, 1));
+    int64_t now = B + 20 * MIN;
+    assert_int_equal(ruler_eval_all(f->r, now), BW_OK);
+    assert_int_equal(ruler_restore(f->r, now), BW_OK);
+    struct ruler_snapshot *s;
+    const struct ruler_rule_snap *rr = snap_rule(f, 0, &s);
+    assert_int_equal(rr->alerts[0].active_at, B); /* ALERTS_FOR_STATE held B in seconds */
+    assert_int_equal(rr->state, ALERT_PENDING);
+    ruler_snapshot_free(s);
+    assert_int_equal(ruler_eval_all(f->r, now + MIN), BW_OK);
+    rr = snap_rule(f, 0, &s);
+    assert_int_equal(rr->state, ALERT_FIRING);
+    assert_int_equal(rr->alerts[0].fired_at, now + MIN);
+    ruler_snapshot_free(s);
+}
+
+/* ALERTS_FOR_STATE holding values that are no times (a recording rule or an import can write
+ * any float): nothing is restored, and nothing overflows (UBSan would say). */
+static void test_restore_out_of_range(void **state)
+{
+    struct fixture *f = *state;
+    const double bogus[] = {1e17, -1e17, 1e300, -1e300};
+    for (size_t k = 0; k < BW_ARRAY_LEN(bogus); k++) {
+        setup(state);
+        f = *state;
+        const double v[] = {1, 1, 1, 1};
+        series(f, "m", "a", v, 4);
+        struct label l[3] = {{LABEL_NAME, "ALERTS_FOR_STATE"}, {"alertname", "A"}, {"inst", "a"}};
+        struct labelset ls = {l, 3};
+        uint64_t ref = 0;
+        assert_int_equal(tsdb_append(f->db, &ls, B + MIN, bogus[k], &ref), BW_OK);
+        const struct rule_spec spec[] = {{RULE_ALERT, "A", "m > 0", 10 * MIN, 0, NULL, NULL, NULL}};
+        new_ruler(f, NULL);
+        ruler_set_rules(f->r, one_group("g", 0, 0, spec, 1));
+        int64_t now = B + 3 * MIN;
+        assert_int_equal(ruler_eval_all(f->r, now), BW_OK);
+        assert_int_equal(ruler_restore(f->r, now), BW_OK);
+        struct ruler_snapshot *s;
+        const struct ruler_rule_snap *rr = snap_rule(f, 0, &s);
+        assert_int_equal(rr->alerts[0].active_at, now);
+        ruler_snapshot_free(s);
+        teardown(state);
+    }
+    setup(state); /* for the teardown cmocka runs */
+}
+
+/* Runs fn with stderr going to a file; returns how many lines contain needle. */
+static int stderr_lines(void (*fn)(struct fixture *), struct fixture *f, const char *needle)
+{
+    char path[] = "/tmp/bw-ruler-log-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    fn(f);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    FILE *in = fdopen(fd, "r");
+    assert_non_null(in);
+    rewind(in);
+    char line[2048];
+    int n = 0;
+    while (fgets(line, sizeof(line), in))
+        n += strstr(line, needle) != NULL;
+    fclose(in);
+    unlink(path);
+    return n;
+}
+
+static void eval_three(struct fixture *f)
+{
+    for (int64_t m = 0; m < 3; m++)
+        assert_int_equal(ruler_eval_all(f->r, B + m * MIN), BW_OK);
+}
+
+static void eval_heal(struct fixture *f)
+{
+    for (int64_t m = 3; m < 6; m++)
+        assert_int_equal(ruler_eval_all(f->r, B + m * MIN), BW_OK);
+}
+
+/* A rule whose template produces too much, and a rule that fails, do not stop the group: the
+ * template error stands in the annotation (as Prometheus writes it, the rule healthy), the
+ * failing rule is "err" with its reason, the rules after both still run, and the failure is
+ * logged once, not on every evaluation; so is its recovery. */
+static void test_failing_rule_keeps_group(void **state)
+{
+    struct fixture *f = *state;
+    const double one[] = {1, 1, 1, 1, 1, 1}, two[] = {1, 1, 1, NAN, NAN, NAN};
+    series(f, "m", "a", one, 6);
+    series(f, "m", "b", two, 6);
+    struct label l[2] = {{LABEL_NAME, "m"}, {"inst", "b"}};
+    struct labelset ls = {l, 2};
+    uint64_t ref = 0;
+    assert_int_equal(tsdb_append(f->db, &ls, B + 3 * MIN, tsdb_stale_nan(), &ref), BW_OK);
+    const struct rule_spec spec[] = {
+        {RULE_ALERT, "Big", "m{inst=\"a\"} > 0", 0, 0, NULL, NULL,
+         "{{ printf \"%2000000s\" \"x\" }}"},
+        {RULE_RECORD, "m:dup", "m", 0, 0, "inst", "same", NULL}, /* fails while b exists */
+        {RULE_RECORD, "m:after", "sum(m)", 0, 0, NULL, NULL, NULL},
+    };
+    new_ruler(f, NULL);
+    ruler_set_rules(f->r, one_group("g", 0, 0, spec, 3));
+    assert_int_equal(stderr_lines(eval_three, f, "rule m:dup: evaluation failed"), 1);
+    struct ruler_snapshot *s;
+    const struct ruler_rule_snap *rr = snap_rule(f, 0, &s);
+    assert_string_equal(rr->health, "ok");
+    assert_int_equal(rr->state, ALERT_FIRING);
+    const char *summary = labelset_get(&rr->alerts[0].annotations, "summary");
+    assert_non_null(summary);
+    assert_non_null(strstr(summary, "<error expanding template: "));
+    assert_non_null(strstr(summary, "error calling printf: output longer than 1048576 bytes>"));
+    assert_string_equal(s->groups[0].rules[1].health, "err");
+    assert_string_equal(s->groups[0].rules[2].health, "ok");
+    ruler_snapshot_free(s);
+    assert_true(query1(f, "m:after", B + 2 * MIN) == 2);
+    assert_int_equal(stderr_lines(eval_heal, f, "rule m:dup: evaluates again"), 1);
+    rr = snap_rule(f, 1, &s);
+    assert_string_equal(rr->health, "ok");
+    assert_string_equal(rr->last_error, "");
+    ruler_snapshot_free(s);
+}
+
+/* ruler_reload checks expressions with the evaluator's query options: an experimental
+ * aggregation loads when the ruler's options enable it (and only then). */
+static void test_reload_query_options(void **state)
+{
+    struct fixture *f = *state;
+    char path[] = "/tmp/bw-ruler-rules-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "groups:\n  - name: g\n    rules:\n      - record: r\n"
+                       "        expr: limitk(1, m)\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    const char *paths[] = {path};
+    struct diag d = {0};
+    size_t groups = 0, rules = 0;
+    new_ruler(f, NULL);
+    assert_int_equal(ruler_reload(f->r, paths, 1, &groups, &rules, &d), BW_EINVAL);
+    assert_non_null(strstr(d.msg, "experimental"));
+    ruler_free(f->r);
+    struct ruler_options o = {.query = {.enable_experimental = true}};
+    new_ruler(f, &o);
+    assert_int_equal(ruler_reload(f->r, paths, 1, &groups, &rules, &d), BW_OK);
+    assert_int_equal(groups, 1);
+    assert_int_equal(rules, 1);
+    unlink(path);
 }
 
 /* The thread evaluates on its own at the group's slots and stops promptly. */
@@ -574,6 +828,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_outage_too_long, setup, teardown),
         cmocka_unit_test_setup_teardown(test_swap_keeps_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_rules_enomem, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_demotion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_firing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_out_of_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failing_rule_keeps_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_query_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_thread, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

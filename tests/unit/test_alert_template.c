@@ -210,13 +210,76 @@ static void test_expand_errors(void **state)
     assert_non_null(strstr(s, "can't evaluate field x in type string"));
 }
 
+/* Output caps: printf's width and precision stop at Go's parsenum limit (a number reaching
+ * past 10^6 before its last digit is "%!(NOVERB)"), and an expansion or a printf longer than
+ * 1 MiB is a template error — not out of memory, which would fail the whole rule. */
+static void test_output_caps(void **state)
+{
+    int rc;
+    const char *s = expand_rc("{{ printf \"%.9999999999999999999f\" 1.5 }}", 0, &rc);
+    assert_int_equal(rc, BW_OK);
+    assert_string_equal(s, "%!(NOVERB)%!(EXTRA float64=1.5)");
+    s = expand_rc("{{ printf \"a%20000000db\" 5 }}", 0, &rc);
+    assert_int_equal(rc, BW_OK);
+    assert_string_equal(s, "a%!(NOVERB)%!(EXTRA int=5)");
+    s = expand_rc("{{ printf \"%00000000000000000003d|%-0-3d|\" 7 8 }}", 0, &rc);
+    assert_int_equal(rc, BW_OK); /* repeated flags are one flag; '-' wins over '0' */
+    assert_string_equal(s, "007|8  |");
+
+    s = expand_rc("{{ printf \"%2000000s\" \"x\" }}", 0, &rc);
+    assert_int_equal(rc, BW_EINVAL);
+    assert_string_equal(s, "<error expanding template: error executing template __alert_X: "
+                           "template: __alert_X:1:115: executing \"__alert_X\" at <printf "
+                           "\"%2000000s\" \"x\">: error calling printf: output longer than "
+                           "1048576 bytes>");
+
+    struct tmpl_data d = {.labels = &labels, .name = "__alert_X"};
+    struct buf b;
+    buf_init(&b, 0);
+    assert_int_equal(tmpl_expand("{{ printf \"%1000001d\" 5 }}", &d, &b), BW_OK);
+    assert_int_equal(b.len, 1000001); /* under both caps: as Go pads it */
+    assert_true(b.data[0] == ' ' && b.data[b.len - 1] == '5');
+    buf_reset(&b);
+    /* Two printfs that fit, together past the cap. */
+    assert_int_equal(
+        tmpl_expand("{{ printf \"%600000s\" \"x\" }}\n{{ printf \"%600000s\" \"y\" }}", &d, &b),
+        BW_EINVAL);
+    assert_string_equal(b.data, "<error expanding template: error executing template __alert_X: "
+                                "template: __alert_X:2: output longer than 1048576 bytes>");
+    buf_reset(&b);
+    b.limit = 4096; /* the caller's smaller limit is the cap */
+    assert_int_equal(
+        tmpl_expand("{{ printf \"%3000s\" \"x\" }}{{ printf \"%3000s\" \"y\" }}", &d, &b),
+        BW_EINVAL);
+    assert_non_null(strstr(b.data, "output longer than 4096 bytes>"));
+    buf_fini(&b);
+}
+
+/* Strings become numbers as Go's strconv.ParseFloat reads them. */
+static void test_parse_float(void **state)
+{
+    int rc;
+    assert_string_equal(expand("{{ humanize \"1_000\" }} {{ humanize \"0x1p10\" }}", 0),
+                        "1k 1.024k");
+    const char *s = expand_rc("{{ humanize \"0x10\" }}", 0, &rc);
+    assert_int_equal(rc, BW_EINVAL); /* hexadecimal needs a 'p' exponent */
+    assert_non_null(strstr(s, "strconv.ParseFloat: parsing \"0x10\": invalid syntax>"));
+    s = expand_rc("{{ humanize \"-nan\" }}", 0, &rc);
+    assert_int_equal(rc, BW_EINVAL);
+    assert_non_null(strstr(s, "strconv.ParseFloat: parsing \"-nan\": invalid syntax>"));
+    s = expand_rc("{{ humanize \"1e400\" }}", 0, &rc);
+    assert_int_equal(rc, BW_EINVAL);
+    assert_non_null(strstr(s, "strconv.ParseFloat: parsing \"1e400\": value out of range>"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_and_vars),    cmocka_unit_test(test_if),
         cmocka_unit_test(test_humanize),         cmocka_unit_test(test_printf),
         cmocka_unit_test(test_string_functions), cmocka_unit_test(test_check_errors),
-        cmocka_unit_test(test_expand_errors),
+        cmocka_unit_test(test_expand_errors),    cmocka_unit_test(test_output_caps),
+        cmocka_unit_test(test_parse_float),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

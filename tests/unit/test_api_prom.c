@@ -44,6 +44,7 @@ static void test_parse_time(void **state)
     assert_int_equal(time_ok("+1.5"), 1500);
     assert_int_equal(time_ok("1e3"), 1000000);
     assert_int_equal(time_ok("0x1p4"), 16000);
+    assert_int_equal(time_ok("1_000.5"), 1000500); /* Go's ParseFloat takes Go's underscores */
     assert_int_equal(time_ok("1e300"), INT64_C(1) << 61); /* clamped */
     assert_int_equal(time_ok("-1e300"), -(INT64_C(1) << 61));
     /* RFC 3339, with any fraction and offset. */
@@ -62,6 +63,8 @@ static void test_parse_time(void **state)
     assert_string_equal(time_err("inf"), "cannot parse \"inf\" to a valid timestamp");
     assert_string_equal(time_err("1e400"), "cannot parse \"1e400\" to a valid timestamp");
     assert_string_equal(time_err("0x10"), "cannot parse \"0x10\" to a valid timestamp");
+    assert_string_equal(time_err("1__0"), "cannot parse \"1__0\" to a valid timestamp");
+    assert_string_equal(time_err("-NaN"), "cannot parse \"-NaN\" to a valid timestamp");
     assert_string_equal(time_err("2023-02-30T00:00:00Z"),
                         "cannot parse \"2023-02-30T00:00:00Z\" to a valid timestamp");
     assert_string_equal(time_err("2023-11-14T22:13:20"),
@@ -102,6 +105,7 @@ static void test_parse_duration(void **state)
     assert_int_equal(dur_ok("0.0005"), 500000LL);
     assert_int_equal(dur_ok("-1"), -1000000000LL);
     assert_int_equal(dur_ok("0"), 0);
+    assert_int_equal(dur_ok("1_5"), 15000000000LL);
     assert_int_equal(dur_ok("1m30s"), 90000000000LL);
     assert_int_equal(dur_ok("5ms"), 5000000LL);
     assert_int_equal(dur_ok("1h"), 3600000000000LL);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -86,11 +87,56 @@ static void test_format(void **state)
     buf_fini(&b);
 }
 
+/* labels_dup: a deep copy (no pointer into the source), malloc'd or in an arena, one block. */
+static void test_dup(void **state)
+{
+    (void)state;
+    char name[] = "job", value[] = "api";
+    struct label a[] = {{"__name__", "up"}, {name, value}};
+    struct labelset src = LS(a), out = {NULL, 0};
+    struct label *v = labels_dup(&src, NULL, &out);
+    assert_non_null(v);
+    assert_ptr_equal(out.v, v);
+    assert_int_equal(out.n, 2);
+    assert_int_equal(labelset_compare(&out, &src), 0);
+    for (size_t i = 0; i < out.n; i++) { /* every string lies inside the block, after the pairs */
+        assert_true(out.v[i].name >= (const char *)(v + 2) && out.v[i].name != a[i].name);
+        assert_true(out.v[i].value > out.v[i].name && out.v[i].value != a[i].value);
+    }
+    name[0] = 'x'; /* the copy does not see later changes of the source */
+    value[0] = 'x';
+    assert_string_equal(labelset_get(&out, "job"), "api");
+    assert_null(labelset_get(&out, "xob"));
+    free(v);
+
+    struct labelset empty = {NULL, 0};
+    out = (struct labelset){a, 7};
+    v = labels_dup(&empty, NULL, &out);
+    assert_non_null(v); /* NULL only means out of memory */
+    assert_int_equal(out.n, 0);
+    free(v);
+
+    struct arena ar;
+    arena_init(&ar, 0);
+    v = labels_dup(&src, &ar, NULL);
+    assert_non_null(v);
+    struct labelset in_arena = {v, 2};
+    assert_string_equal(labelset_get(&in_arena, "xob"), "xpi");
+    assert_string_equal(labelset_get(&in_arena, "__name__"), "up");
+    arena_fini(&ar);
+
+    arena_init(&ar, 16); /* past the arena's limit: NULL and out unchanged */
+    out = (struct labelset){a, 2};
+    assert_null(labels_dup(&src, &ar, &out));
+    assert_ptr_equal(out.v, a);
+    arena_fini(&ar);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compare), cmocka_unit_test(test_get),    cmocka_unit_test(test_hash),
-        cmocka_unit_test(test_sort),    cmocka_unit_test(test_format),
+        cmocka_unit_test(test_sort),    cmocka_unit_test(test_format), cmocka_unit_test(test_dup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,49 @@ static void test_finite(void **state)
     }
 }
 
+/* Go's strconv.ParseFloat: what it takes that strtod also takes, what strtod takes that Go
+ * refuses (signed or parenthesised NaN, hexadecimal without a 'p' exponent, spaces), Go's
+ * underscores, and an overflow as a range error with the infinity. */
+static void test_go_float(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        double want;
+    } good[] = {
+        {"1", 1},          {"-2.5", -2.5},      {"+.5", 0.5},
+        {"5.", 5},         {"1e3", 1000},       {"1E-2", 0.01},
+        {"0x1p-2", 0.25},  {"0X1.8P1", 3},      {"-0x10p0", -16},
+        {"1_000", 1000},   {"0x_1p0", 1},       {"1.5_0e1_0", 1.5e10},
+        {"Inf", INFINITY}, {"-inf", -INFINITY}, {"+Infinity", INFINITY},
+        {"1e-400", 0},
+    };
+    double v;
+    for (size_t i = 0; i < BW_ARRAY_LEN(good); i++) {
+        v = 7;
+        assert_int_equal(parse_go_float(good[i].s, &v), BW_OK);
+        assert_true(v == good[i].want);
+    }
+    assert_int_equal(parse_go_float("NaN", &v), BW_OK);
+    assert_true(isnan(v));
+    assert_int_equal(parse_go_float("nan", &v), BW_OK);
+    assert_true(isnan(v));
+    static const char *const bad[] = {
+        "",     " 1",     "1 ",    "-NaN", "+nan", "nan(1)", "NaN1", "0x10", "0x1.8",
+        "0x",   "1e",     "1e+",   "e5",   ".",    "1..2",   "1_",   "_1",   "1__0",
+        "1._5", "0x1p_1", "infin", "inf1", "1f",   "0b101",  "1,5",  "--1",  "+",
+    };
+    for (size_t i = 0; i < BW_ARRAY_LEN(bad); i++) {
+        v = 7;
+        assert_int_equal(parse_go_float(bad[i], &v), BW_EINVAL);
+        assert_true(v == 7);
+    }
+    assert_int_equal(parse_go_float("1e400", &v), BW_ERANGE);
+    assert_true(isinf(v) && v > 0);
+    assert_int_equal(parse_go_float("-0x1p5000", &v), BW_ERANGE);
+    assert_true(isinf(v) && v < 0);
+}
+
 static void test_utc_ms(void **state)
 {
     int64_t t = 0;
@@ -85,6 +128,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_finite),
+        cmocka_unit_test(test_go_float),
         cmocka_unit_test(test_utc_ms),
         cmocka_unit_test(test_rfc3339),
     };

@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "conf/conf.h"
@@ -300,6 +302,58 @@ static void test_alias_cycle(void **state)
     conf_doc_free(doc);
 }
 
+/* Nesting deeper than 64 maps and lists is refused at the first too-deep node, before
+ * libyaml's loader (which takes minutes over 200,000 '[') sees the document. */
+static void test_depth_limit(void **state)
+{
+    (void)state;
+    size_t n = 200000;
+    char *deep = malloc(n + 1);
+    assert_non_null(deep);
+    memset(deep, '[', n);
+    deep[n] = '\0';
+    struct conf_doc *doc = NULL;
+    struct diag d = {0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(conf_doc_parse("deep.yml", deep, n, &doc, &d), BW_EINVAL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 1000000000L);
+    assert_null(doc);
+    assert_int_equal(d.line, 1);
+    assert_int_equal(d.col, 65); /* the 65th '[' */
+    assert_string_equal(d.msg, "yaml: nested deeper than 64 levels of maps and lists");
+    free(deep);
+
+    /* 64 levels load; a 65th does not. */
+    char text[512];
+    memset(text, '[', 64);
+    memset(text + 64, ']', 64);
+    text[128] = '\0';
+    doc = parse(text);
+    const struct conf_node *nd = conf_doc_root(doc);
+    for (int i = 1; i < 64; i++)
+        nd = conf_item(nd, 0);
+    assert_int_equal(conf_kind(nd), CONF_SEQ);
+    assert_int_equal(conf_len(nd), 0);
+    conf_doc_free(doc);
+    size_t k = 0;
+    k += (size_t)snprintf(text + k, sizeof(text) - k, "a:\n  - ");
+    for (int i = 0; i < 62; i++)
+        text[k++] = '[';
+    k += (size_t)snprintf(text + k, sizeof(text) - k, "\n    b: 1\n");
+    assert_int_equal(conf_doc_parse("t.yml", text, k, &doc, &d), BW_EINVAL);
+    /* The map {a:} and the list are 2, the '[' 62 more: the pair "b: 1" on line 3 is a
+     * 65th, a single-pair map. */
+    assert_int_equal(d.line, 3);
+    assert_int_equal(d.col, 5);
+    /* Only the first document is read, as the loader reads it. */
+    doc =
+        parse("a: 1\n---\n[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n");
+    assert_string_equal(conf_scalar(conf_value(conf_doc_root(doc), 0), NULL), "1");
+    conf_doc_free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_labels_strings),
         cmocka_unit_test_setup_teardown(test_err_and_load, tmpdir_setup, tmpdir_teardown),
         cmocka_unit_test(test_alias_cycle),
+        cmocka_unit_test(test_depth_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
