@@ -21,6 +21,8 @@
 
 #define TIMEOUT_DEFAULT_MS 10000
 #define TELEGRAM_API       "https://api.telegram.org"
+#define ROUTE_DEPTH_MAX    64    /* levels of routes under routes */
+#define ROUTES_MAX         10000 /* routes in all: aliases can repeat a subtree many times */
 
 void notify_config_init(struct notify_config *c)
 {
@@ -52,6 +54,8 @@ struct ctx {
     const struct conf_doc *doc;
     struct notify_config *c;
     struct diag *d;
+    const struct conf_node *route_path[ROUTE_DEPTH_MAX]; /* the route being read, its parents */
+    size_t depth, nroutes;
 };
 
 static int oom(struct ctx *x)
@@ -311,6 +315,8 @@ static int matchers(struct ctx *x, const struct conf_node *n, struct notify_rout
     return rc;
 }
 
+/* A route and, recursively, its children. An alias can make a route its own descendant, or
+ * repeat a subtree: the depth, the total and the ancestors are checked before going down. */
 static int route(struct ctx *x, const struct conf_node *n, const struct notify_route *parent,
                  struct notify_route *r)
 {
@@ -319,6 +325,13 @@ static int route(struct ctx *x, const struct conf_node *n, const struct notify_r
                                         "continue",       "routes"};
     const struct conf_node *f[8];
     size_t len;
+    for (size_t i = 0; i < x->depth; i++)
+        if (x->route_path[i] == n)
+            return conf_err(x->doc, n, x->d, "route: contains itself (through an alias)");
+    if (x->depth == ROUTE_DEPTH_MAX)
+        return conf_err(x->doc, n, x->d, "route: nested deeper than %d levels", ROUTE_DEPTH_MAX);
+    if (++x->nroutes > ROUTES_MAX)
+        return conf_err(x->doc, n, x->d, "route: more than %d routes", ROUTES_MAX);
     int rc = conf_fields(x->doc, n, "route", names, 8, f, x->d);
     if (rc)
         return rc;
@@ -388,13 +401,14 @@ static int route(struct ctx *x, const struct conf_node *n, const struct notify_r
         if (!r->routes)
             return oom(x);
     }
-    for (size_t i = 0; i < len; i++) {
+    x->route_path[x->depth++] = n;
+    for (size_t i = 0; i < len && rc == BW_OK; i++) {
         /* Counted before parsing so that fini releases a half-read child's matchers. */
         r->nroutes++;
-        if ((rc = route(x, conf_item(f[7], i), r, &r->routes[i])))
-            return rc;
+        rc = route(x, conf_item(f[7], i), r, &r->routes[i]);
     }
-    return BW_OK;
+    x->depth--;
+    return rc;
 }
 
 /* ---- the section ---- */
@@ -438,7 +452,7 @@ int notify_config_parse(const struct conf_doc *doc, const struct conf_node *n,
         [ROUTE] = "route",          [RECEIVERS] = "receivers",
     };
     const struct conf_node *f[N];
-    struct ctx x = {doc, c, d};
+    struct ctx x = {.doc = doc, .c = c, .d = d};
     int rc = conf_fields(doc, n, "alerting", names, N, f, d);
     if (rc)
         return rc;

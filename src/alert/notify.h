@@ -109,13 +109,16 @@ struct notify_config {
 /* Defaults: no rules, no receivers, no Alertmanager; intervals as documented above. */
 void notify_config_init(struct notify_config *c);
 void notify_config_fini(struct notify_config *c);
-/* Reads the `alerting:` mapping at n of doc into c (initialised). Unknown keys, a route naming
- * a receiver that does not exist, a receiver without a name or defined twice, a bad URL, a
- * bad matcher, a duration that is not one: BW_EINVAL with file:line:col in d. */
+/* Reads the `alerting:` mapping at n of doc into c (initialised), each route with what it
+ * inherits already filled in (the notifier takes the values as they are: 0s is 0s). Unknown
+ * keys, a route naming a receiver that does not exist, a receiver without a name or defined
+ * twice, a bad URL, a bad matcher, a duration that is not one, routes nested deeper than 64
+ * levels or more than 10,000 of them, a route that contains itself through an alias: BW_EINVAL
+ * with file:line:col in d. */
 int notify_config_parse(const struct conf_doc *doc, const struct conf_node *n,
                         struct notify_config *c, struct diag *d);
 
-/* ---- the notifier (dispatch.c, send.c) ---- */
+/* ---- the notifier (dispatch.c; route.c, silence.c, nflog.c, deliver.c, send.c) ---- */
 
 struct notifier;
 

@@ -1,56 +1,34 @@
 /* send: the notification side's way out — the request bodies of each integration (the
  * webhook in Alertmanager's payload version 4, Slack's incoming webhook, Telegram's
- * sendMessage, Alertmanager's POST /api/v2/alerts) and one HTTP POST with libcurl.
+ * sendMessage, Alertmanager's POST /api/v2/alerts) and the HTTP POSTs with libcurl.
  *
  * Main data structure: struct notify_msg (notify_int.h), a group's alerts as views; bodies are
- * built as cJSON trees and printed into the caller's buf.
+ * built as cJSON trees and printed into the caller's buf. A round's requests are flights of
+ * one libcurl multi handle.
  *
- * The design decision: a request is one libcurl easy handle, made and freed per POST on the
- * notifier's thread: notifications are rare, and a fresh handle keeps no connection, cookie or
- * credential between receivers. Its outcome is classified here (sent / retry / failed) so the
- * notifier only schedules; and every message that leaves here has the Telegram token scrubbed
- * out, since libcurl's errors may quote the URL that carries it. */
+ * The design decision: all of a round's requests go out at once through libcurl's multi
+ * interface, each with its own timeout, so a receiver that never answers delays no other, and
+ * a deadline (the notifier's shutdown budget) cuts the wait short. Each request is a fresh easy
+ * handle that keeps no connection, cookie or credential between receivers. Its outcome is
+ * classified here (sent / retry / failed) so the notifier only schedules; and every message
+ * that leaves here has the request's secret (a Telegram token in the URL, an Alertmanager's
+ * userinfo) scrubbed out of the whole text before it is cut to size, since libcurl's errors
+ * and receivers' answers may quote the URL. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include "alert/notify_int.h"
 
-#define SNIPPET_MAX   200           /* bytes of an error answer kept for the message */
-#define BACKOFF_FIRST 1000          /* ms */
-#define BACKOFF_MAX   (5 * 60000LL) /* ms */
-
-void notify_format_time(int64_t ms, char out[32])
-{
-    if (ms == 0) {
-        snprintf(out, 32, "0001-01-01T00:00:00Z");
-        return;
-    }
-    int64_t frac = ms % 1000;
-    time_t secs = (time_t)(ms / 1000);
-    if (frac < 0) {
-        frac += 1000;
-        secs--;
-    }
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (frac) {
-        /* Go's RFC3339Nano: the fraction without trailing zeros. */
-        char f[8];
-        snprintf(f, sizeof(f), ".%03d", (int)frac);
-        size_t flen = strlen(f);
-        while (f[flen - 1] == '0')
-            f[--flen] = '\0';
-        snprintf(out + n, 32 - n, "%sZ", f);
-    } else {
-        snprintf(out + n, 32 - n, "Z");
-    }
-}
+#define SNIPPET_MAX        200  /* bytes of an error answer's first line kept for the message */
+#define ANSWER_KEEP        4096 /* bytes of an answer read, scrubbed before it is cut */
+#define TIMEOUT_DEFAULT_MS 10000
+#define BACKOFF_FIRST      1000          /* ms */
+#define BACKOFF_MAX        (5 * 60000LL) /* ms */
 
 static bool resolved(const struct alert *a)
 {
@@ -90,7 +68,7 @@ int notify_labels_json(const struct labelset *ls, struct buf *out)
 static bool add_time(cJSON *o, const char *key, int64_t ms)
 {
     char t[32];
-    notify_format_time(ms, t);
+    fmt_go_time(t, ms);
     return cJSON_AddStringToObject(o, key, t) != NULL;
 }
 
@@ -360,85 +338,266 @@ int notify_http_init(void)
     return curl_init_rc == CURLE_OK ? BW_OK : BW_EIO;
 }
 
-/* The start of the answer, for the error message. */
-struct snippet {
-    char text[SNIPPET_MAX + 1];
-    size_t len;
+static int64_t mono_ms(void)
+{
+    return clock_mono_ns() / 1000000;
+}
+
+/* One request: its handle, its error text and the start of the answer. */
+struct flight {
+    struct notify_req *r;
+    CURL *c;
+    struct curl_slist *headers;
+    bool added, done;
+    char err[CURL_ERROR_SIZE];
+    struct buf answer; /* at most ANSWER_KEEP bytes */
+    bool answer_cut;   /* the answer was longer */
+    int64_t t0;
+    struct flight *next;
 };
 
-static size_t keep_snippet(char *p, size_t size, size_t nmemb, void *ud)
+struct notify_http {
+    CURLM *m;
+    struct flight *flights; /* in flight, or done and not yet handed out */
+    size_t n;
+};
+
+static size_t keep_answer(char *p, size_t size, size_t nmemb, void *ud)
 {
-    struct snippet *s = ud;
-    size_t n = size * nmemb, take = n < SNIPPET_MAX - s->len ? n : SNIPPET_MAX - s->len;
-    memcpy(s->text + s->len, p, take);
-    s->len += take;
-    s->text[s->len] = '\0';
+    struct flight *x = ud;
+    size_t n = size * nmemb, room = ANSWER_KEEP - x->answer.len;
+    if (n > room)
+        x->answer_cut = true;
+    if (buf_append(&x->answer, p, n < room ? n : room))
+        x->answer_cut = true;
     return n;
 }
 
-/* Replaces each occurrence of secret in s (NUL-terminated, size bytes) by "<secret>". */
-static void scrub(char *s, size_t size, const char *secret)
+/* Appends s[0..n) to out with each occurrence of secret (may be NULL) replaced by "<secret>";
+ * when s is a text cut short (cut), a tail that may be the start of the secret is left out
+ * too, since the rest of it was cut off. */
+static int put_scrubbed(struct buf *out, const char *s, size_t n, bool cut, const char *secret)
 {
-    static const char mask[] = "<secret>";
     size_t sl = secret ? strlen(secret) : 0;
-    char *p;
-    if (sl == 0)
-        return;
-    while ((p = strstr(s, secret))) {
-        size_t tail = strlen(p + sl) + 1;
-        size_t room = size - (size_t)(p - s);
-        if (sizeof(mask) - 1 + tail > room)
-            tail = room - (sizeof(mask) - 1) - 1;
-        memmove(p + sizeof(mask) - 1, p + sl, tail);
-        memcpy(p, mask, sizeof(mask) - 1);
-        p[sizeof(mask) - 1 + tail] = '\0';
+    int rc = buf_puts(out, "");
+    for (size_t i = 0; rc == BW_OK && i < n;) {
+        if (sl && n - i >= sl && memcmp(s + i, secret, sl) == 0) {
+            rc = buf_puts(out, "<secret>");
+            i += sl;
+        } else if (sl && cut && n - i < sl && memcmp(s + i, secret, n - i) == 0) {
+            break;
+        } else {
+            rc = buf_putc(out, s[i++]);
+        }
     }
+    return rc;
 }
 
-enum notify_outcome notify_http_post(const char *url, const char *body, size_t len,
-                                     int64_t timeout_ms, const char *secret, char *why,
-                                     size_t whylen)
+static double seconds_since(int64_t t0)
 {
-    char err[CURL_ERROR_SIZE] = "";
-    struct snippet answer = {.len = 0};
-    struct curl_slist *headers = NULL;
-    enum notify_outcome out = NOTIFY_RETRY;
+    return t0 ? (double)(clock_mono_ns() - t0) / 1e9 : 0;
+}
+
+/* Sets x's request's outcome and why from the transfer's result (scrubbed first, then cut). */
+static void settle(struct flight *x, CURLcode cc)
+{
+    struct notify_req *r = x->r;
+    struct buf msg, answer;
     long status = 0;
-    CURLcode cc = CURLE_OUT_OF_MEMORY;
-    CURL *c = curl_easy_init();
-    answer.text[0] = '\0';
-    why[0] = '\0';
-    headers = curl_slist_append(NULL, "Content-Type: application/json");
-    if (!c || !headers)
-        goto done;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "breakwatch/" BW_VERSION);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_snippet);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
-    cc = curl_easy_perform(c);
+    int rc;
+    buf_init(&msg, 0);
+    buf_init(&answer, 0);
+    r->outcome = NOTIFY_RETRY;
     if (cc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-done:
+        curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &status);
     if (cc != CURLE_OK) {
-        snprintf(why, whylen, "%s", *err ? err : curl_easy_strerror(cc));
+        const char *e = *x->err ? x->err : curl_easy_strerror(cc);
+        rc = put_scrubbed(&msg, e, strlen(e), strlen(e) + 1 >= sizeof(x->err), r->secret);
     } else if (status >= 200 && status < 300) {
-        out = NOTIFY_SENT;
+        r->outcome = NOTIFY_SENT;
+        rc = buf_puts(&msg, "");
     } else {
-        out = status == 429 || status >= 500 ? NOTIFY_RETRY : NOTIFY_FAILED;
-        answer.text[strcspn(answer.text, "\r\n")] = '\0';
-        snprintf(why, whylen, "HTTP %ld%s%s", status, *answer.text ? ": " : "", answer.text);
+        r->outcome = status == 429 || status >= 500 ? NOTIFY_RETRY : NOTIFY_FAILED;
+        rc = put_scrubbed(&answer, x->answer.data ? x->answer.data : "", x->answer.len,
+                          x->answer_cut, r->secret);
+        if (rc == BW_OK) {
+            size_t line = strcspn(answer.data, "\r\n");
+            rc = buf_printf(&msg, "HTTP %ld%s%.*s", status, line ? ": " : "",
+                            (int)(line < SNIPPET_MAX ? line : SNIPPET_MAX), answer.data);
+        }
     }
-    scrub(why, whylen, secret);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(c);
-    return out;
+    snprintf(r->why, sizeof(r->why), "%s", rc == BW_OK ? msg.data : "out of memory");
+    r->seconds = seconds_since(x->t0);
+    x->done = true;
+    buf_fini(&msg);
+    buf_fini(&answer);
+}
+
+static void abandon(struct flight *x, enum notify_outcome o, const char *why)
+{
+    x->r->outcome = o;
+    snprintf(x->r->why, sizeof(x->r->why), "%s", why);
+    x->r->seconds = seconds_since(x->t0);
+    x->done = true;
+}
+
+/* Milliseconds left before *deadline (INT64_MAX: none). */
+static int64_t time_left(_Atomic int64_t *deadline)
+{
+    int64_t dl = deadline ? atomic_load(deadline) : 0;
+    return dl ? dl - mono_ms() : INT64_MAX;
+}
+
+int notify_http_new(struct notify_http **out)
+{
+    struct notify_http *h = calloc(1, sizeof(*h));
+    *out = NULL;
+    if (!h || !(h->m = curl_multi_init())) {
+        free(h);
+        return BW_ENOMEM;
+    }
+    *out = h;
+    return BW_OK;
+}
+
+static void flight_free(struct notify_http *h, struct flight *x)
+{
+    if (x->added)
+        curl_multi_remove_handle(h->m, x->c);
+    curl_easy_cleanup(x->c);
+    curl_slist_free_all(x->headers);
+    buf_fini(&x->answer);
+    free(x);
+}
+
+void notify_http_free(struct notify_http *h)
+{
+    if (!h)
+        return;
+    for (struct flight *x = h->flights, *next; x; x = next) {
+        next = x->next;
+        flight_free(h, x);
+    }
+    curl_multi_cleanup(h->m);
+    free(h);
+}
+
+/* Makes x's handle and adds it to h's multi handle. */
+static void launch(struct notify_http *h, struct flight *x, _Atomic int64_t *deadline)
+{
+    const struct notify_req *r = x->r;
+    int64_t timeout = r->timeout_ms > 0 ? r->timeout_ms : TIMEOUT_DEFAULT_MS;
+    int64_t left = time_left(deadline);
+    if (left <= 0) {
+        abandon(x, NOTIFY_FAILED, "not sent before shutdown");
+        return;
+    }
+    if (left < timeout)
+        timeout = left;
+    x->c = curl_easy_init();
+    x->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    if (!x->c || !x->headers) {
+        abandon(x, NOTIFY_RETRY, "out of memory");
+        return;
+    }
+    curl_easy_setopt(x->c, CURLOPT_URL, r->url);
+    curl_easy_setopt(x->c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, x->headers);
+    curl_easy_setopt(x->c, CURLOPT_POSTFIELDS, r->body);
+    curl_easy_setopt(x->c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->len);
+    curl_easy_setopt(x->c, CURLOPT_TIMEOUT_MS, (long)timeout);
+    curl_easy_setopt(x->c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(x->c, CURLOPT_USERAGENT, "breakwatch/" BW_VERSION);
+    curl_easy_setopt(x->c, CURLOPT_ERRORBUFFER, x->err);
+    curl_easy_setopt(x->c, CURLOPT_WRITEFUNCTION, keep_answer);
+    curl_easy_setopt(x->c, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(x->c, CURLOPT_PRIVATE, (void *)x);
+    if (curl_multi_add_handle(h->m, x->c) != CURLM_OK) {
+        abandon(x, NOTIFY_RETRY, "out of memory");
+        return;
+    }
+    x->added = true;
+    x->t0 = clock_mono_ns();
+}
+
+int notify_http_start(struct notify_http *h, struct notify_req *r, _Atomic int64_t *deadline)
+{
+    struct flight *x = calloc(1, sizeof(*x));
+    r->why[0] = '\0';
+    if (!x) {
+        r->outcome = NOTIFY_RETRY;
+        snprintf(r->why, sizeof(r->why), "out of memory");
+        r->seconds = 0;
+        return BW_ENOMEM;
+    }
+    x->r = r;
+    buf_init(&x->answer, 0);
+    launch(h, x, deadline);
+    x->next = h->flights;
+    h->flights = x;
+    h->n++;
+    return BW_OK;
+}
+
+size_t notify_http_run(struct notify_http *h, int wait_ms, _Atomic int64_t *deadline,
+                       void (*done)(void *ud, struct notify_req *r), void *ud)
+{
+    int still, queued;
+    CURLMsg *msg;
+    curl_multi_perform(h->m, &still);
+    bool finished = false;
+    for (struct flight *x = h->flights; x && !finished; x = x->next)
+        finished = x->done;
+    int64_t left = time_left(deadline);
+    if (!finished && still > 0 && wait_ms > 0 && left > 0) {
+        curl_multi_poll(h->m, NULL, 0, left < wait_ms ? (int)left : wait_ms, NULL);
+        curl_multi_perform(h->m, &still);
+        left = time_left(deadline);
+    }
+    while ((msg = curl_multi_info_read(h->m, &queued))) {
+        char *p = NULL;
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &p);
+        settle((struct flight *)(void *)p, msg->data.result);
+    }
+    for (struct flight **pp = &h->flights; *pp;) {
+        struct flight *x = *pp;
+        if (!x->done && left <= 0)
+            abandon(x, NOTIFY_FAILED, "not sent before shutdown");
+        if (!x->done) {
+            pp = &x->next;
+            continue;
+        }
+        *pp = x->next;
+        h->n--;
+        struct notify_req *r = x->r;
+        flight_free(h, x);
+        done(ud, r);
+    }
+    return h->n;
+}
+
+int notify_url_redact(const char *url, struct buf *out, char **userinfo)
+{
+    const char *host = strstr(url, "://");
+    const char *at = NULL;
+    host = host ? host + 3 : url;
+    for (const char *p = host; *p && !strchr("/?#", *p); p++)
+        if (*p == '@')
+            at = p;
+    if (userinfo)
+        *userinfo = NULL;
+    if (!at)
+        return buf_puts(out, url);
+    if (userinfo && !(*userinfo = xstrndup(host, (size_t)(at - host))))
+        return BW_ENOMEM;
+    int rc = buf_printf(out, "%.*s%s", (int)(host - url), url, at + 1);
+    if (rc && userinfo) {
+        free(*userinfo);
+        *userinfo = NULL;
+    }
+    return rc;
 }
 
 int64_t notify_backoff_ms(int attempt, uint64_t r)

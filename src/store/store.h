@@ -197,6 +197,9 @@ int store_alert_history_insert(struct store *s, const struct store_alert_history
  * most limit (0: all). */
 int store_alert_history_list(struct store *s, int64_t before, uint64_t fp, size_t limit,
                              store_alert_history_fn fn, void *ud);
+/* Deletes the rows older than `before` (their at) and all but the `keep` newest; *n: how many
+ * (may be NULL). */
+int store_alert_history_prune(struct store *s, int64_t before, size_t keep, int *n);
 
 /* One acknowledgment per alert, of the episode that started at active_at. */
 struct store_alert_ack_row {

@@ -22,6 +22,10 @@ static const char SQL_HISTORY_INSERT[] =
 static const char SQL_HISTORY_ALL[] = HISTORY_SELECT "id < ?1 ORDER BY id DESC LIMIT ?3";
 static const char SQL_HISTORY_FP[] =
     HISTORY_SELECT "fingerprint = ?2 AND id < ?1 ORDER BY id DESC LIMIT ?3";
+/* Older than ?1, or not among the ?2 newest (the subquery is NULL when there are fewer). */
+static const char SQL_HISTORY_PRUNE[] =
+    "DELETE FROM alert_history WHERE at < ?1 OR id <= (SELECT id FROM alert_history"
+    " ORDER BY id DESC LIMIT 1 OFFSET ?2)";
 
 static const char SQL_ACK_PUT[] = "INSERT OR REPLACE INTO alert_acks (fingerprint, active_at, at,"
                                   " who, comment) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -144,6 +148,21 @@ int store_alert_history_list(struct store *s, int64_t before, uint64_t fp, size_
            (b = fp ? sqlite3_bind_int64(st, 2, (int64_t)fp) : SQLITE_OK) ||
            (b = sqlite3_bind_int64(st, 3, sql_limit(limit))));
     return each_row(s, st, b, "list alert history", history_row, &c);
+}
+
+int store_alert_history_prune(struct store *s, int64_t before, size_t keep, int *n)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(s, SQL_HISTORY_PRUNE, &st);
+    if (rc)
+        return rc;
+    int b;
+    (void)((b = sqlite3_bind_int64(st, 1, before)) ||
+           (b = sqlite3_bind_int64(st, 2, keep > INT64_MAX ? INT64_MAX : (int64_t)keep)));
+    rc = run_write(s, st, b, "prune alert history");
+    if (n)
+        *n = rc == BW_OK ? sqlite3_changes(s->db) : 0;
+    return rc;
 }
 
 /* ---- acknowledgments ---- */

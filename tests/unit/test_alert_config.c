@@ -190,12 +190,80 @@ static void test_errors(void **state)
                  4, 45, "username");
 }
 
+/* Aliases: a route that contains itself, a tree too deep, one that repeats a subtree into too
+ * many routes — each refused where it is, never followed without end. */
+static void test_route_aliases(void **state)
+{
+    (void)state;
+    expect_error("alerting:\n"
+                 "  receivers: [{name: ops}]\n"
+                 "  route: &r {receiver: ops, routes: [*r]}\n",
+                 3, 10, "contains itself");
+    expect_error("alerting:\n"
+                 "  receivers: [{name: ops}]\n"
+                 "  route:\n"
+                 "    receiver: ops\n"
+                 "    routes:\n"
+                 "      - &c {matchers: [a=b], routes: [{routes: [*c]}]}\n",
+                 6, 9, "contains itself");
+    /* A chain of aliases 70 routes deep (YAML itself cannot nest that far): the route that
+     * would be the 65th level is refused — the chain's end, l0, first reached from l63. */
+    char deep[4096];
+    int len = snprintf(deep, sizeof(deep),
+                       "alerting:\n  receivers: [{name: ops}]\n  route:\n"
+                       "    receiver: ops\n    routes:\n"
+                       "      - &l0 {matchers: [a=b]}\n");
+    for (int i = 1; i < 70; i++)
+        len += snprintf(deep + len, sizeof(deep) - (size_t)len,
+                        "      - &l%d {matchers: [a=b], routes: [*l%d]}\n", i, i - 1);
+    expect_error(deep, 6, 9, "nested deeper than 64");
+    /* Each sibling holds the one before it twice: about 2^21 routes without a cycle. */
+    char wide[4096];
+    len = snprintf(wide, sizeof(wide),
+                   "alerting:\n  receivers: [{name: ops}]\n  route:\n"
+                   "    receiver: ops\n    routes:\n"
+                   "      - &l0 {matchers: [a=b]}\n");
+    for (int i = 1; i <= 20; i++)
+        len += snprintf(wide + len, sizeof(wide) - (size_t)len,
+                        "      - &l%d {matchers: [a=b], routes: [*l%d, *l%d]}\n", i, i - 1, i - 1);
+    struct notify_config c;
+    struct diag d;
+    assert_int_equal(parse(wide, &c, &d), BW_EINVAL);
+    assert_non_null(strstr(d.msg, "more than 10000 routes"));
+    assert_true(d.line >= 6);
+    notify_config_fini(&c);
+}
+
+/* Inheritance is resolved here once: an explicit 0s is kept, not taken for "inherit". */
+static void test_zero_group_wait(void **state)
+{
+    (void)state;
+    struct notify_config c;
+    struct diag d;
+    assert_int_equal(parse("alerting:\n"
+                           "  receivers: [{name: ops}]\n"
+                           "  route:\n"
+                           "    receiver: ops\n"
+                           "    group_wait: 45s\n"
+                           "    routes:\n"
+                           "      - {matchers: [a=b], group_wait: 0s}\n"
+                           "      - {matchers: [a=c]}\n",
+                           &c, &d),
+                     BW_OK);
+    assert_int_equal(c.route.group_wait_ms, 45000);
+    assert_int_equal(c.route.routes[0].group_wait_ms, 0);
+    assert_int_equal(c.route.routes[1].group_wait_ms, 45000);
+    notify_config_fini(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_route_aliases),
+        cmocka_unit_test(test_zero_group_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

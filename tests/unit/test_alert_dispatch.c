@@ -3,7 +3,11 @@
  * records each request's path and body and answers the status codes a test queues) — group
  * waiting, group and repeat intervals, resolved notifications, silences, acknowledgments
  * across a restart, retries, permanent failures, the Alertmanager forward, Slack and Telegram
- * bodies, and the Telegram token kept out of every message. */
+ * bodies, and the Telegram token kept out of every message; and for the files split out of
+ * the notifier (route.c, silence.c, nflog.c, deliver.c): explicit zero intervals, silence
+ * validation, alerts resolved at valid_until, retention of the history, silences and the
+ * log, the inbox's cap and its own lock, parallel requests and a bounded shutdown with a
+ * receiver that never answers, secrets scrubbed before messages are cut. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -22,10 +26,11 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "alert/notify.h"
+#include "alert/notify_int.h"
 #include "journal/journal.h"
 #include "store/store.h"
 #include "tmpdir.h"
+#include "tsdb/tsdb.h"
 
 /* ---- the receiver ---- */
 
@@ -749,6 +754,454 @@ static void test_thread(void **state)
     assert_int_equal(rx_count(f->rx), 1);
 }
 
+/* ---- the review's fixes ---- */
+
+static char *metrics_text(bw_registry *reg)
+{
+    char *text = NULL;
+    size_t cap = 0, len = 0;
+    assert_int_equal(bw_registry_expose(reg, BW_FORMAT_TEXT, &text, &cap, &len), BW_OK);
+    return text;
+}
+
+/* A child route's explicit group_wait of 0 is 0, not the parent's 30 s. */
+static void test_group_wait_zero(void **state)
+{
+    struct fix *f = *state;
+    struct notify_route child = {.receiver = "ops",
+                                 .group_by = f->group_by,
+                                 .ngroup_by = 1,
+                                 .group_wait_ms = 0,
+                                 .group_interval_ms = 300000,
+                                 .repeat_interval_ms = 4 * 3600000};
+    struct tsdb_matcher m;
+    struct diag d = {0};
+    assert_int_equal(tsdb_matcher_init(&m, TSDB_MATCH_EQ, "venue", "A", &d), BW_OK);
+    child.matchers = &m;
+    child.nmatchers = 1;
+    f->cfg.route.routes = &child;
+    f->cfg.route.nroutes = 1;
+    start(f, NULL);
+    struct mk ma, mb;
+    struct alert *a = mk_alert(&ma, "X", "A", ALERT_PENDING, T0, 0);
+    struct alert *b = mk_alert(&mb, "X", "B", ALERT_PENDING, T0, 0);
+    fire(f, a, T0); /* the child's route: notified in the same round */
+    assert_int_equal(rx_count(f->rx), 1);
+    fire(f, b, T0); /* the root's: after 30 s */
+    notifier_tick(f->n, T0 + 29999);
+    assert_int_equal(rx_count(f->rx), 1);
+    notifier_tick(f->n, T0 + 30000);
+    assert_int_equal(rx_count(f->rx), 2);
+    notifier_free(f->n);
+    f->n = NULL;
+    tsdb_matcher_fini(&m);
+}
+
+static void req_done(void *ud, struct notify_req *r)
+{
+    *(struct notify_req **)ud = r;
+}
+
+/* One request made through send.c's multi handle, waited for. */
+static void post_one(struct notify_req *r)
+{
+    struct notify_http *h;
+    struct notify_req *got = NULL;
+    assert_int_equal(notify_http_init(), BW_OK);
+    assert_int_equal(notify_http_new(&h), BW_OK);
+    assert_int_equal(notify_http_start(h, r, NULL), BW_OK);
+    while (notify_http_run(h, 100, NULL, req_done, &got) > 0)
+        ;
+    assert_ptr_equal(got, r);
+    notify_http_free(h);
+}
+
+/* A secret that is part of the mask "<secret>" is replaced once, not forever. */
+static void test_scrub_secret_in_mask(void **state)
+{
+    struct fix *f = *state;
+    char url[256];
+    snprintf(url, sizeof(url), "%s/botsecret/sendMessage", f->base);
+    f->rx->status[0] = 400; /* the answer quotes the path */
+    struct notify_req r = {
+        .url = url, .body = "{}", .len = 2, .timeout_ms = 5000, .secret = "secret"};
+    alarm(20); /* the old scrub spun here */
+    post_one(&r);
+    alarm(0);
+    assert_int_equal(r.outcome, NOTIFY_FAILED);
+    assert_string_equal(r.why, "HTTP 400: /bot<secret>/sendMessage");
+    r.secret = "e"; /* shorter than the mask, and inside it */
+    f->rx->status[1] = 400;
+    alarm(20);
+    post_one(&r);
+    alarm(0);
+    assert_string_equal(r.why,
+                        "HTTP 400: /bots<secret>cr<secret>t/s<secret>ndM<secret>ssag<secret>");
+}
+
+/* A token that straddles where the answer is cut is masked whole, not cut and half shown. */
+static void test_scrub_before_cut(void **state)
+{
+    struct fix *f = *state;
+    char base[512], pad[200], token[64];
+    /* The answer (the path) is cut at 200 bytes: "/", 190 x, "/bot" and then the token. */
+    memset(pad, 'x', 190);
+    pad[190] = '\0';
+    snprintf(token, sizeof(token), "TOKEN%s", "abcdefghijklmnopqrstuvwxyz0123456789");
+    snprintf(base, sizeof(base), "%s/%s", f->base, pad);
+    f->targets[0] = (struct notify_target){
+        .kind = NOTIFY_TELEGRAM, .url = base, .bot_token = token, .chat_id = 1, .timeout_ms = 5000};
+    f->rx->status[0] = 400;
+    start(f, NULL);
+    assert_int_equal(notifier_test(f->n, "ops", "eve", T0), BW_OK);
+    notifier_tick(f->n, T0);
+    assert_int_equal(rx_count(f->rx), 1);
+    struct hist *h = history_of(f, 0);
+    assert_int_equal(h->n, 1);
+    assert_null(strstr(h->rows[0], "TOKEN"));
+    assert_null(strstr(h->rows[0], "TOK"));
+    assert_non_null(strstr(h->rows[0], "/bot<sec")); /* masked, then cut at 200 bytes */
+}
+
+/* An Alertmanager URL's userinfo is neither a metric label nor in a journal event. */
+static void test_alertmanager_userinfo(void **state)
+{
+    struct fix *f = *state;
+    struct diag d = {0};
+    char url[128], shown[192], bare[128];
+    snprintf(url, sizeof(url), "http://bob:pa55word@127.0.0.1:%d", f->rx->port);
+    snprintf(bare, sizeof(bare), "http://127.0.0.1:%d", f->rx->port);
+    snprintf(shown, sizeof(shown), "alertmanager=\"%s\"", bare);
+    f->am = (struct notify_am){.url = url, .timeout_ms = 5000};
+    f->cfg.alertmanagers = &f->am;
+    f->cfg.nalertmanagers = 1;
+    f->receiver.ntargets = 0;
+    f->rx->status[0] = 400;
+    bw_registry *reg = bw_registry_new(0);
+    assert_int_equal(journal_open(f->st, &f->j, &d), BW_OK);
+    start(f, reg);
+    struct mk ma;
+    struct alert *a = mk_alert(&ma, "X", "A", ALERT_FIRING, T0, T0);
+    f->sink.send(f->sink.ud, a, 1, T0);
+    notifier_tick(f->n, T0);
+    assert_int_equal(rx_count(f->rx), 1);
+    char *text = metrics_text(reg);
+    assert_null(strstr(text, "pa55word"));
+    assert_null(strstr(text, "bob"));
+    assert_non_null(strstr(text, shown));
+    free(text);
+    assert_int_equal(journal_flush(f->j), BW_OK);
+    struct journal_event_list l;
+    assert_int_equal(journal_events_list(f->j, NULL, 0, 0, &l), BW_OK);
+    assert_int_equal(l.n, 1);
+    assert_null(strstr(l.items[0].message, "pa55word"));
+    assert_non_null(strstr(l.items[0].message, bare));
+    journal_event_list_free(&l);
+    notifier_free(f->n);
+    f->n = NULL;
+    bw_registry_free(reg);
+}
+
+/* Silences are checked as Alertmanager checks them. */
+static void test_silence_validation(void **state)
+{
+    struct fix *f = *state;
+    start(f, NULL);
+    struct {
+        struct notify_matcher m;
+        const char *why;
+    } bad[] = {
+        {{"bad-name", "x", false, true}, "invalid label name"},
+        {{"0abc", "x", false, true}, "invalid label name"},
+        {{"", "x", false, true}, "invalid label name"},
+        {{"a", "(", true, true}, "invalid regular expression"},
+        {{"a", "\xff", false, true}, "UTF-8"},
+        {{"a", "", false, true}, "must not match the empty string"},
+        {{"a", ".*", true, true}, "must not match the empty string"},
+        {{"a", "x", false, false}, "must not match the empty string"},
+    };
+    for (size_t i = 0; i < BW_ARRAY_LEN(bad); i++) {
+        struct diag d = {0};
+        struct notify_silence s = {
+            .matchers = &bad[i].m, .nmatchers = 1, .starts_at = T0, .ends_at = T0 + 60000};
+        assert_int_equal(notifier_silence_put(f->n, &s, T0, &d), BW_EINVAL);
+        if (!strstr(d.msg, bad[i].why))
+            fail_msg("matcher %zu: got \"%s\", want \"%s\"", i, d.msg, bad[i].why);
+    }
+    /* One matcher that needs a value is enough beside ones that match nothing. */
+    struct notify_matcher ok[] = {{"a", "", false, true}, {"b", "x", false, true}};
+    struct notify_silence s = {.matchers = ok, .nmatchers = 2, .starts_at = T0, .ends_at = T0 + 1};
+    struct diag d = {0};
+    assert_int_equal(notifier_silence_put(f->n, &s, T0, &d), BW_OK);
+}
+
+/* A firing alert that is no longer reported resolves at its valid_until, like any
+ * resolution: history, journal, and its group notified at its next flush. */
+static void test_valid_until(void **state)
+{
+    struct fix *f = *state;
+    struct diag d = {0};
+    assert_int_equal(journal_open(f->st, &f->j, &d), BW_OK);
+    start(f, NULL);
+    struct mk ma;
+    struct alert *a = mk_alert(&ma, "Gone", "A", ALERT_PENDING, T0, 0);
+    fire(f, a, T0);
+    a->valid_until = T0 + 60000; /* the evaluator's last send */
+    f->sink.send(f->sink.ud, a, 1, T0);
+    notifier_tick(f->n, T0 + 30000);
+    assert_int_equal(rx_count(f->rx), 1);
+    notifier_tick(f->n, T0 + 59999);
+    struct notify_snapshot *snap;
+    assert_int_equal(notifier_snapshot(f->n, T0 + 59999, &snap), BW_OK);
+    assert_int_equal(snap->alerts[0].alert.state, ALERT_FIRING);
+    notify_snapshot_free(snap);
+    notifier_tick(f->n, T0 + 61000);
+    assert_int_equal(notifier_snapshot(f->n, T0 + 61000, &snap), BW_OK);
+    assert_int_equal(snap->nalerts, 1);
+    assert_int_equal(snap->alerts[0].alert.state, ALERT_INACTIVE);
+    assert_int_equal(snap->alerts[0].alert.resolved_at, T0 + 60000);
+    notify_snapshot_free(snap);
+    struct hist *h = history_of(f, a->fingerprint);
+    assert_int_equal(count_rows(h, "transition|resolved|"), 1);
+    assert_int_equal(journal_flush(f->j), BW_OK);
+    struct journal_event_list l;
+    assert_int_equal(journal_events_list(f->j, NULL, 0, 0, &l), BW_OK);
+    int resolved = 0;
+    for (size_t i = 0; i < l.n; i++)
+        resolved += strcmp(l.items[i].message, "Gone resolved: p99 on A is high") == 0;
+    assert_int_equal(resolved, 1);
+    journal_event_list_free(&l);
+    /* The group's next flush (30 s + 5 min) tells the receiver. */
+    notifier_tick(f->n, T0 + 329999);
+    assert_int_equal(rx_count(f->rx), 1);
+    notifier_tick(f->n, T0 + 330000);
+    assert_int_equal(rx_count(f->rx), 2);
+    cJSON *j = body_json(f, 1);
+    assert_string_equal(jstr(j, "status"), "resolved");
+    cJSON *x = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "alerts"), 0);
+    assert_string_equal(jstr(x, "endsAt"), "2025-01-01T10:01:00Z");
+    cJSON_Delete(j);
+    /* Only once. */
+    notifier_tick(f->n, T0 + 700000);
+    h = history_of(f, a->fingerprint);
+    assert_int_equal(count_rows(h, "transition|resolved|"), 1);
+}
+
+static int count_silences(void *ud, const struct store_alert_silence_row *r)
+{
+    (void)r;
+    ++*(int *)ud;
+    return 0;
+}
+
+static int count_nflog(void *ud, const struct store_alert_nflog_row *r)
+{
+    (void)r;
+    ++*(int *)ud;
+    return 0;
+}
+
+#define DAY (24 * 3600000LL)
+
+/* The history, ended silences and the log of groups that are gone do not grow for ever. */
+static void test_retention(void **state)
+{
+    struct fix *f = *state;
+    struct diag d = {0};
+    start(f, NULL);
+    struct notify_matcher m[] = {{"venue", "Z", false, true}};
+    struct notify_silence s = {
+        .matchers = m, .nmatchers = 1, .starts_at = T0, .ends_at = T0 + 3600000};
+    assert_int_equal(notifier_silence_put(f->n, &s, T0, &d), BW_OK);
+    struct mk ma;
+    struct alert *a = mk_alert(&ma, "X", "A", ALERT_PENDING, T0, 0);
+    fire(f, a, T0);
+    notifier_tick(f->n, T0 + 30000);
+    resolve(f, a, T0 + 40000);
+    notifier_tick(f->n, T0 + 330000); /* resolved sent; the group is gone */
+    assert_int_equal(rx_count(f->rx), 2);
+    int ns = 0, nl = 0;
+    assert_int_equal(store_alert_nflog_each(f->st, count_nflog, &nl), BW_OK);
+    assert_int_equal(nl, 1);
+    /* Within the repeat interval (4 h from the last notification) the entry stays. */
+    notifier_tick(f->n, T0 + 330000 + 4 * 3600000 - 1);
+    nl = 0;
+    assert_int_equal(store_alert_nflog_each(f->st, count_nflog, &nl), BW_OK);
+    assert_int_equal(nl, 1);
+    notifier_tick(f->n, T0 + 330000 + 4 * 3600000 + 600000);
+    nl = 0;
+    assert_int_equal(store_alert_nflog_each(f->st, count_nflog, &nl), BW_OK);
+    assert_int_equal(nl, 0);
+
+    /* 5 days after the silence ended: gone from memory and the store, and so is the history
+     * of that time. */
+    struct hist *h = history_of(f, 0);
+    int before = h->n;
+    assert_true(before >= 6);
+    notifier_tick(f->n, T0 + 3600000 + 5 * DAY - 1000);
+    struct notify_snapshot *snap;
+    assert_int_equal(notifier_snapshot(f->n, T0 + 3600000 + 5 * DAY - 1000, &snap), BW_OK);
+    assert_int_equal(snap->nsilences, 1);
+    notify_snapshot_free(snap);
+    notifier_tick(f->n, T0 + 3600000 + 5 * DAY + 3600000);
+    assert_int_equal(notifier_snapshot(f->n, T0 + 3600000 + 5 * DAY + 3600000, &snap), BW_OK);
+    assert_int_equal(snap->nsilences, 0);
+    notify_snapshot_free(snap);
+    assert_int_equal(store_alert_silences_each(f->st, count_silences, &ns), BW_OK);
+    assert_int_equal(ns, 0);
+    /* Left: the one row of the last 5 days, the silence's expiry noted at T0 + 4 h 5.5 min. */
+    h = history_of(f, 0);
+    assert_int_equal(h->n, 1);
+    assert_int_equal(count_rows(h, "silence|expired||expired "), 1);
+}
+
+/* The inbox takes NOTIFY_INBOX_MAX alerts; the rest are counted as dropped. */
+static void test_inbox_cap(void **state)
+{
+    struct fix *f = *state;
+    bw_registry *reg = bw_registry_new(0);
+    f->receiver.ntargets = 0;
+    start(f, reg);
+    enum { N = NOTIFY_INBOX_MAX + 5 };
+    static struct mk m[N];
+    static char venue[N][8];
+    static struct alert v[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(venue[i], sizeof(venue[i]), "v%05d", i);
+        v[i] = *mk_alert(&m[i], "X", venue[i], ALERT_FIRING, T0, T0);
+    }
+    f->sink.send(f->sink.ud, v, N, T0);
+    f->sink.transition(f->sink.ud, &v[0], ALERT_PENDING, T0);
+    char *text = metrics_text(reg);
+    assert_non_null(strstr(text, "notifications_inbox_dropped_total 6\n"));
+    free(text);
+    notifier_tick(f->n, T0);
+    struct notify_snapshot *snap;
+    assert_int_equal(notifier_snapshot(f->n, T0, &snap), BW_OK);
+    assert_int_equal(snap->nalerts, NOTIFY_INBOX_MAX);
+    notify_snapshot_free(snap);
+    /* Emptied: there is room again. */
+    f->sink.transition(f->sink.ud, &v[N - 1], ALERT_PENDING, T0 + 1);
+    notifier_tick(f->n, T0 + 1);
+    assert_int_equal(notifier_snapshot(f->n, T0 + 1, &snap), BW_OK);
+    assert_int_equal(snap->nalerts, NOTIFY_INBOX_MAX + 1);
+    notify_snapshot_free(snap);
+    notifier_free(f->n);
+    f->n = NULL;
+    bw_registry_free(reg);
+}
+
+/* The sink does not wait while the notifier's lock is held (here by a history read). */
+struct blocked {
+    struct fix *f;
+    struct alert *a;
+    volatile int done, seen_inside;
+};
+
+static void *report(void *arg)
+{
+    struct blocked *b = arg;
+    b->f->sink.transition(b->f->sink.ud, b->a, ALERT_INACTIVE, T0);
+    b->done = 1;
+    return NULL;
+}
+
+static int hold_lock(void *ud, const struct notify_history_row *r)
+{
+    struct blocked *b = ud;
+    pthread_t t;
+    (void)r;
+    if (b->seen_inside)
+        return 0;
+    assert_int_equal(pthread_create(&t, NULL, report, b), 0);
+    for (int i = 0; i < 200 && !b->done; i++)
+        usleep(10000);
+    b->seen_inside = b->done ? 1 : -1;
+    pthread_join(t, NULL);
+    return 0;
+}
+
+static void test_sink_never_waits(void **state)
+{
+    struct fix *f = *state;
+    struct diag d = {0};
+    start(f, NULL);
+    struct notify_matcher m[] = {{"venue", "Z", false, true}};
+    struct notify_silence s = {.matchers = m, .nmatchers = 1, .starts_at = T0, .ends_at = T0 + 1};
+    assert_int_equal(notifier_silence_put(f->n, &s, T0, &d), BW_OK); /* a history row */
+    struct mk ma;
+    struct blocked b = {.f = f, .a = mk_alert(&ma, "X", "A", ALERT_PENDING, T0, 0)};
+    assert_int_equal(notifier_history(f->n, 0, 0, 0, hold_lock, &b), BW_OK);
+    assert_int_equal(b.seen_inside, 1);
+}
+
+/* A listener that accepts connections (the kernel does) and never answers. */
+static int silent_listener(int *port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t al = sizeof(a);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Requests go out in parallel: a receiver that never answers delays no other, and shutdown
+ * takes no longer than its budget. */
+static void test_hanging_receiver(void **state)
+{
+    struct fix *f = *state;
+    struct diag d = {0};
+    int port;
+    int fd = silent_listener(&port);
+    char hang[128];
+    snprintf(hang, sizeof(hang), "http://127.0.0.1:%d/never", port);
+    f->targets[0] = (struct notify_target){
+        .kind = NOTIFY_WEBHOOK, .url = hang, .send_resolved = true, .timeout_ms = 120000};
+    f->targets[1] = (struct notify_target){
+        .kind = NOTIFY_WEBHOOK, .url = f->url, .send_resolved = true, .timeout_ms = 5000};
+    f->receiver.ntargets = 2;
+    f->cfg.route.group_wait_ms = 100;
+    start(f, NULL);
+    assert_int_equal(notifier_start(f->n, &d), BW_OK);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t t = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    struct mk ma, mb;
+    struct alert *a = mk_alert(&ma, "X", "A", ALERT_PENDING, t, 0);
+    fire(f, a, t);
+    int64_t t0 = now_ms();
+    while (rx_count(f->rx) == 0 && now_ms() - t0 < 3000)
+        usleep(10000);
+    assert_int_equal(rx_count(f->rx), 1);
+    /* A test notification while the first request still hangs goes out too. */
+    struct alert *b = mk_alert(&mb, "Y", "B", ALERT_PENDING, t, 0);
+    (void)b;
+    assert_int_equal(notifier_test(f->n, "ops", "eve", t), BW_OK);
+    t0 = now_ms();
+    while (rx_count(f->rx) < 2 && now_ms() - t0 < 3000)
+        usleep(10000);
+    assert_int_equal(rx_count(f->rx), 2);
+    t0 = now_ms();
+    notifier_free(f->n);
+    f->n = NULL;
+    int64_t took = now_ms() - t0;
+    if (took > NOTIFY_STOP_BUDGET_MS + 1000)
+        fail_msg("notifier_free took %lld ms", (long long)took);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -758,6 +1211,11 @@ int main(void)
         T(test_ack_across_restart), T(test_retry_then_delivered),
         T(test_permanent_failure),  T(test_alertmanager),
         T(test_slack_telegram),     T(test_thread),
+        T(test_group_wait_zero),    T(test_scrub_secret_in_mask),
+        T(test_scrub_before_cut),   T(test_alertmanager_userinfo),
+        T(test_silence_validation), T(test_valid_until),
+        T(test_retention),          T(test_inbox_cap),
+        T(test_sink_never_waits),   T(test_hanging_receiver),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

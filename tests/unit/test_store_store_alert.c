@@ -96,6 +96,39 @@ static void test_history(void **state)
     store_close(s);
 }
 
+/* Pruning: rows older than a time, and all but the newest `keep`. */
+static void test_history_prune(void **state)
+{
+    struct store *s = open_store(state);
+    int64_t ids[10];
+    for (int i = 0; i < 10; i++) {
+        /* at: 100, 200, ..., but the last row is old again (a clock set back). */
+        struct store_alert_history_row r = {.at = i == 9 ? 50 : 100 * (i + 1), .kind = "ack"};
+        assert_int_equal(store_alert_history_insert(s, &r, &ids[i]), BW_OK);
+    }
+    int n = -1;
+    /* Older than 250: rows at 100, 200 and the one at 50. */
+    assert_int_equal(store_alert_history_prune(s, 250, 100, &n), BW_OK);
+    assert_int_equal(n, 3);
+    struct rows w = {0};
+    assert_int_equal(store_alert_history_list(s, 0, 0, 0, take_history, &w), BW_OK);
+    assert_int_equal(w.n, 7);
+    assert_int_equal(w.ids[0], ids[8]);
+    assert_int_equal(w.ids[6], ids[2]);
+    /* At most 4 kept: the 4 newest by id. */
+    assert_int_equal(store_alert_history_prune(s, 0, 4, &n), BW_OK);
+    assert_int_equal(n, 3);
+    memset(&w, 0, sizeof(w));
+    assert_int_equal(store_alert_history_list(s, 0, 0, 0, take_history, &w), BW_OK);
+    assert_int_equal(w.n, 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(w.ids[i], ids[8 - i]);
+    /* Fewer rows than the cap and none old: nothing. */
+    assert_int_equal(store_alert_history_prune(s, 0, 4, &n), BW_OK);
+    assert_int_equal(n, 0);
+    store_close(s);
+}
+
 static int take_ack(void *ud, const struct store_alert_ack_row *r)
 {
     struct rows *w = ud;
@@ -206,10 +239,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
-        T(test_history),
-        T(test_acks),
-        T(test_silences),
-        T(test_nflog),
+        T(test_history), T(test_history_prune), T(test_acks), T(test_silences), T(test_nflog),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
