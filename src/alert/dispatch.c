@@ -282,10 +282,11 @@ static void journal_transition(struct notifier *n, const struct alert *a, enum a
     if (rc == BW_OK)
         rc = buf_printf(&data,
                         "{\"fingerprint\":\"%s\",\"state\":\"%s\",\"from\":\"%s\","
-                        "\"labels\":%s}",
-                        fp, to, alert_state_name(from), lj.data);
+                        "\"at_ms\":%lld,\"labels\":%s}",
+                        fp, to, alert_state_name(from), (long long)t, lj.data);
     if (rc == BW_OK) {
-        struct journal_event ev = {.ts_ms = t,
+        /* Among the session's events, in its simulated time; the wall-clock time is at_ms. */
+        struct journal_event ev = {.ts_ms = JOURNAL_SESSION_NOW,
                                    .type = "alert",
                                    .severity = alert_severity(a),
                                    .message = msg.data,
@@ -307,8 +308,10 @@ void notify_journal_failure(struct notifier *n, int64_t *last, int64_t now, cons
     struct buf msg;
     buf_init(&msg, 0);
     if (buf_printf(&msg, "%s failed: %s", what, why) == BW_OK) {
-        struct journal_event ev = {
-            .ts_ms = now, .type = "notification", .severity = SEV_ERROR, .message = msg.data};
+        struct journal_event ev = {.ts_ms = JOURNAL_SESSION_NOW,
+                                   .type = "notification",
+                                   .severity = SEV_ERROR,
+                                   .message = msg.data};
         journal_event(n->j, &ev);
     }
     buf_fini(&msg);

@@ -33,21 +33,6 @@ static int oom(struct loader *l)
     return diag_set(l->d, BW_ENOMEM, "out of memory");
 }
 
-/* [a-zA-Z_:][a-zA-Z0-9_:]*: a metric name as Prometheus 2's model.IsValidMetricName. */
-static bool metric_name_valid(const char *s)
-{
-    if (!*s)
-        return false;
-    for (size_t i = 0; s[i]; i++) {
-        char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
-                  (i > 0 && c >= '0' && c <= '9');
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 /* Parses the rule's expression; a parse error names the file position of what it found. */
 static int check_expr(struct loader *l, const struct conf_node *n, const char *expr)
 {
@@ -139,7 +124,7 @@ static int load_rule(struct loader *l, const struct conf_node *n, struct rule *r
         if (r->keep_firing_for_ms != 0)
             return conf_err(doc, f[F_KEEP], l->d,
                             "invalid field 'keep_firing_for' in recording rule");
-        if (!metric_name_valid(record))
+        if (!prom_name_valid(record, strlen(record), true))
             return conf_err(doc, f[F_RECORD], l->d, "invalid recording rule name: %s", record);
     } else {
         if (!utf8_valid(alert, strlen(alert)))

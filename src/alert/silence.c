@@ -179,19 +179,6 @@ void notify_silence_free(struct notify_silence_state *s)
     free(s);
 }
 
-/* [a-zA-Z_][a-zA-Z0-9_]*, Alertmanager's classic label names. */
-static bool label_name_valid(const char *s)
-{
-    if (!*s)
-        return false;
-    for (const char *p = s; *p; p++) {
-        bool alpha = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_';
-        if (!alpha && (p == s || *p < '0' || *p > '9'))
-            return false;
-    }
-    return true;
-}
-
 /* A silence built from src (copied, matchers checked and compiled). BW_EINVAL with d for a bad
  * one, BW_ENOMEM. */
 static int silence_new(const struct notify_silence *src, struct notify_silence_state **out,
@@ -219,7 +206,7 @@ static int silence_new(const struct notify_silence *src, struct notify_silence_s
             rc = diag_set(d, BW_EINVAL, "matcher %zu: a name and a value are required", i + 1);
             goto fail;
         }
-        if (!label_name_valid(m->name)) {
+        if (!prom_name_valid(m->name, strlen(m->name), false)) {
             rc = diag_set(d, BW_EINVAL, "matcher %zu: invalid label name \"%s\"", i + 1, m->name);
             goto fail;
         }

@@ -214,6 +214,9 @@ struct labelset {
 
 #define LABEL_NAME "__name__"
 
+/* Whether s[0..n) is a label name as Prometheus 2 accepts one, [a-zA-Z_][a-zA-Z0-9_]*, or with
+ * metric set a metric name, which may also hold ':'. */
+bool prom_name_valid(const char *s, size_t n, bool metric);
 /* Orders label sets as Prometheus does: pair by pair, name then value, byte order; a prefix
  * sorts first. Returns <0, 0, >0. */
 int labelset_compare(const struct labelset *a, const struct labelset *b);

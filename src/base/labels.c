@@ -120,3 +120,15 @@ int labelset_format(const struct labelset *ls, struct buf *out)
     }
     return rc ? rc : buf_putc(out, '}');
 }
+
+bool prom_name_valid(const char *s, size_t n, bool metric)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                  (metric && c == ':') || (i > 0 && c >= '0' && c <= '9');
+        if (!ok)
+            return false;
+    }
+    return n > 0;
+}

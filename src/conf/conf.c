@@ -473,21 +473,6 @@ int conf_double(const struct conf_doc *doc, const struct conf_node *n, const cha
     return BW_OK;
 }
 
-/* [a-zA-Z_][a-zA-Z0-9_]*: a label name as Prometheus 2 and rulefmt's check accept it. */
-static bool label_name_valid(const char *s, size_t n)
-{
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                  (i > 0 && c >= '0' && c <= '9');
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 int conf_labels(const struct conf_doc *doc, const struct conf_node *n, const char *key,
                 struct arena *a, struct label **out, size_t *nout, struct diag *d)
 {
@@ -506,7 +491,7 @@ int conf_labels(const struct conf_doc *doc, const struct conf_node *n, const cha
         int rc = scalar_of(doc, k, key, "a label name", &name, d);
         if (rc != BW_OK)
             return rc;
-        if (!label_name_valid(name, strlen(name)) || strlen(name) != k->len)
+        if (!prom_name_valid(name, strlen(name), false) || strlen(name) != k->len)
             return conf_err(doc, k, d, "%s: invalid label name: \"%s\"", key, name);
         for (size_t p = 0; p < i; p++)
             if (!strcmp(v[p].name, name))

@@ -541,61 +541,10 @@ void metrics_run_hooks(bw_registry *r)
 
 /* ---- validation --------------------------------------------------------------------------- */
 
-static int valid_metric_name(const char *s)
-{
-    if (!s || !(*s == '_' || *s == ':' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-        return 0;
-    for (s++; *s; s++)
-        if (!(*s == '_' || *s == ':' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9')))
-            return 0;
-    return 1;
-}
-
 /* [a-zA-Z_][a-zA-Z0-9_]*, not reserved (a leading "__"). */
 static int valid_label_name(const char *s)
 {
-    if (!s || !(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-        return 0;
-    if (s[0] == '_' && s[1] == '_')
-        return 0;
-    for (s++; *s; s++)
-        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9')))
-            return 0;
-    return 1;
-}
-
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static int valid_utf8(const char *str)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    while (*s) {
-        unsigned c = *s, cp, min;
-        size_t n;
-        if (c < 0x80) {
-            s++;
-            continue;
-        }
-        if ((c & 0xe0) == 0xc0) {
-            n = 1, cp = c & 0x1f, min = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2, cp = c & 0x0f, min = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        for (size_t i = 1; i <= n; i++) {
-            if ((s[i] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        s += n + 1;
-    }
-    return 1;
+    return s && prom_name_valid(s, strlen(s), false) && !(s[0] == '_' && s[1] == '_');
 }
 
 static int check_labels(enum bw_type type, size_t nlabels, const char *const *labels)
@@ -855,7 +804,8 @@ static int declare(bw_registry *r, enum bw_type type, const char *name, const ch
     if (!out)
         return BW_EINVAL;
     *out = NULL;
-    if (!r || !valid_metric_name(name) || !help || !*help || !valid_utf8(help))
+    if (!r || !(name && prom_name_valid(name, strlen(name), true)) || !help || !*help ||
+        !utf8_valid(help, strlen(help)))
         return BW_EINVAL;
     int rc = check_labels(type, nlabels, labels);
     if (rc == BW_OK && type == BW_HISTOGRAM)
@@ -1080,7 +1030,7 @@ static int resolve(bw_family *f, enum bw_type type, const char *const *values,
     if (!f || f->type != type || (f->nlabels && !values))
         return BW_EINVAL;
     for (size_t i = 0; i < f->nlabels; i++)
-        if (!values[i] || !valid_utf8(values[i]))
+        if (!values[i] || !utf8_valid(values[i], strlen(values[i])))
             return BW_EINVAL;
     uint64_t h = values_hash(f->nlabels, values);
     bw_registry *r = f->r;

@@ -35,18 +35,6 @@ bool tsdb_is_stale(double v)
     return u == TSDB_STALE_NAN_BITS;
 }
 
-static bool valid_name(const char *s, bool metric)
-{
-    for (const char *p = s; *p; p++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                  (metric && c == ':') || (p > s && c >= '0' && c <= '9');
-        if (!ok)
-            return false;
-    }
-    return *s != '\0';
-}
-
 int tsdb_labels_check(const struct labelset *ls, struct diag *d)
 {
     const char *metric = NULL;
@@ -54,7 +42,7 @@ int tsdb_labels_check(const struct labelset *ls, struct diag *d)
         return diag_set(d, BW_EINVAL, "no label set");
     for (size_t i = 0; i < ls->n; i++) {
         const struct label *l = &ls->v[i];
-        if (!l->name || !valid_name(l->name, false))
+        if (!l->name || !prom_name_valid(l->name, strlen(l->name), false))
             return diag_set(d, BW_EINVAL, "invalid label name \"%s\"", l->name ? l->name : "");
         if (i > 0 && strcmp(ls->v[i - 1].name, l->name) >= 0)
             return diag_set(d, BW_EINVAL, "label %s is out of order or repeated", l->name);
@@ -65,7 +53,7 @@ int tsdb_labels_check(const struct labelset *ls, struct diag *d)
     }
     if (!metric)
         return diag_set(d, BW_EINVAL, "no metric name (__name__)");
-    if (!valid_name(metric, true))
+    if (!prom_name_valid(metric, strlen(metric), true))
         return diag_set(d, BW_EINVAL, "invalid metric name \"%s\"", metric);
     return BW_OK;
 }

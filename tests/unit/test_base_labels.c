@@ -132,11 +132,34 @@ static void test_dup(void **state)
     arena_fini(&ar);
 }
 
+/* Label and metric names as Prometheus 2 accepts them. */
+static void test_name_valid(void **state)
+{
+    static const struct {
+        const char *s;
+        bool label, metric;
+    } cases[] = {
+        {"a", true, true},        {"_", true, true},          {"job_1", true, true},
+        {"__name__", true, true}, {"ns:rate5m", false, true}, {":x", false, true},
+        {"1a", false, false},     {"", false, false},         {"a-b", false, false},
+        {"a b", false, false},    {"é", false, false},        {"A9_z", true, true},
+    };
+    for (size_t i = 0; i < BW_ARRAY_LEN(cases); i++) {
+        const char *s = cases[i].s;
+        if (prom_name_valid(s, strlen(s), false) != cases[i].label ||
+            prom_name_valid(s, strlen(s), true) != cases[i].metric)
+            fail_msg("\"%s\": label %d metric %d", s, cases[i].label, cases[i].metric);
+    }
+    assert_true(prom_name_valid("ab\0c", 2, false)); /* only the n bytes given */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compare), cmocka_unit_test(test_get),    cmocka_unit_test(test_hash),
-        cmocka_unit_test(test_sort),    cmocka_unit_test(test_format), cmocka_unit_test(test_dup),
+        cmocka_unit_test(test_compare),    cmocka_unit_test(test_get),
+        cmocka_unit_test(test_hash),       cmocka_unit_test(test_sort),
+        cmocka_unit_test(test_format),     cmocka_unit_test(test_dup),
+        cmocka_unit_test(test_name_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
