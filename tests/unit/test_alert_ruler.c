@@ -650,11 +650,11 @@ static void test_restore_firing(void **state)
  * any float): nothing is restored, and nothing overflows (UBSan would say). */
 static void test_restore_out_of_range(void **state)
 {
-    struct fixture *f = *state;
     const double bogus[] = {1e17, -1e17, 1e300, -1e300};
+    teardown(state); /* a fixture of its own for each value */
     for (size_t k = 0; k < BW_ARRAY_LEN(bogus); k++) {
         setup(state);
-        f = *state;
+        struct fixture *f = *state;
         const double v[] = {1, 1, 1, 1};
         series(f, "m", "a", v, 4);
         struct label l[3] = {{LABEL_NAME, "ALERTS_FOR_STATE"}, {"alertname", "A"}, {"inst", "a"}};
