@@ -310,6 +310,18 @@ try {
     return `${name}: test queued; last attempt ${new Date(r.last_attempt_ms).toISOString()}, last error "${r.last_error}"; screenshot alerts-receivers.png`;
   });
 
+  await step("an alert's generator link opens its expression in Explore", async () => {
+    const a = (await api.get('/api/alerts?state=firing')).alerts.find((x) => x.labels.alertname === ALWAYS);
+    check(a, `${ALWAYS} is not firing`);
+    const link = new URL(a.generator_url);
+    check(link.pathname === '/graph', `generator_url ${a.generator_url} is not Prometheus's /graph link`);
+    await page.goto(origin + link.pathname + link.search);
+    const box = tid('explore-query');
+    await until('Explore holds the expression', () => box.inputValue(), (v) => v === 'vector(1)');
+    await page.goto(origin + '/alerts');
+    return `${link.pathname}${link.search} → Explore with "vector(1)"`;
+  });
+
   await step('auto-refresh off: no request for 4 s', async () => {
     await openTab('firing');
     const sw = tid('auto-refresh');

@@ -54,7 +54,7 @@ export function App() {
       <Suspense fallback={<Loading what="Loading dashboards" />}>
         <Dashboards />
       </Suspense>
-    ) : path === '/explore' ? (
+    ) : path === '/explore' || path === '/graph' ? (
       <Suspense fallback={<Loading what="Loading Explore" />}>
         <Explore />
       </Suspense>
@@ -65,7 +65,14 @@ export function App() {
     ) : (
       <NotFound />
     );
-  const titles: Record<string, string> = { '/': 'Monitoring', '/dashboards': 'Dashboards', '/explore': 'Explore', '/alerts': 'Alerts' };
+  // /graph is Prometheus's path for an expression: alerts link there (generatorURL).
+  const titles: Record<string, string> = {
+    '/': 'Monitoring',
+    '/dashboards': 'Dashboards',
+    '/explore': 'Explore',
+    '/graph': 'Explore',
+    '/alerts': 'Alerts',
+  };
   useEffect(() => {
     document.title = `${titles[path] ?? 'Not found'} · breakwatch`;
   }, [path]);

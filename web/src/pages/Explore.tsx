@@ -114,8 +114,11 @@ function Table({ query }: { query: string }) {
 }
 
 export function Explore() {
-  const [text, setText] = useState(() => getSearchParam('q') ?? '');
-  const [query, setQuery] = useState(() => getSearchParam('q') ?? '');
+  // ?q= is Explore's own; ?g0.expr= is how Prometheus links an expression (an alert's
+  // generatorURL), so those links open here too.
+  const initial = () => getSearchParam('q') ?? getSearchParam('g0.expr') ?? '';
+  const [text, setText] = useState(initial);
+  const [query, setQuery] = useState(initial);
   const [tab, setTab] = useState<'graph' | 'table'>('graph');
   const [range, setRange] = useState<TimeRange>({ kind: 'relative', ms: HOUR });
   const [base, setBase] = useState<TimeRange>(range);
