@@ -666,3 +666,36 @@ int store_open_writer(const struct store *primary, struct store **out, struct di
 {
     return open_beside(primary, 0, out, d);
 }
+
+int store_run_write(struct store *s, sqlite3_stmt *st, int bind, const char *what)
+{
+    int rc = bind == SQLITE_OK ? store_step_done(s, st, what) : store_fail(s, bind, what);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_each_row(struct store *s, sqlite3_stmt *st, int bind, const char *what,
+                   int (*row)(void *ctx, sqlite3_stmt *st), void *ctx)
+{
+    int rc = bind;
+    if (rc != SQLITE_OK) {
+        rc = store_fail(s, rc, what);
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int cb = row(ctx, st);
+        if (cb) {
+            rc = cb;
+            goto out;
+        }
+    }
+    rc = rc == SQLITE_DONE ? BW_OK : store_fail(s, rc, what);
+out:
+    sqlite3_reset(st);
+    return rc;
+}
+
+int64_t store_sql_limit(size_t limit)
+{
+    return limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit;
+}

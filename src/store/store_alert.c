@@ -46,47 +46,11 @@ static const char SQL_NFLOG_PUT[] =
 static const char SQL_NFLOG_DELETE[] = "DELETE FROM alert_nflog WHERE key = ?1";
 static const char SQL_NFLOG_EACH[] = "SELECT key, sent_at, firing, resolved FROM alert_nflog";
 
-/* SQL's LIMIT for a size_t where 0 means none. */
-static int64_t sql_limit(size_t limit)
-{
-    return limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit;
-}
-
-/* Runs a statement that writes, after its parameters were bound (bind: SQLite's rc). */
-static int run_write(struct store *s, sqlite3_stmt *st, int bind, const char *what)
-{
-    int rc = bind == SQLITE_OK ? store_step_done(s, st, what) : store_fail(s, bind, what);
-    sqlite3_reset(st);
-    return rc;
-}
-
 /* A delete: BW_ENOENT when it removed nothing. */
 static int run_delete(struct store *s, sqlite3_stmt *st, int bind, const char *what)
 {
-    int rc = run_write(s, st, bind, what);
+    int rc = store_run_write(s, st, bind, what);
     return rc == BW_OK && sqlite3_changes(s->db) == 0 ? BW_ENOENT : rc;
-}
-
-/* Steps st to the end, calling row(ctx, st) for every row, and resets it. */
-static int each_row(struct store *s, sqlite3_stmt *st, int bind, const char *what,
-                    int (*row)(void *ctx, sqlite3_stmt *st), void *ctx)
-{
-    int rc = bind;
-    if (rc != SQLITE_OK) {
-        rc = store_fail(s, rc, what);
-        goto out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int cb = row(ctx, st);
-        if (cb) {
-            rc = cb;
-            goto out;
-        }
-    }
-    rc = rc == SQLITE_DONE ? BW_OK : store_fail(s, rc, what);
-out:
-    sqlite3_reset(st);
-    return rc;
 }
 
 /* ---- history ---- */
@@ -105,7 +69,7 @@ int store_alert_history_insert(struct store *s, const struct store_alert_history
            (b = store_bind_text(st, 5, r->labels_json)) || (b = store_bind_text(st, 6, r->from)) ||
            (b = store_bind_text(st, 7, r->to)) || (b = store_bind_text(st, 8, r->receiver)) ||
            (b = store_bind_text(st, 9, r->outcome)) || (b = store_bind_text(st, 10, r->who)));
-    rc = run_write(s, st, b, "insert alert history");
+    rc = store_run_write(s, st, b, "insert alert history");
     if (rc == BW_OK && id)
         *id = sqlite3_last_insert_rowid(s->db);
     return rc;
@@ -146,8 +110,8 @@ int store_alert_history_list(struct store *s, int64_t before, uint64_t fp, size_
     int b;
     (void)((b = sqlite3_bind_int64(st, 1, before > 0 ? before : INT64_MAX)) ||
            (b = fp ? sqlite3_bind_int64(st, 2, (int64_t)fp) : SQLITE_OK) ||
-           (b = sqlite3_bind_int64(st, 3, sql_limit(limit))));
-    return each_row(s, st, b, "list alert history", history_row, &c);
+           (b = sqlite3_bind_int64(st, 3, store_sql_limit(limit))));
+    return store_each_row(s, st, b, "list alert history", history_row, &c);
 }
 
 int store_alert_history_prune(struct store *s, int64_t before, size_t keep, int *n)
@@ -159,7 +123,7 @@ int store_alert_history_prune(struct store *s, int64_t before, size_t keep, int 
     int b;
     (void)((b = sqlite3_bind_int64(st, 1, before)) ||
            (b = sqlite3_bind_int64(st, 2, keep > INT64_MAX ? INT64_MAX : (int64_t)keep)));
-    rc = run_write(s, st, b, "prune alert history");
+    rc = store_run_write(s, st, b, "prune alert history");
     if (n)
         *n = rc == BW_OK ? sqlite3_changes(s->db) : 0;
     return rc;
@@ -178,7 +142,7 @@ int store_alert_ack_put(struct store *s, const struct store_alert_ack_row *r)
            (b = sqlite3_bind_int64(st, 2, r->active_at)) ||
            (b = sqlite3_bind_int64(st, 3, r->at)) || (b = store_bind_text(st, 4, r->who)) ||
            (b = store_bind_text(st, 5, r->comment)));
-    return run_write(s, st, b, "put alert ack");
+    return store_run_write(s, st, b, "put alert ack");
 }
 
 int store_alert_ack_delete(struct store *s, uint64_t fp)
@@ -211,7 +175,7 @@ int store_alert_acks_each(struct store *s, store_alert_ack_fn fn, void *ud)
     sqlite3_stmt *st;
     struct ack_ctx c = {fn, ud};
     int rc = store_stmt(s, SQL_ACKS_EACH, &st);
-    return rc ? rc : each_row(s, st, SQLITE_OK, "list alert acks", ack_row, &c);
+    return rc ? rc : store_each_row(s, st, SQLITE_OK, "list alert acks", ack_row, &c);
 }
 
 /* ---- silences ---- */
@@ -228,7 +192,7 @@ int store_alert_silence_put(struct store *s, const struct store_alert_silence_ro
            (b = sqlite3_bind_int64(st, 4, r->ends_at)) ||
            (b = sqlite3_bind_int64(st, 5, r->updated_at)) ||
            (b = store_bind_text(st, 6, r->created_by)) || (b = store_bind_text(st, 7, r->comment)));
-    return run_write(s, st, b, "put silence");
+    return store_run_write(s, st, b, "put silence");
 }
 
 struct silence_ctx {
@@ -256,7 +220,7 @@ int store_alert_silences_each(struct store *s, store_alert_silence_fn fn, void *
     sqlite3_stmt *st;
     struct silence_ctx c = {fn, ud};
     int rc = store_stmt(s, SQL_SILENCES_EACH, &st);
-    return rc ? rc : each_row(s, st, SQLITE_OK, "list silences", silence_row, &c);
+    return rc ? rc : store_each_row(s, st, SQLITE_OK, "list silences", silence_row, &c);
 }
 
 int store_alert_silences_drop(struct store *s, int64_t before, int *n)
@@ -265,7 +229,7 @@ int store_alert_silences_drop(struct store *s, int64_t before, int *n)
     int rc = store_stmt(s, SQL_SILENCES_DROP, &st);
     if (rc)
         return rc;
-    rc = run_write(s, st, sqlite3_bind_int64(st, 1, before), "drop silences");
+    rc = store_run_write(s, st, sqlite3_bind_int64(st, 1, before), "drop silences");
     if (n)
         *n = rc == BW_OK ? sqlite3_changes(s->db) : 0;
     return rc;
@@ -283,7 +247,7 @@ int store_alert_nflog_put(struct store *s, const struct store_alert_nflog_row *r
     (void)((b = store_bind_text(st, 1, r->key)) || (b = sqlite3_bind_int64(st, 2, r->sent_at)) ||
            (b = store_bind_text(st, 3, r->firing ? r->firing : "")) ||
            (b = store_bind_text(st, 4, r->resolved ? r->resolved : "")));
-    return run_write(s, st, b, "put notification log");
+    return store_run_write(s, st, b, "put notification log");
 }
 
 int store_alert_nflog_delete(struct store *s, const char *key)
@@ -316,5 +280,5 @@ int store_alert_nflog_each(struct store *s, store_alert_nflog_fn fn, void *ud)
     sqlite3_stmt *st;
     struct nflog_ctx c = {fn, ud};
     int rc = store_stmt(s, SQL_NFLOG_EACH, &st);
-    return rc ? rc : each_row(s, st, SQLITE_OK, "list notification log", nflog_row, &c);
+    return rc ? rc : store_each_row(s, st, SQLITE_OK, "list notification log", nflog_row, &c);
 }

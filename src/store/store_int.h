@@ -31,6 +31,16 @@ int store_stmt(struct store *s, const char *sql, sqlite3_stmt **out);
 int store_fail(struct store *s, int rc, const char *what);
 /* Steps a statement that returns no rows: 0 or store_fail(what). */
 int store_step_done(struct store *s, sqlite3_stmt *st, const char *what);
+/* Runs a statement that writes, after its parameters were bound (bind: SQLite's rc of the
+ * binding), and resets it. BW_OK or store_fail(what). */
+int store_run_write(struct store *s, sqlite3_stmt *st, int bind, const char *what);
+/* Steps st to the end after its parameters were bound (bind as above), calling row(ctx, st)
+ * for every row, and resets it. BW_OK, store_fail(what), or what row returned to stop. */
+int store_each_row(struct store *s, sqlite3_stmt *st, int bind, const char *what,
+                   int (*row)(void *ctx, sqlite3_stmt *st), void *ctx);
+
+/* SQL's LIMIT for a size_t where 0 means none (-1). */
+int64_t store_sql_limit(size_t limit);
 
 /* Binds text (NULL: SQL NULL), or an integer where 0 means SQL NULL. SQLite's rc. */
 int store_bind_text(sqlite3_stmt *st, int i, const char *v);

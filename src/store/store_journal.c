@@ -82,12 +82,6 @@ static const char SQL_EVENTS_NEXT_ID[] =
     "SELECT MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),"
     " IFNULL((SELECT MAX(id) FROM events), 0)) + 1";
 
-/* SQL's LIMIT for a size_t where 0 means none. */
-static int64_t sql_limit(size_t limit)
-{
-    return limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit;
-}
-
 /* Steps st to the end, calling row(ctx, st) for every row; *n counts them. */
 static int each_row(struct store *s, sqlite3_stmt *st, const char *what,
                     int (*row)(void *ctx, sqlite3_stmt *st), void *ctx, size_t *n)
@@ -103,14 +97,6 @@ static int each_row(struct store *s, sqlite3_stmt *st, const char *what,
     return rc == SQLITE_DONE ? BW_OK : store_fail(s, rc, what);
 }
 
-/* Runs a statement that writes, after its parameters were bound (bind: SQLite's rc). */
-static int run_write(struct store *s, sqlite3_stmt *st, int bind, const char *what)
-{
-    int rc = bind == SQLITE_OK ? store_step_done(s, st, what) : store_fail(s, bind, what);
-    sqlite3_reset(st);
-    return rc;
-}
-
 int store_session_insert(struct store *s, const struct store_session_row *r)
 {
     sqlite3_stmt *st;
@@ -124,7 +110,7 @@ int store_session_insert(struct store *s, const struct store_session_row *r)
            (b = sqlite3_bind_int64(st, 5, r->started_ms)) ||
            (b = store_bind_int64_or_null(st, 6, r->ended_ms)) ||
            (b = store_bind_text(st, 7, r->summary_json)));
-    return run_write(s, st, b, "insert session");
+    return store_run_write(s, st, b, "insert session");
 }
 
 int store_session_finish(struct store *s, const struct store_session_row *r)
@@ -137,7 +123,7 @@ int store_session_finish(struct store *s, const struct store_session_row *r)
     (void)((b = store_bind_text(st, 1, r->id)) || (b = store_bind_text(st, 2, r->status)) ||
            (b = store_bind_int64_or_null(st, 3, r->ended_ms)) ||
            (b = store_bind_text(st, 4, r->summary_json)));
-    rc = run_write(s, st, b, "finish session");
+    rc = store_run_write(s, st, b, "finish session");
     return rc == BW_OK && sqlite3_changes(s->db) == 0 ? BW_ENOENT : rc;
 }
 
@@ -148,7 +134,7 @@ int store_sessions_mark_crashed(struct store *s, int64_t now_ms, int *n)
     *n = 0;
     if (rc)
         return rc;
-    rc = run_write(s, st, sqlite3_bind_int64(st, 1, now_ms), "mark crashed sessions");
+    rc = store_run_write(s, st, sqlite3_bind_int64(st, 1, now_ms), "mark crashed sessions");
     if (rc == BW_OK)
         *n = sqlite3_changes(s->db);
     return rc;
@@ -183,7 +169,7 @@ int store_sessions_list(struct store *s, size_t limit, int running_only, store_s
     int rc = store_stmt(s, running_only ? SQL_SESSIONS_RUNNING : SQL_SESSIONS_LIST, &st);
     if (rc)
         return rc;
-    rc = sqlite3_bind_int64(st, 1, sql_limit(limit));
+    rc = sqlite3_bind_int64(st, 1, store_sql_limit(limit));
     rc = rc == SQLITE_OK ? each_row(s, st, "list sessions", session_row, &c, &n)
                          : store_fail(s, rc, "list sessions");
     sqlite3_reset(st);
@@ -217,7 +203,7 @@ int store_checkpoint_insert(struct store *s, const struct store_checkpoint_row *
            (b = store_bind_text(st, 4, r->symbol)) || (b = sqlite3_bind_int64(st, 5, r->ts_ms)) ||
            (b = store_bind_text(st, 6, r->detail_json)) ||
            (b = sqlite3_bind_int64(st, 7, r->recorded_ms)));
-    return run_write(s, st, b, "insert checkpoint");
+    return store_run_write(s, st, b, "insert checkpoint");
 }
 
 struct checkpoint_ctx {
@@ -252,7 +238,7 @@ int store_checkpoints_after(struct store *s, const char *session_id, int64_t aft
         return rc;
     (void)((rc = session_id ? store_bind_text(st, 1, session_id) : SQLITE_OK) ||
            (rc = sqlite3_bind_int64(st, 2, after_id)) ||
-           (rc = sqlite3_bind_int64(st, 3, sql_limit(limit))));
+           (rc = sqlite3_bind_int64(st, 3, store_sql_limit(limit))));
     rc = rc == SQLITE_OK ? each_row(s, st, "list checkpoints", checkpoint_row, &c, &n)
                          : store_fail(s, rc, "list checkpoints");
     sqlite3_reset(st);
@@ -278,7 +264,7 @@ int store_event_insert(struct store *s, const struct store_event_row *r)
            (b = store_bind_text(st, 7, r->correlation_id)) ||
            (b = store_bind_text(st, 8, r->message)) || (b = store_bind_text(st, 9, r->data_json)) ||
            (b = sqlite3_bind_int64(st, 10, r->recorded_ms)));
-    return run_write(s, st, b, "insert event");
+    return store_run_write(s, st, b, "insert event");
 }
 
 struct event_ctx {
@@ -355,7 +341,7 @@ int store_events_query(struct store *s, const struct store_event_query *q, store
            (rc = bind_list(st, 6, q->symbols, q->nsymbols, &list)) ||
            (rc = sqlite3_bind_int64(st, 7, q->after_id)) ||
            (rc = sqlite3_bind_int64(st, 8, q->before_id > 0 ? q->before_id : INT64_MAX)) ||
-           (rc = sqlite3_bind_int64(st, 9, sql_limit(q->limit))));
+           (rc = sqlite3_bind_int64(st, 9, store_sql_limit(q->limit))));
     buf_fini(&list);
     rc = rc == SQLITE_OK ? each_row(s, st, "list events", event_row, &c, &n)
                          : store_fail(s, rc, "list events");

@@ -53,36 +53,6 @@ static const char SQL_META_PUT[] =
 static const char SQL_META_EACH[] =
     "SELECT family, type, help, unit FROM tsdb_metadata ORDER BY family";
 
-/* Runs a statement that writes, after its parameters were bound (bind: SQLite's rc). */
-static int run_write(struct store *s, sqlite3_stmt *st, int bind, const char *what)
-{
-    int rc = bind == SQLITE_OK ? store_step_done(s, st, what) : store_fail(s, bind, what);
-    sqlite3_reset(st);
-    return rc;
-}
-
-/* Steps st to the end, calling row(ud, st) for every row. */
-static int each_row(struct store *s, sqlite3_stmt *st, int bind, const char *what,
-                    int (*row)(void *ctx, sqlite3_stmt *st), void *ctx)
-{
-    int rc = bind;
-    if (rc != SQLITE_OK) {
-        rc = store_fail(s, rc, what);
-        goto out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int cb = row(ctx, st);
-        if (cb) {
-            rc = cb;
-            goto out;
-        }
-    }
-    rc = rc == SQLITE_DONE ? BW_OK : store_fail(s, rc, what);
-out:
-    sqlite3_reset(st);
-    return rc;
-}
-
 /* Reads the integer columns of a statement's single row into out[0..n). */
 static int one_row(struct store *s, sqlite3_stmt *st, int bind, const char *what, int64_t *out,
                    int n)
@@ -121,14 +91,14 @@ int store_tsdb_series_insert(struct store *s, int64_t id, const void *labels, si
         return rc;
     int b;
     (void)((b = sqlite3_bind_int64(st, 1, id)) || (b = bind_blob(st, 2, labels, len)));
-    return run_write(s, st, b, "insert tsdb series");
+    return store_run_write(s, st, b, "insert tsdb series");
 }
 
 int store_tsdb_series_delete(struct store *s, int64_t id)
 {
     sqlite3_stmt *st;
     int rc = store_stmt(s, SQL_SERIES_DELETE, &st);
-    return rc ? rc : run_write(s, st, sqlite3_bind_int64(st, 1, id), "delete tsdb series");
+    return rc ? rc : store_run_write(s, st, sqlite3_bind_int64(st, 1, id), "delete tsdb series");
 }
 
 struct series_ctx {
@@ -148,7 +118,7 @@ int store_tsdb_series_each(struct store *s, store_tsdb_series_fn fn, void *ud)
     sqlite3_stmt *st;
     struct series_ctx c = {fn, ud};
     int rc = store_stmt(s, SQL_SERIES_EACH, &st);
-    return rc ? rc : each_row(s, st, SQLITE_OK, "read tsdb series", series_row, &c);
+    return rc ? rc : store_each_row(s, st, SQLITE_OK, "read tsdb series", series_row, &c);
 }
 
 int store_tsdb_series_next_id(struct store *s, int64_t *out)
@@ -170,7 +140,7 @@ int store_tsdb_chunk_insert(struct store *s, const struct store_tsdb_chunk_row *
     (void)((b = sqlite3_bind_int64(st, 1, r->series_id)) ||
            (b = sqlite3_bind_int64(st, 2, r->mint)) || (b = sqlite3_bind_int64(st, 3, r->maxt)) ||
            (b = sqlite3_bind_int64(st, 4, r->n)) || (b = bind_blob(st, 5, r->data, r->len)));
-    return run_write(s, st, b, "insert tsdb chunk");
+    return store_run_write(s, st, b, "insert tsdb chunk");
 }
 
 struct chunk_ctx {
@@ -202,7 +172,7 @@ int store_tsdb_chunks_range(struct store *s, int64_t series_id, int64_t mint, in
     int b;
     (void)((b = sqlite3_bind_int64(st, 1, series_id)) || (b = sqlite3_bind_int64(st, 2, mint)) ||
            (b = sqlite3_bind_int64(st, 3, maxt)));
-    return each_row(s, st, b, "read tsdb chunks", chunk_row, &c);
+    return store_each_row(s, st, b, "read tsdb chunks", chunk_row, &c);
 }
 
 struct span_ctx {
@@ -228,7 +198,7 @@ int store_tsdb_chunk_spans(struct store *s, store_tsdb_span_fn fn, void *ud)
     sqlite3_stmt *st;
     struct span_ctx c = {fn, ud};
     int rc = store_stmt(s, SQL_CHUNK_SPANS, &st);
-    return rc ? rc : each_row(s, st, SQLITE_OK, "read tsdb chunk spans", span_row, &c);
+    return rc ? rc : store_each_row(s, st, SQLITE_OK, "read tsdb chunk spans", span_row, &c);
 }
 
 int store_tsdb_chunks_drop(struct store *s, int64_t series_id, int64_t before, int64_t *bytes,
@@ -247,7 +217,7 @@ int store_tsdb_chunks_drop(struct store *s, int64_t series_id, int64_t before, i
     if (rc)
         return rc;
     (void)((b = sqlite3_bind_int64(st, 1, series_id)) || (b = sqlite3_bind_int64(st, 2, before)));
-    rc = run_write(s, st, b, "delete tsdb chunks");
+    rc = store_run_write(s, st, b, "delete tsdb chunks");
     if (rc)
         return rc;
     rc = store_stmt(s, SQL_CHUNKS_MINT, &st);
@@ -267,8 +237,8 @@ int store_tsdb_chunks_all(struct store *s, int64_t series_id, store_tsdb_chunk_f
     struct chunk_ctx c = {fn, ud, series_id};
     int rc = store_stmt(s, SQL_CHUNKS_ALL, &st);
     return rc ? rc
-              : each_row(s, st, sqlite3_bind_int64(st, 1, series_id), "read tsdb chunks", chunk_row,
-                         &c);
+              : store_each_row(s, st, sqlite3_bind_int64(st, 1, series_id), "read tsdb chunks",
+                               chunk_row, &c);
 }
 
 int store_tsdb_own_drop(struct store *s, int64_t before, int64_t *bytes)
@@ -281,7 +251,8 @@ int store_tsdb_own_drop(struct store *s, int64_t before, int64_t *bytes)
     if (rc || *bytes == 0)
         return rc;
     rc = store_stmt(s, SQL_OWN_DROP, &st);
-    return rc ? rc : run_write(s, st, sqlite3_bind_int64(st, 1, before), "delete tsdb blocks");
+    return rc ? rc
+              : store_run_write(s, st, sqlite3_bind_int64(st, 1, before), "delete tsdb blocks");
 }
 
 /* ---- write-ahead records ---- */
@@ -294,7 +265,7 @@ int store_tsdb_wal_insert(struct store *s, int64_t seq, const void *data, size_t
         return rc;
     int b;
     (void)((b = sqlite3_bind_int64(st, 1, seq)) || (b = bind_blob(st, 2, data, len)));
-    return run_write(s, st, b, "insert tsdb record");
+    return store_run_write(s, st, b, "insert tsdb record");
 }
 
 struct wal_ctx {
@@ -314,7 +285,7 @@ int store_tsdb_wal_each(struct store *s, store_tsdb_wal_fn fn, void *ud)
     sqlite3_stmt *st;
     struct wal_ctx c = {fn, ud};
     int rc = store_stmt(s, SQL_WAL_EACH, &st);
-    return rc ? rc : each_row(s, st, SQLITE_OK, "read tsdb records", wal_row, &c);
+    return rc ? rc : store_each_row(s, st, SQLITE_OK, "read tsdb records", wal_row, &c);
 }
 
 int store_tsdb_wal_drop(struct store *s, int64_t before, int64_t *bytes)
@@ -327,7 +298,8 @@ int store_tsdb_wal_drop(struct store *s, int64_t before, int64_t *bytes)
     if (rc || *bytes == 0)
         return rc;
     rc = store_stmt(s, SQL_WAL_DROP, &st);
-    return rc ? rc : run_write(s, st, sqlite3_bind_int64(st, 1, before), "delete tsdb records");
+    return rc ? rc
+              : store_run_write(s, st, sqlite3_bind_int64(st, 1, before), "delete tsdb records");
 }
 
 /* ---- metadata ---- */
@@ -342,7 +314,7 @@ int store_tsdb_meta_put(struct store *s, const char *family, const char *type, c
     int b;
     (void)((b = store_bind_text(st, 1, family)) || (b = store_bind_text(st, 2, type)) ||
            (b = store_bind_text(st, 3, help)) || (b = store_bind_text(st, 4, unit)));
-    return run_write(s, st, b, "write tsdb metadata");
+    return store_run_write(s, st, b, "write tsdb metadata");
 }
 
 struct meta_ctx {
@@ -362,5 +334,5 @@ int store_tsdb_meta_each(struct store *s, store_tsdb_meta_fn fn, void *ud)
     sqlite3_stmt *st;
     struct meta_ctx c = {fn, ud};
     int rc = store_stmt(s, SQL_META_EACH, &st);
-    return rc ? rc : each_row(s, st, SQLITE_OK, "read tsdb metadata", meta_row, &c);
+    return rc ? rc : store_each_row(s, st, SQLITE_OK, "read tsdb metadata", meta_row, &c);
 }
