@@ -13,27 +13,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
 RULES="$HERE/../monitoring/rules/breakwatch.rules.yml"
 
-BW_PORT=$(free_port)
-PROM_PORT=$(free_port)
 printf 'alerting:\n  rule_files: [%s]\n  evaluation_interval: 1s\n' "$RULES" >"$WORK/bw.yml"
-spawn "$BUILD/breakwatch" run --listen "127.0.0.1:$BW_PORT" --data-dir "$WORK/data" \
-  --config "$WORK/bw.yml" 2>"$WORK/bw.log"
-cat >"$WORK/prometheus.yml" <<CONF
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: [$RULES]
-scrape_configs:
-  - job_name: breakwatch
-    metrics_path: /api/metrics
-    static_configs: [{targets: ['127.0.0.1:$BW_PORT']}]
-CONF
-spawn prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/prom" \
-  --web.listen-address="127.0.0.1:$PROM_PORT" >"$WORK/prom.log" 2>&1
-wait_url "http://127.0.0.1:$BW_PORT/api/health"
-wait_url "http://127.0.0.1:$PROM_PORT/-/ready"
+start_pair "$BUILD" "rule_files: [$RULES]" --config "$WORK/bw.yml"
 echo "(both record and evaluate for ${WARMUP}s first, then ${SAMPLE}s are sampled)"
 sleep "$WARMUP"
 
-/usr/bin/python3 - "http://127.0.0.1:$BW_PORT" "http://127.0.0.1:$PROM_PORT" "$SAMPLE" <<'PY'
+/usr/bin/python3 - "$BW_URL" "$PROM_URL" "$SAMPLE" <<'PY'
 import json, statistics, sys, time, urllib.request
 bw, prom, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
 seen = {bw: {}, prom: {}}  # url -> {(group, lastEvaluation): (seconds, rules)}

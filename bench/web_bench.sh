@@ -12,24 +12,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
 TMP=$WORK
 
-BW_PORT=$(free_port)
-PROM_PORT=$(free_port)
-spawn "$BUILD/breakwatch" run --listen "127.0.0.1:$BW_PORT" --data-dir "$TMP/data" 2>"$TMP/bw.log"
-cat >"$TMP/prometheus.yml" <<EOF
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-  - job_name: breakwatch
-    metrics_path: /api/metrics
-    static_configs: [{targets: ['127.0.0.1:$BW_PORT']}]
-EOF
-spawn prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/prom" \
-  --web.listen-address="127.0.0.1:$PROM_PORT" >"$TMP/prom.log" 2>&1
-wait_url "http://127.0.0.1:$BW_PORT/api/health"
-wait_url "http://127.0.0.1:$PROM_PORT/-/ready"
+start_pair "$BUILD" ""
 echo "(both record for ${WARMUP}s first, so the charts have a minute of history)"
 sleep "$WARMUP"
 
-node "$HERE/web_bench.mjs" "http://127.0.0.1:$BW_PORT" "http://127.0.0.1:$PROM_PORT" 5 \
+node "$HERE/web_bench.mjs" "$BW_URL" "$PROM_URL" 5 \
   "$CPU_SECONDS" >"$TMP/web.txt"
 awk '
   { v[$1] = $2 }

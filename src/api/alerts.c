@@ -80,6 +80,21 @@ static int answer(struct http_response *res, struct api_json *w)
     return rc;
 }
 
+/* A small answer: status and {"k1":"v1"} or {"k1":"v1","k2":"v2"} (k2 NULL: one member). */
+static void answer_strings(struct http_response *res, int status, const char *k1, const char *v1,
+                           const char *k2, const char *v2)
+{
+    struct api_json w;
+    res->status = status;
+    api_json_init(&w, res->body);
+    api_json_object(&w);
+    api_json_member_string(&w, k1, v1);
+    if (k2)
+        api_json_member_string(&w, k2, v2);
+    api_json_object_end(&w);
+    answer(res, &w);
+}
+
 /* ---- /api/v1/rules and /api/v1/alerts ---- */
 
 static void prom_alert(struct api_json *w, const struct alert *a)
@@ -734,13 +749,7 @@ void api_silences_create(void *ud, const struct http_request *req, struct http_r
         } else if (rc != BW_OK) {
             http_response_error(res, 500, "internal", "recording the silence: %s", bw_strerror(rc));
         } else {
-            struct api_json w;
-            res->status = 201;
-            api_json_init(&w, res->body);
-            api_json_object(&w);
-            api_json_member_string(&w, "id", s.id);
-            api_json_object_end(&w);
-            answer(res, &w);
+            answer_strings(res, 201, "id", s.id, NULL, NULL);
         }
     }
     cJSON_Delete(obj);
@@ -761,13 +770,7 @@ void api_silences_expire(void *ud, const struct http_request *req, struct http_r
         http_response_error(res, 500, "internal", "expiring the silence: %s", bw_strerror(rc));
         return;
     }
-    struct api_json w;
-    api_json_init(&w, res->body);
-    api_json_object(&w);
-    api_json_member_string(&w, "id", id);
-    api_json_member_string(&w, "state", "expired");
-    api_json_object_end(&w);
-    answer(res, &w);
+    answer_strings(res, 200, "id", id, "state", "expired");
 }
 
 /* ---- receivers and reload ---- */
@@ -829,14 +832,7 @@ void api_alerts_receiver_test(void *ud, const struct http_request *req, struct h
         http_response_error(res, 500, "internal", "queueing the test: %s", bw_strerror(rc));
         return;
     }
-    struct api_json w;
-    res->status = 202;
-    api_json_init(&w, res->body);
-    api_json_object(&w);
-    api_json_member_string(&w, "receiver", name);
-    api_json_member_string(&w, "status", "queued");
-    api_json_object_end(&w);
-    answer(res, &w);
+    answer_strings(res, 202, "receiver", name, "status", "queued");
 }
 
 void api_rules_reload(void *ud, const struct http_request *req, struct http_response *res)
