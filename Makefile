@@ -22,7 +22,7 @@ build: deps $(BUILD)/CMakeCache.txt
 
 run: build
 	./$(BUILD)/breakwatch run --listen $(LISTEN) --data-dir $(DATA_DIR) \
-	  --rule-files monitoring/rules/breakwatch.rules.yml
+	  --rule-files monitoring/rules/breakwatch.rules.yml --dashboards-dir monitoring/grafana/dashboards
 
 # Every test: the plain build (C unit and integration tests, the browser tests, the web page's
 # Vitest tests), then the C suite again under ASan + UBSan, then the unit tests of a clang

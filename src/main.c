@@ -117,8 +117,10 @@ static int run(const struct bw_config *cfg, int no_engine)
     struct notify_config no_alerting;
     const struct notify_config *nc = cfg->alerting ? cfg->alerting : &no_alerting;
     int engine_running = 0;
-    struct api_ctx api = {
-        .started_ns = clock_mono_ns(), .promql = cfg->query, .metrics_open = cfg->metrics_open};
+    struct api_ctx api = {.started_ns = clock_mono_ns(),
+                          .promql = cfg->query,
+                          .metrics_open = cfg->metrics_open,
+                          .dashboards_dir = cfg->dashboards_dir};
     struct tsdb_collector_options co = {.interval_ms = cfg->scrape_interval_ms};
 
     notify_config_init(&no_alerting);

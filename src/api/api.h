@@ -52,6 +52,9 @@ struct api_ctx {
     struct notifier *notifier;
     const char *const *rule_files;
     size_t nrule_files;
+    /* The directory of Grafana dashboard JSON files GET /api/dashboards serves; "" or NULL:
+     * none (the list is empty, with a warning saying how to set one). */
+    const char *dashboards_dir;
     struct http_route routes[API_MAX_ROUTES];
 };
 
@@ -148,6 +151,13 @@ void api_alerts_receivers(void *ud, const struct http_request *req, struct http_
 void api_alerts_receiver_test(void *ud, const struct http_request *req, struct http_response *res);
 void api_rules_reload(void *ud, const struct http_request *req, struct http_response *res);
 
+/* ---- dashboards as code (dashboards.c; docs/api.md) ----
+ * The Grafana dashboard files of ctx->dashboards_dir, read on every request so that an edited
+ * file shows at the next load. The list names each file's uid, title and tags, or its error
+ * (file:line:col); one dashboard is answered as its file holds it. Unknown uid: 404. */
+void api_dashboards_list(void *ud, const struct http_request *req, struct http_response *res);
+void api_dashboards_get(void *ud, const struct http_request *req, struct http_response *res);
+
 /* ---- the monitoring API under /api/monitoring (monitoring.c, events.c; docs/api.md) ----
  * JSON for the web page. A bad parameter is 400 bad_data naming it, an unknown session 404
  * not_found, a journal that is not open 503 unavailable. */
@@ -228,6 +238,12 @@ struct cJSON;
  * or a form, whose fields http_request_arg reads). false with the 400 answered when the body
  * is not one JSON object, saying where parsing stopped as a line and a column. */
 bool api_body_object(const struct http_request *req, struct http_response *res, struct cJSON **out);
+/* Parses text[0..len) (a NUL must follow it) as one JSON object into *out, to free with
+ * cJSON_Delete. BW_EINVAL with err saying why: "not JSON: error near line L, column C" with
+ * *line and *col set to where parsing stopped (both from 1; else 0), "not a JSON object", or
+ * a string holding \u0000 (which cJSON would cut). */
+int api_json_parse_object(const char *text, size_t len, struct cJSON **out, int *line, int *col,
+                          char *err, size_t errlen);
 /* Copies s (NULL: absent), trimmed of ASCII white space, into out (max bytes and a NUL).
  * Returns true, or false with the 400 naming parameter name answered when it is longer than
  * max, not UTF-8, or empty when required. */

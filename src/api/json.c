@@ -225,24 +225,6 @@ void api_json_event(struct api_json *w, const struct journal_event *ev)
 
 /* ---- request bodies ---- */
 
-/* The 400 for a body that is not a JSON object; at is where cJSON stopped (NULL: it parsed,
- * as something else), reported as a line and a column, both from 1. */
-static void bad_body(struct http_response *res, const char *body, size_t len, const char *at)
-{
-    if (!at) {
-        http_response_error(res, 400, "bad_data", "invalid request body: not a JSON object");
-        return;
-    }
-    size_t pos = at >= body && (size_t)(at - body) < len ? (size_t)(at - body) : len;
-    int line = 1, col = 1;
-    for (size_t i = 0; i < pos; i++) {
-        col = body[i] == '\n' ? 1 : col + 1;
-        line += body[i] == '\n';
-    }
-    http_response_error(res, 400, "bad_data",
-                        "invalid request body: not JSON: error near line %d, column %d", line, col);
-}
-
 bool api_text_param(const char *name, const char *s, size_t max, bool required, char *out,
                     struct http_response *res)
 {
@@ -288,28 +270,46 @@ static bool has_nul_escape(const char *p, size_t len)
     return false;
 }
 
+int api_json_parse_object(const char *text, size_t len, struct cJSON **out, int *line, int *col,
+                          char *err, size_t errlen)
+{
+    const char *end = NULL;
+    *out = NULL;
+    *line = *col = 0;
+    /* len + 1: cJSON checks for the NUL that follows the text, so that text after the object
+     * is an error. */
+    cJSON *obj = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
+    if (!obj) {
+        size_t pos = end >= text && (size_t)(end - text) < len ? (size_t)(end - text) : len;
+        *line = *col = 1;
+        for (size_t i = 0; i < pos; i++) {
+            *col = text[i] == '\n' ? 1 : *col + 1;
+            *line += text[i] == '\n';
+        }
+        snprintf(err, errlen, "not JSON: error near line %d, column %d", *line, *col);
+        return BW_EINVAL;
+    }
+    if (!cJSON_IsObject(obj))
+        snprintf(err, errlen, "not a JSON object");
+    else if (has_nul_escape(text, len))
+        snprintf(err, errlen, "a string holds \\u0000, which is not allowed");
+    else {
+        *out = obj;
+        return BW_OK;
+    }
+    cJSON_Delete(obj);
+    return BW_EINVAL;
+}
+
 bool api_body_object(const struct http_request *req, struct http_response *res, struct cJSON **out)
 {
     size_t len;
     const char *body = http_request_body(req, &len);
-    const char *end = NULL;
+    char err[128];
+    int line, col;
     *out = NULL;
-    if (!body)
+    if (!body || api_json_parse_object(body, len, out, &line, &col, err, sizeof(err)) == BW_OK)
         return true;
-    /* len + 1: cJSON checks for the NUL that follows the body, so that text after the object
-     * is an error. */
-    cJSON *obj = cJSON_ParseWithLengthOpts(body, len + 1, &end, true);
-    if (!cJSON_IsObject(obj)) {
-        bad_body(res, body, len, obj ? NULL : end);
-        cJSON_Delete(obj);
-        return false;
-    }
-    if (has_nul_escape(body, len)) {
-        http_response_error(res, 400, "bad_data",
-                            "invalid request body: a string holds \\u0000, which is not allowed");
-        cJSON_Delete(obj);
-        return false;
-    }
-    *out = obj;
-    return true;
+    http_response_error(res, 400, "bad_data", "invalid request body: %s", err);
+    return false;
 }

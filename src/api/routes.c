@@ -59,6 +59,8 @@ size_t api_routes_init(struct api_ctx *ctx)
         {"POST", "/api/silences", api_silences_create, ctx, .role = HTTP_ROLE_EDITOR},
         {"DELETE", "/api/silences/{id}", api_silences_expire, ctx, .role = HTTP_ROLE_EDITOR},
         {"POST", "/api/rules/reload", api_rules_reload, ctx, .role = HTTP_ROLE_EDITOR},
+        {"GET", "/api/dashboards", api_dashboards_list, ctx, .role = HTTP_ROLE_VIEWER},
+        {"GET", "/api/dashboards/{uid}", api_dashboards_get, ctx, .role = HTTP_ROLE_VIEWER},
     };
     _Static_assert(BW_ARRAY_LEN(routes) <= API_MAX_ROUTES, "raise API_MAX_ROUTES");
     for (size_t i = 0; i < BW_ARRAY_LEN(routes); i++)

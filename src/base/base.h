@@ -72,6 +72,10 @@ int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...) BW_PRINTF(2, 3);
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Appends the whole file at path to b. BW_ENOENT or BW_EIO when it cannot be opened or read,
+ * BW_ENOSPC when it is larger than b's cap, BW_ENOMEM; d then says which file and why (file set
+ * to path, no line). b may hold part of the file after a failure. */
+int buf_read_file(struct buf *b, const char *path, struct diag *d);
 
 /* Clocks, in nanoseconds. */
 int64_t clock_mono_ns(void);

@@ -4,6 +4,7 @@
  * contents, so a caller can report "too large" and still own a consistent buffer. The memory
  * survives buf_reset, which is what lets exposition and request handling run without
  * allocating once warm. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,5 +94,26 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     int rc = buf_vprintf(b, fmt, ap);
     va_end(ap);
+    return rc;
+}
+
+int buf_read_file(struct buf *b, const char *path, struct diag *d)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return diag_at(d, errno == ENOENT ? BW_ENOENT : BW_EIO, path, 0, 0, "cannot open: %s",
+                       strerror(errno));
+    char chunk[16384];
+    size_t got;
+    int rc = BW_OK;
+    while (rc == BW_OK && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = buf_append(b, chunk, got);
+    if (rc == BW_ENOSPC)
+        diag_at(d, rc, path, 0, 0, "larger than %zu bytes", b->limit);
+    else if (rc != BW_OK)
+        diag_set(d, rc, "out of memory reading %s", path);
+    else if (ferror(f))
+        rc = diag_at(d, BW_EIO, path, 0, 0, "read error: %s", strerror(errno));
+    fclose(f);
     return rc;
 }

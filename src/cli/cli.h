@@ -25,6 +25,8 @@ struct bw_config {
     char listen_host[64];
     int listen_port;
     char data_dir[1024];
+    /* Grafana dashboard JSON files the page renders (GET /api/dashboards); "": none. */
+    char dashboards_dir[1024];
     enum log_level log_level;
     int allow_unauthenticated_remote; /* listen on a non-loopback address without auth */
     /* Bearer tokens (auth.tokens), only their hashes; none: auth is off. */

@@ -55,6 +55,8 @@ struct setting {
 static const struct setting settings[] = {
     {"listen", T_LISTEN, 0, 0, "address to serve HTTP on, HOST:PORT"},
     {"data_dir", T_PATH, FIELD(data_dir), "directory for the journal and history"},
+    {"dashboards_dir", T_PATH, FIELD(dashboards_dir),
+     "Grafana dashboard JSON files the page renders (e.g. monitoring/grafana/dashboards)"},
     {"log_level", T_LOGLEVEL, FIELD(log_level), "debug, info, warn or error"},
     {"allow_unauthenticated_remote", T_BOOL, FIELD(allow_unauthenticated_remote),
      "serve a non-loopback address without authentication"},

@@ -223,35 +223,12 @@ err:
 
 int conf_doc_load(const char *path, struct conf_doc **out, struct diag *d)
 {
-    int rc;
-    char *text = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return diag_at(d, errno == ENOENT ? BW_ENOENT : BW_EIO, path, 0, 0, "%s", strerror(errno));
     struct buf b;
     buf_init(&b, CONF_MAX_FILE);
-    char chunk[16384];
-    size_t got;
-    rc = BW_OK;
-    while (rc == BW_OK && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rc = buf_append(&b, chunk, got);
-    if (rc == BW_ENOSPC) {
-        rc = diag_at(d, BW_EIO, path, 0, 0, "file larger than %u MiB", CONF_MAX_FILE >> 20);
-        goto out;
-    }
-    if (rc != BW_OK) {
-        rc = diag_set(d, rc, "out of memory");
-        goto out;
-    }
-    if (ferror(f)) {
-        rc = diag_at(d, BW_EIO, path, 0, 0, "read error: %s", strerror(errno));
-        goto out;
-    }
-    text = b.data;
-    rc = conf_doc_parse(path, text ? text : "", b.len, out, d);
-out:
+    int rc = buf_read_file(&b, path, d);
+    if (rc == BW_OK)
+        rc = conf_doc_parse(path, b.data ? b.data : "", b.len, out, d);
     buf_fini(&b);
-    fclose(f);
     return rc;
 }
 

@@ -14,7 +14,6 @@
  * knows how to apply the four kinds of rule. A series a rule keeps out of the tsdb is
  * remembered, and an eval is skipped when one of its selectors would select it: the case
  * reads data breakwatch cannot store, whatever its metric name. */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,20 +53,9 @@ static char *trim(char *s)
 /* Reads a whole file into a NUL-terminated buffer in a. */
 static int read_file(const char *path, struct arena *a, char **out, struct diag *d)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return diag_set(d, errno == ENOENT ? BW_ENOENT : BW_EIO, "cannot open %s: %s", path,
-                        strerror(errno));
     struct buf b;
     buf_init(&b, 0);
-    char chunk[8192];
-    size_t n;
-    int rc = BW_OK;
-    while (rc == BW_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rc = buf_append(&b, chunk, n);
-    if (rc == BW_OK && ferror(f))
-        rc = diag_set(d, BW_EIO, "cannot read %s", path);
-    fclose(f);
+    int rc = buf_read_file(&b, path, d);
     if (rc == BW_OK) {
         *out = arena_strndup(a, b.data ? b.data : "", b.len);
         if (!*out)
