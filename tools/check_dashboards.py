@@ -18,7 +18,9 @@ return data, and every {{label}} of its legendFormat must be a label of every se
 returned.
 
 Design: one pass collects problems as "file: panel N (title): what" lines; the exit status is
-1 if there is any (2 for bad usage). Standard library plus PyYAML only.
+1 if there is any (2 for bad usage). Standard library plus PyYAML only. Importable: the
+queries of a dashboard as they run (dashboard_queries, expand) are shared with
+tools/compare_exprs.py.
 """
 import argparse
 import glob
@@ -79,6 +81,48 @@ def flatten_panels(panels):
             yield p
 
 
+# ---- shared with tools/compare_exprs.py: a dashboard's queries as they run ----
+
+def dashboard_variables(doc):
+    """name -> definition of every template variable of the dashboard DOC."""
+    return {v.get("name"): v for v in (doc.get("templating") or {}).get("list") or []
+            if isinstance(v, dict)}
+
+
+def expand(expr, panel, variables, builtins=None):
+    """EXPR with Grafana's built-in variables (BUILTINS unless BUILTINS is given, $__interval
+    the PANEL's own minimum interval when it sets one) and the dashboard's VARIABLES (their
+    current value, '.*' for All or none) replaced; a variable it does not know stays as
+    written."""
+    values = dict(BUILTINS if builtins is None else builtins)
+    interval = panel.get("interval")
+    if isinstance(interval, str) and re.fullmatch(r"\d+[smhdwy]", interval):
+        values["__interval"] = interval
+    for name, v in variables.items():
+        cur = (v.get("current") or {}).get("value")
+        if isinstance(cur, list):
+            cur = cur[0] if len(cur) == 1 else None
+        values[name] = cur if cur and cur != "$__all" else ".*"
+
+    def sub(m):
+        name = next(g for g in m.groups() if g)
+        return values.get(name, m.group(0))
+
+    return VAR_RE.sub(sub, expr)
+
+
+def dashboard_queries(doc, builtins=None):
+    """(panel, target, expanded expr) for every target with a non-empty string expr of every
+    panel of the dashboard DOC, rows' panels included; BUILTINS as for expand, or a function
+    of the panel giving them."""
+    variables = dashboard_variables(doc)
+    for p in flatten_panels(doc.get("panels")):
+        values = builtins(p) if callable(builtins) else builtins
+        for t in p.get("targets") or []:
+            if isinstance(t, dict) and isinstance(t.get("expr"), str) and t["expr"]:
+                yield p, t, expand(t["expr"], p, variables, values)
+
+
 def overlap(a, b):
     return a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and \
         a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
@@ -126,8 +170,7 @@ class Checker:
                 self.problem(path, f"{key} {value!r} also used by {seen[value]}")
             else:
                 seen[value] = path
-        variables = {v.get("name"): v for v in (doc.get("templating") or {}).get("list") or []
-                     if isinstance(v, dict)}
+        variables = dashboard_variables(doc)
         for v in variables.values():
             if v.get("datasource") is not None:
                 self.check_datasource(path, f"variable {v.get('name')}", v["datasource"], variables)
@@ -222,25 +265,8 @@ class Checker:
             if self.url:
                 self.check_query(tw, panel, t, variables)
 
-    def expand(self, expr, panel, variables):
-        values = dict(BUILTINS)
-        interval = panel.get("interval")
-        if isinstance(interval, str) and re.fullmatch(r"\d+[smhdwy]", interval):
-            values["__interval"] = interval
-        for name, v in variables.items():
-            cur = (v.get("current") or {}).get("value")
-            if isinstance(cur, list):
-                cur = cur[0] if len(cur) == 1 else None
-            values[name] = cur if cur and cur != "$__all" else ".*"
-
-        def sub(m):
-            name = next(g for g in m.groups() if g)
-            return values.get(name, m.group(0))
-
-        return VAR_RE.sub(sub, expr)
-
     def check_query(self, where, panel, target, variables):
-        expr = self.expand(target["expr"], panel, variables)
+        expr = expand(target["expr"], panel, variables)
         leftover = VAR_RE.search(expr)
         if leftover:
             self.problem(where, f"unknown variable {leftover.group(0)} in expr")

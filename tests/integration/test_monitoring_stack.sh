@@ -3,7 +3,9 @@
 # them — promtool for both Prometheus configurations (and the rule file they name), amtool for
 # Alertmanager's, Docker Compose for compose.yaml (only `config`: no engine runs here) — and
 # hold together: every file compose.yaml mounts exists, Grafana's provisioning is apiVersion 1
-# with UI edits of the dashboards refused, breakwatch starts with the stack's own
+# with UI edits of the dashboards refused and alert rules, a contact point and a notification
+# policy mounted into /etc/grafana/provisioning/alerting (test_grafana_alerts.sh checks what
+# they say), breakwatch starts with the stack's own
 # configuration and evaluates the shipped rules, and the container image installs a package
 # for every library the binary links.
 source "$(dirname "$0")/lib.sh"
@@ -54,18 +56,38 @@ assert p["apiVersion"] == 1
 prov = p["providers"][0]
 assert prov["allowUiUpdates"] is False and prov["disableDeletion"] is True, prov
 assert prov["options"]["path"] == "/var/lib/grafana/dashboards", prov
+alerting = {}
+for f in glob.glob(g + "/alerting/*.yml"):
+    d = yaml.safe_load(open(f))
+    assert d["apiVersion"] == 1, f
+    alerting.update(d)
+assert alerting.get("groups") and alerting.get("contactPoints") and alerting.get("policies"), sorted(alerting)
 PY
-pass "Grafana provisioning: data sources and a dashboards provider that refuses UI edits"
+python3 - "$WORK/compose.yml" "$M/grafana/alerting" <<'PY' || fail "compose.yaml does not mount grafana/alerting where Grafana reads alerting provisioning"
+import os, sys, yaml
+vols = [v.split(":")[:2] if isinstance(v, str) else [v.get("source", ""), v.get("target")]
+        for v in yaml.safe_load(open(sys.argv[1]))["services"]["grafana"]["volumes"]]
+assert any(t == "/etc/grafana/provisioning/alerting" and os.path.exists(s) and os.path.samefile(s, sys.argv[2])
+           for s, t in vols), vols
+PY
+pass "Grafana provisioning: data sources, a dashboards provider that refuses UI edits, alert rules with a contact point and a policy, mounted"
 
-# breakwatch with the stack's configuration (the address and data directory made local).
-start_breakwatch stack --config "$M/breakwatch.yml" --listen 127.0.0.1:0 --data-dir "$WORK/data"
+# breakwatch with the stack's configuration (the address and directories made local).
+grep -qx 'dashboards_dir: /etc/breakwatch/dashboards' "$M/breakwatch.yml" || fail "breakwatch.yml's dashboards_dir"
+start_breakwatch stack --config "$M/breakwatch.yml" --listen 127.0.0.1:0 --data-dir "$WORK/data" \
+  --dashboards-dir "$M/grafana/dashboards"
 wait_for 10 sh -c "curl -fsS '$BW_URL/api/v1/rules' | grep -q '\"health\":\"ok\"'" || fail "rules never evaluated"
 curl -fsS "$BW_URL/api/v1/rules" | python3 -c '
 import json, sys
 groups = [g["name"] for g in json.load(sys.stdin)["data"]["groups"]]
 assert groups == ["breakwatch-engine", "breakwatch-risk", "breakwatch-process", "breakwatch-meta"], groups
 print("  groups:", ", ".join(groups))' || fail "the stack configuration's rules"
-pass "breakwatch runs with monitoring/breakwatch.yml and evaluates the shipped rules"
+curl -fsS "$BW_URL/api/dashboards" | python3 -c '
+import glob, json, sys
+got = sorted(d["uid"] for d in json.load(sys.stdin)["data"])
+want = sorted(json.load(open(f))["uid"] for f in glob.glob(sys.argv[1] + "/*.json"))
+assert got == want, (got, want)' "$M/grafana/dashboards" || fail "the stack's breakwatch does not serve the dashboards"
+pass "breakwatch runs with monitoring/breakwatch.yml, evaluates the shipped rules and serves the dashboards"
 
 # Every library the binary links comes from a package the image installs (or the base image's
 # libc6 and zlib1g).
