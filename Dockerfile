@@ -5,7 +5,7 @@ FROM debian:12 AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config ca-certificates nodejs npm \
       libmicrohttpd-dev libsqlite3-dev libyaml-dev libcjson-dev zlib1g-dev libcmocka-dev \
-      libpcre2-dev libcurl4-openssl-dev libssl-dev \
+      libpcre2-dev libcurl4-openssl-dev libssl-dev libsnappy-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -16,7 +16,7 @@ RUN cd web && npm ci --no-audit --no-fund --loglevel=error \
 FROM debian:12-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libmicrohttpd12 libsqlite3-0 libyaml-0-2 libcjson1 zlib1g libpcre2-8-0 \
-      libcurl4 libssl3 \
+      libcurl4 libssl3 libsnappy1v5 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /var/lib/breakwatch --create-home breakwatch
 COPY --from=build /build/breakwatch /usr/local/bin/breakwatch

@@ -144,7 +144,21 @@ section_tsdb() {
   echo
 }
 
-SECTIONS=(metrics engine http query tsdb rules web)
+section_remote() {
+  echo "== remote write: breakwatch against Prometheus sending to the same receiver =="
+  "$HERE/remote_bench.sh" "$BUILD" "$(awk -v s="$SCALE" 'BEGIN{d=int(40*s); print d < 10 ? 10 : d}')" \
+    "$(awk -v s="$SCALE" 'BEGIN{d=int(15*s); print d < 8 ? 8 : d}')"
+  echo
+}
+
+section_dashboards() {
+  echo "== dashboards: each dashboard's queries as Grafana sends them on load, breakwatch against Prometheus =="
+  "$HERE/dashboards_bench.sh" "$BUILD" "$(awk -v s="$SCALE" 'BEGIN{d=int(180*s); print d < 30 ? 30 : d}')" \
+    "$(awk -v s="$SCALE" 'BEGIN{d=int(7*s); print d < 3 ? 3 : d}')"
+  echo
+}
+
+SECTIONS=(metrics engine http query tsdb rules web remote dashboards)
 
 for s in "${SECTIONS[@]}"; do
   "section_$s"

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang clang-format
   libmicrohttpd-dev libsqlite3-dev libyaml-dev libcjson-dev zlib1g-dev libcmocka-dev libpcre2-dev
-  libcurl4-openssl-dev libssl-dev
+  libcurl4-openssl-dev libssl-dev libsnappy-dev
   prometheus prometheus-alertmanager docker-compose curl sqlite3 wrk python3 python3-prometheus-client python3-yaml
   chromium
 )

@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include "http/http.h"
 #include "journal/journal.h"
+#include "remote/remote.h"
 #include "store/store.h"
 #include "tsdb/tsdb.h"
 
@@ -111,6 +112,7 @@ static int run(const struct bw_config *cfg, int no_engine)
     struct store *st = NULL;
     struct tsdb *db = NULL;
     struct tsdb_collector *col = NULL;
+    struct remote_writer *rw = NULL;
     struct store *alert_st = NULL;
     struct notifier *notifier = NULL;
     struct ruler *ruler = NULL;
@@ -160,6 +162,10 @@ static int run(const struct bw_config *cfg, int no_engine)
         goto out;
     if (tsdb_open(st, &cfg->storage, &db, &d) != BW_OK)
         goto out;
+    if (cfg->remote_write && cfg->remote_write->n &&
+        (remote_writer_new(cfg->remote_write, cfg->data_dir, db, reg, &rw, &d) != BW_OK ||
+         remote_writer_start(rw, &d) != BW_OK))
+        goto out;
     if (tsdb_collector_new(db, reg, &co, &col) != BW_OK) {
         diag_set(&d, BW_ENOMEM, "cannot start recording the metrics: out of memory");
         goto out;
@@ -207,6 +213,7 @@ out:
     store_close(alert_st);
     tsdb_collector_free(col); /* records the end: the engine's series go stale */
     tsdb_close(db);
+    remote_writer_free(rw); /* after the tsdb's last commit: what is unsent stays on disk */
     journal_close(jnl);
     store_close(st);
     bw_registry_free(reg);

@@ -585,7 +585,7 @@ int notifier_new(const struct notify_config *cfg, struct store *st, struct journ
     for (size_t i = 0; i < cfg->nalertmanagers; i++) {
         struct buf shown;
         buf_init(&shown, 0);
-        rc = notify_url_redact(cfg->alertmanagers[i].url, &shown, &n->ams[i].userinfo);
+        rc = url_redact(cfg->alertmanagers[i].url, &shown, &n->ams[i].userinfo);
         n->ams[i].shown = rc == BW_OK ? xstrdup(shown.data) : NULL;
         buf_fini(&shown);
         if (!n->ams[i].shown) {

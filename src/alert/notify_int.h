@@ -316,10 +316,6 @@ size_t notify_http_run(struct notify_http *h, int wait_ms, _Atomic int64_t *dead
 /* libcurl's global initialisation, once per process. BW_OK or BW_EIO. */
 int notify_http_init(void);
 
-/* url without its userinfo ("http://u:p@h/x" → "http://h/x"), appended to out; *userinfo (may
- * be NULL) gets a malloc'd copy of "u:p", or NULL when there is none. BW_OK or BW_ENOMEM. */
-int notify_url_redact(const char *url, struct buf *out, char **userinfo);
-
 /* The wait before retry number attempt (1: the first retry): 1 s doubling up to 5 min, then
  * ±20 % jitter from r (any 64 random bits). */
 int64_t notify_backoff_ms(int attempt, uint64_t r);

@@ -578,28 +578,6 @@ size_t notify_http_run(struct notify_http *h, int wait_ms, _Atomic int64_t *dead
     return h->n;
 }
 
-int notify_url_redact(const char *url, struct buf *out, char **userinfo)
-{
-    const char *host = strstr(url, "://");
-    const char *at = NULL;
-    host = host ? host + 3 : url;
-    for (const char *p = host; *p && !strchr("/?#", *p); p++)
-        if (*p == '@')
-            at = p;
-    if (userinfo)
-        *userinfo = NULL;
-    if (!at)
-        return buf_puts(out, url);
-    if (userinfo && !(*userinfo = xstrndup(host, (size_t)(at - host))))
-        return BW_ENOMEM;
-    int rc = buf_printf(out, "%.*s%s", (int)(host - url), url, at + 1);
-    if (rc && userinfo) {
-        free(*userinfo);
-        *userinfo = NULL;
-    }
-    return rc;
-}
-
 int64_t notify_backoff_ms(int attempt, uint64_t r)
 {
     int64_t ms = BACKOFF_FIRST;

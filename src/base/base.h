@@ -123,6 +123,9 @@ bool utf8_valid(const char *s, size_t n);
 /* strdup that returns NULL on failure instead of aborting; xstrndup likewise. */
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* url without its userinfo ("http://u:p@h/x" → "http://h/x"), appended to out; *userinfo (may
+ * be NULL) gets a malloc'd copy of "u:p", or NULL when there is none. BW_OK or BW_ENOMEM. */
+int url_redact(const char *url, struct buf *out, char **userinfo);
 
 /* Logging to stderr with a UTC timestamp and level. log_set_level filters below it. */
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };

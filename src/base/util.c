@@ -1,4 +1,4 @@
-/* util: diagnostics, error strings, hashing, string copies and logging.
+/* util: diagnostics, error strings, hashing, string copies, URL redaction and logging.
  *
  * Logging writes one line per call with a single fwrite-sized printf so lines from several
  * threads do not interleave mid-line. */
@@ -171,4 +171,26 @@ bool utf8_valid(const char *s, size_t n)
         if ((len = utf8_decode(u + i, n - i, NULL)) == 0)
             return false;
     return true;
+}
+
+int url_redact(const char *url, struct buf *out, char **userinfo)
+{
+    const char *host = strstr(url, "://");
+    const char *at = NULL;
+    host = host ? host + 3 : url;
+    for (const char *p = host; *p && !strchr("/?#", *p); p++)
+        if (*p == '@')
+            at = p;
+    if (userinfo)
+        *userinfo = NULL;
+    if (!at)
+        return buf_puts(out, url);
+    if (userinfo && !(*userinfo = xstrndup(host, (size_t)(at - host))))
+        return BW_ENOMEM;
+    int rc = buf_printf(out, "%.*s%s", (int)(host - url), url, at + 1);
+    if (rc && userinfo) {
+        free(*userinfo);
+        *userinfo = NULL;
+    }
+    return rc;
 }

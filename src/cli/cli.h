@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "http/http.h"
 #include "promql/promql.h"
+#include "remote/remote.h"
 #include "tsdb/tsdb.h"
 
 #define CLI_MAX_TOKENS 64
@@ -40,6 +41,9 @@ struct bw_config {
     /* The `alerting:` section (rule files, receivers, routes; see alert/notify.h), NULL when
      * the file has none and no --rule-files was given. Owned; config_fini frees it. */
     struct notify_config *alerting;
+    /* The `remote_write:` receivers and --remote-write-url (remote/remote.h), NULL when none.
+     * Owned; config_fini frees it. */
+    struct remote_config *remote_write;
 };
 
 enum cli_command { CLI_RUN, CLI_QUERY, CLI_IMPORT, CLI_HELP, CLI_VERSION };

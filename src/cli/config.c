@@ -34,11 +34,12 @@ enum setting_type {
     T_SYMBOLS,
     T_SECONDS,
     T_TIME,
-    T_DURATION,  /* int64_t ms > 0: a Prometheus duration ("15d", "1m30s") or seconds */
-    T_BYTES,     /* int64_t >= 0: bytes, or with a unit B KB MB GB TB (powers of 1024) */
-    T_COUNT,     /* size_t */
-    T_TOKENS,    /* struct http_token[]: auth.tokens */
-    T_RULE_FILES /* alerting.rule_files, as a flag (the file's alerting: is read whole) */
+    T_DURATION,   /* int64_t ms > 0: a Prometheus duration ("15d", "1m30s") or seconds */
+    T_BYTES,      /* int64_t >= 0: bytes, or with a unit B KB MB GB TB (powers of 1024) */
+    T_COUNT,      /* size_t */
+    T_TOKENS,     /* struct http_token[]: auth.tokens */
+    T_RULE_FILES, /* alerting.rule_files, as a flag (the file's alerting: is read whole) */
+    T_REMOTE_URL  /* remote_write.url, as a flag (the file's remote_write: is read whole) */
 };
 
 struct setting {
@@ -64,6 +65,9 @@ static const struct setting settings[] = {
      "bearer tokens that may use the API, by SHA-256 (see breakwatch token new)"},
     {"alerting.rule_files", T_RULE_FILES, 0, 0,
      "Prometheus rule files to evaluate, comma-separated (glob patterns allowed)"},
+    {"remote_write.url", T_REMOTE_URL, 0, 0,
+     "push every sample to this Prometheus remote-write receiver (queued on disk under "
+     "data_dir/remote/; 'remote_write:' in the file takes more)"},
     {"auth.metrics_open", T_BOOL, FIELD(metrics_open),
      "serve /api/metrics without a token even when tokens are configured"},
     {"scrape_interval", T_DURATION, FIELD(scrape_interval_ms),
@@ -352,6 +356,22 @@ static struct notify_config *alerting_get(struct bw_config *cfg)
     return cfg->alerting;
 }
 
+/* The flag's form of remote_write: one receiver with the defaults, added to the file's. */
+static int parse_remote_url(const char *v, struct bw_config *cfg, char *err, size_t errlen)
+{
+    if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) {
+        snprintf(err, errlen, "expected an http:// or https:// URL");
+        return BW_EINVAL;
+    }
+    if (!cfg->remote_write && (cfg->remote_write = malloc(sizeof(*cfg->remote_write))) != NULL)
+        remote_config_init(cfg->remote_write);
+    if (!cfg->remote_write || remote_config_add_url(cfg->remote_write, v) != BW_OK) {
+        snprintf(err, errlen, "out of memory");
+        return BW_ENOMEM;
+    }
+    return BW_OK;
+}
+
 /* The flag's form of alerting.rule_files: paths separated by commas, replacing the list. */
 static int parse_rule_files(const char *v, struct bw_config *cfg, char *err, size_t errlen)
 {
@@ -482,6 +502,8 @@ static int apply_value(const struct setting *s, struct bw_config *cfg, const cha
         return parse_tokens(v, cfg, err, errlen);
     case T_RULE_FILES:
         return parse_rule_files(v, cfg, err, errlen);
+    case T_REMOTE_URL:
+        return parse_remote_url(v, cfg, err, errlen);
     }
     return BW_EINVAL;
 }
@@ -542,6 +564,7 @@ struct yaml_ctx {
     struct diag *d;
     struct checks checks;
     int alerting; /* the file has an alerting: section */
+    int remote;   /* the file has a remote_write: section */
 };
 
 static int yaml_err(struct yaml_ctx *y, const yaml_node_t *n, const char *fmt, ...) BW_PRINTF(3, 4);
@@ -646,6 +669,10 @@ static int yaml_mapping(struct yaml_ctx *y, yaml_node_t *map, const char *prefix
             y->alerting = 1; /* read whole by notify_config_parse once the rest holds */
             continue;
         }
+        if (!*prefix && strcmp(key, "remote_write") == 0) {
+            y->remote = 1; /* read whole by remote_config_parse, likewise */
+            continue;
+        }
         if (!*prefix && is_section(key)) {
             if (v->type != YAML_MAPPING_NODE)
                 return yaml_err(y, v, "%s: expected a mapping of %s settings", key, key);
@@ -694,10 +721,20 @@ static void config_alerting_free(struct notify_config *nc)
     }
 }
 
+static void config_remote_free(struct remote_config *rc)
+{
+    if (rc) {
+        remote_config_fini(rc);
+        free(rc);
+    }
+}
+
 void config_fini(struct bw_config *cfg)
 {
     config_alerting_free(cfg->alerting);
     cfg->alerting = NULL;
+    config_remote_free(cfg->remote_write);
+    cfg->remote_write = NULL;
 }
 
 /* Rule files named in a configuration file are found beside it, as Prometheus finds them:
@@ -752,6 +789,32 @@ fail:
     return rc;
 }
 
+/* Reads the file's remote_write: list (remote/remote.h) into a new *out. */
+static int remote_load(const char *path, struct remote_config **out, struct diag *d)
+{
+    struct conf_doc *doc = NULL;
+    struct remote_config *c = malloc(sizeof(*c));
+    int rc = c ? conf_doc_load(path, &doc, d) : diag_set(d, BW_ENOMEM, "out of memory");
+    if (rc != BW_OK) {
+        free(c);
+        return rc;
+    }
+    remote_config_init(c);
+    const struct conf_node *root = conf_doc_root(doc);
+    for (size_t i = 0; rc == BW_OK && i < conf_len(root); i++) {
+        const char *k = conf_scalar(conf_key(root, i), NULL);
+        if (k && strcmp(k, "remote_write") == 0)
+            rc = remote_config_parse(doc, conf_value(root, i), c, d);
+    }
+    conf_doc_free(doc);
+    if (rc != BW_OK) {
+        config_remote_free(c);
+        return rc;
+    }
+    *out = c;
+    return BW_OK;
+}
+
 int config_load_file(const char *path, struct bw_config *cfg, struct diag *d)
 {
     FILE *f = fopen(path, "rb");
@@ -775,7 +838,7 @@ int config_load_file(const char *path, struct bw_config *cfg, struct diag *d)
     if (!root)
         goto done; /* an empty file changes nothing */
     struct bw_config work = *cfg;
-    struct yaml_ctx y = {path, &doc, &work, d, {0}, 0};
+    struct yaml_ctx y = {path, &doc, &work, d, {0}, 0, 0};
     if (root->type != YAML_MAPPING_NODE) {
         rc = yaml_err(&y, root, "expected a mapping of settings at the top level");
         goto done;
@@ -785,9 +848,14 @@ int config_load_file(const char *path, struct bw_config *cfg, struct diag *d)
         rc = checks_finish(&y.checks, &work, d);
     if (rc == BW_OK && y.alerting)
         rc = alerting_load(path, &work.alerting, d);
+    if (rc == BW_OK && y.remote && (rc = remote_load(path, &work.remote_write, d)) != BW_OK &&
+        work.alerting != cfg->alerting)
+        config_alerting_free(work.alerting);
     if (rc == BW_OK) {
         if (cfg->alerting != work.alerting)
             config_alerting_free(cfg->alerting);
+        if (cfg->remote_write != work.remote_write)
+            config_remote_free(cfg->remote_write);
         *cfg = work;
     }
 done:
@@ -1086,6 +1154,12 @@ static void show_value(const struct setting *s, const struct bw_config *cfg, cha
         else
             snprintf(out, outlen, "none: auth is off");
         break;
+    case T_REMOTE_URL: /* the receivers' count: a URL may hold a password */
+        if (cfg->remote_write && cfg->remote_write->n)
+            snprintf(out, outlen, "%zu receivers", cfg->remote_write->n);
+        else
+            snprintf(out, outlen, "none");
+        break;
     case T_RULE_FILES:
         if (cfg->alerting && cfg->alerting->nrule_files)
             snprintf(out, outlen, "%zu files", cfg->alerting->nrule_files);
@@ -1119,8 +1193,9 @@ void cli_usage(FILE *out)
                                           [T_BYTES] = "SIZE",
                                           [T_COUNT] = "N",
                                           [T_TOKENS] = "NAME:ROLE:SHA256,...",
-                                          [T_RULE_FILES] = "FILE,..."};
-    _Static_assert(BW_ARRAY_LEN(metavar) == T_RULE_FILES + 1, "a setting type without metavar");
+                                          [T_RULE_FILES] = "FILE,...",
+                                          [T_REMOTE_URL] = "URL"};
+    _Static_assert(BW_ARRAY_LEN(metavar) == T_REMOTE_URL + 1, "a setting type without metavar");
     struct bw_config def;
     config_defaults(&def);
     fprintf(out,
@@ -1183,6 +1258,7 @@ void cli_usage(FILE *out)
     fprintf(out, "\nEvery option is also a key of the configuration file: engine settings\n"
                  "under 'engine:' (e.g. engine: {speed: 60}), storage.* under 'storage:',\n"
                  "query.* under 'query:', auth.* under 'auth:', the others at the top level;\n"
-                 "'alerting:' takes rule files, routes and receivers (docs/alerting.md).\n"
+                 "'alerting:' takes rule files, routes and receivers (docs/alerting.md),\n"
+                 "'remote_write:' a list of receivers as Prometheus's (docs/operations.md).\n"
                  "See breakwatch.example.yml.\n");
 }

@@ -307,12 +307,21 @@ int tsdb_append(struct tsdb *db, const struct labelset *ls, int64_t t_ms, double
     }
     tsdb_note_time(db, t_ms);
     stat_add(&db->samples_appended, 1);
+    if (db->obs.sample)
+        db->obs.sample(db->obs.ud, &s->ls, t_ms, v);
     return BW_OK;
 }
 
 int tsdb_commit(struct tsdb *db, struct diag *d)
 {
+    if (db->obs.commit)
+        db->obs.commit(db->obs.ud);
     return db->st ? persist_commit(db, d) : BW_OK;
+}
+
+void tsdb_observe(struct tsdb *db, const struct tsdb_observer *o)
+{
+    db->obs = o ? *o : (struct tsdb_observer){0};
 }
 
 /* ---- retention ---- */

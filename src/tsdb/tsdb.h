@@ -67,6 +67,16 @@ int tsdb_append(struct tsdb *db, const struct labelset *ls, int64_t t_ms, double
  * persists chunks that are full. BW_EIO on a storage failure (d says what); the samples stay
  * in the head and the next commit retries. */
 int tsdb_commit(struct tsdb *db, struct diag *d);
+/* An observer of what is written: sample is called for every sample the tsdb accepts (ls its
+ * series' labels, valid during the call only), commit at every tsdb_commit; both on the
+ * writing thread, under the write lock, so they must be quick and never block (remote write
+ * encodes into memory there and sends from a thread of its own). NULL detaches. */
+struct tsdb_observer {
+    void (*sample)(void *ud, const struct labelset *ls, int64_t t_ms, double v);
+    void (*commit)(void *ud);
+    void *ud;
+};
+void tsdb_observe(struct tsdb *db, const struct tsdb_observer *o);
 /* Applies retention and the size cap as of now_ms (wall clock, ms). Called by the writer
  * from time to time; cheap when there is nothing to do. */
 int tsdb_maintain(struct tsdb *db, int64_t now_ms, struct diag *d);

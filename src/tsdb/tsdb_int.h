@@ -251,6 +251,8 @@ struct tsdb {
     _Atomic uint64_t head_chunks, samples_appended, out_of_order, corrupt_records;
     _Atomic uint64_t bytes_on_disk, samples_persisted;
     _Atomic int64_t min_time, max_time;
+
+    struct tsdb_observer obs; /* tsdb_observe: set before writing starts */
 };
 
 static inline pthread_mutex_t *series_lock(struct tsdb *db, const struct series *s)
