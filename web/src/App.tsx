@@ -29,6 +29,7 @@ function LiveConnection() {
 // parses only its own code on a first load.
 const Dashboards = lazy(() => import('./pages/Dashboards').then((m) => ({ default: m.Dashboards })));
 const Explore = lazy(() => import('./pages/Explore').then((m) => ({ default: m.Explore })));
+const DashboardView = lazy(() => import('./pages/DashboardView').then((m) => ({ default: m.DashboardView })));
 const Alerts = lazy(() => import('./pages/Alerts').then((m) => ({ default: m.Alerts })));
 
 function NotFound() {
@@ -54,6 +55,11 @@ export function App() {
       <Suspense fallback={<Loading what="Loading dashboards" />}>
         <Dashboards />
       </Suspense>
+    ) : path.startsWith('/d/') && path.length > 3 ? (
+      // Grafana's URL for a dashboard: /d/{uid} (an optional /{slug} after it is ignored).
+      <Suspense fallback={<Loading what="Loading the dashboard" />}>
+        <DashboardView uid={decodeURIComponent(path.slice(3).split('/')[0])} />
+      </Suspense>
     ) : path === '/explore' || path === '/graph' ? (
       <Suspense fallback={<Loading what="Loading Explore" />}>
         <Explore />
@@ -74,7 +80,7 @@ export function App() {
     '/alerts': 'Alerts',
   };
   useEffect(() => {
-    document.title = `${titles[path] ?? 'Not found'} · breakwatch`;
+    document.title = `${titles[path] ?? (path.startsWith('/d/') ? 'Dashboard' : 'Not found')} · breakwatch`;
   }, [path]);
   return (
     <>

@@ -195,7 +195,9 @@ export function Header() {
             <li key={p.href}>
               <Link
                 href={p.href}
-                aria-current={path === p.href ? 'page' : undefined}
+                aria-current={
+                  path === p.href || (p.href === '/dashboards' && path.startsWith('/d/')) ? 'page' : undefined
+                }
                 data-testid={`nav-${p.label.toLowerCase()}`}
               >
                 {p.label}

@@ -16,6 +16,8 @@ export interface HeatmapProps {
   testId?: string;
   sync?: string;
   onSelectRange?: (a: number, b: number) => void;
+  /** Fixed height in px of the chart (default: by the number of rows). */
+  height?: number;
 }
 
 const RGB = '79,195,247';
@@ -28,7 +30,18 @@ export function cellColor(v: number | null, max: number): string | null {
 
 /** Rows × time, each cell coloured by its value (square-root scale), drawn on uPlot's canvas
  *  so it shares the time axis, the cursor and the drag-to-zoom of the other charts. */
-export function Heatmap({ x, rows, values, step, label, unit, testId, sync, onSelectRange }: HeatmapProps) {
+export function Heatmap({
+  x,
+  rows,
+  values,
+  step,
+  label,
+  unit,
+  testId,
+  sync,
+  onSelectRange,
+  height: fixedHeight,
+}: HeatmapProps) {
   const [hover, setHover] = useState<string | null>(null);
   const max = useMemo(() => Math.max(0, ...values.flat().map((v) => v ?? 0)), [values]);
   const latestRef = useLatest({ x, values, rows, step, max });
@@ -95,7 +108,7 @@ export function Heatmap({ x, rows, values, step, label, unit, testId, sync, onSe
     [rows.join('\u0000'), sync, unit],
   );
   const data = useMemo<uPlot.AlignedData>(() => [x, x.map(() => null)], [x, values]);
-  const height = 48 + rows.length * (rows.length <= 6 ? 24 : 18);
+  const height = fixedHeight ?? 48 + rows.length * (rows.length <= 6 ? 24 : 18);
   return (
     <div className="heatmap" data-testid={testId}>
       <Chart options={options} data={data} height={height} label={label} onSelectRange={onSelectRange} />

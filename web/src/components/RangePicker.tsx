@@ -1,5 +1,40 @@
 import { useState, type FormEvent } from 'react';
-import { PRESETS, parseLocalDateTime, toLocalDateTime, type TimeRange } from '../lib/range';
+import { PRESETS, parseLocalDateTime, rangeLabel, toLocalDateTime, type TimeRange } from '../lib/range';
+
+const fmt = (ms: number) => new Date(ms).toLocaleString();
+
+/** A picked range and, after a drag across a chart (onZoom, in seconds), a zoomed one over it;
+ *  picking a new range drops the zoom. */
+export function useZoomableRange(initial: TimeRange | (() => TimeRange)) {
+  const [base, setBaseState] = useState<TimeRange>(initial);
+  const [zoom, setZoom] = useState<TimeRange | null>(null);
+  return {
+    base,
+    zoom,
+    range: zoom ?? base,
+    setBase: (r: TimeRange) => {
+      setBaseState(r);
+      setZoom(null);
+    },
+    resetZoom: () => setZoom(null),
+    onZoom: (fromS: number, toS: number) => {
+      if (toS - fromS >= 1)
+        setZoom({ kind: 'absolute', startMs: Math.round(fromS * 1000), endMs: Math.round(toS * 1000) });
+    },
+  };
+}
+
+/** The range in words, then the picker for a useZoomableRange. */
+export function RangeBar({ r }: { r: ReturnType<typeof useZoomableRange> }) {
+  return (
+    <>
+      <span className="muted" data-testid="range-label">
+        {rangeLabel(r.range, fmt)}
+      </span>
+      <RangePicker range={r.base} onChange={r.setBase} zoomed={r.zoom !== null} onReset={r.resetZoom} />
+    </>
+  );
+}
 
 /** Last 5m … 24h, or a custom range; and, once zoomed, a way back. */
 export function RangePicker({

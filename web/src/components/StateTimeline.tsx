@@ -13,6 +13,7 @@ export function StateTimeline({
   label,
   sync,
   onSelectRange,
+  height,
 }: {
   x: number[];
   states: string[];
@@ -20,6 +21,8 @@ export function StateTimeline({
   label: string;
   sync?: string;
   onSelectRange?: (a: number, b: number) => void;
+  /** Fixed height in px (default: 28 px a state). */
+  height?: number;
 }) {
   const latest = useLatest({ bands, states });
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(
@@ -55,7 +58,8 @@ export function StateTimeline({
               const r = u.valToPos(b.end, 'x', true);
               const top = u.valToPos(lane + 0.85, 'y', true);
               const bottom = u.valToPos(lane + 0.15, 'y', true);
-              ctx.fillStyle = stateColor(b.state, ss.indexOf(b.state));
+              if (b.color === 'transparent') continue;
+              ctx.fillStyle = b.color ?? stateColor(b.state, ss.indexOf(b.state));
               ctx.fillRect(l, top, Math.max(1, r - l), bottom - top);
             }
             ctx.restore();
@@ -70,7 +74,7 @@ export function StateTimeline({
     <Chart
       options={options}
       data={data}
-      height={48 + Math.max(1, states.length) * 28}
+      height={height ?? 48 + Math.max(1, states.length) * 28}
       label={label}
       onSelectRange={onSelectRange}
     />

@@ -22,7 +22,8 @@ export function fixed(x: number, decimals: number): string {
   return sign + grouped + (frac ? '.' + frac : '');
 }
 
-const DURATION_UNITS: [string, number][] = [
+/** Duration units from µs up, [suffix, milliseconds]. */
+export const DURATION_UNITS: [string, number][] = [
   ['µs', 1e-3],
   ['ms', 1],
   ['s', 1e3],

@@ -71,6 +71,8 @@ export interface Band {
   /** Seconds: the band covers [start, end). */
   start: number;
   end: number;
+  /** Its colour, when not the state's own (Grafana value mappings); "transparent" is not drawn. */
+  color?: string;
 }
 
 /** From engine_state{state} series (1 for the current state, 0 otherwise) on the grid
