@@ -152,6 +152,10 @@ int parse_finite(const char *s, double *out);
 int parse_go_float(const char *s, double *out);
 int parse_utc_ms(const char *s, int64_t *out);
 int parse_rfc3339_ms(const char *s, int64_t *out);
+/* A size in bytes: decimal digits, then optionally a unit B, KB, MB, GB, TB, PB or KiB … PiB,
+ * all powers of 1024 as Prometheus's sizes (so "256MB" is 256 MiB); no sign, no spaces, no
+ * overflow. */
+int parse_bytes(const char *s, int64_t *out);
 
 /* Formats a double as the shortest text that reads back to the same value, laid out like Go's
  * strconv.FormatFloat(v, 'g', -1, 64): NaN, +Inf, -Inf, 1e+06, 0.0001. With om_float set, a

@@ -221,3 +221,29 @@ int parse_rfc3339_ms(const char *s, int64_t *out)
 {
     return datetime(s, true, out);
 }
+
+int parse_bytes(const char *s, int64_t *out)
+{
+    static const char *const units[][2] = {{"B", "B"},    {"KB", "KiB"}, {"MB", "MiB"},
+                                           {"GB", "GiB"}, {"TB", "TiB"}, {"PB", "PiB"}};
+    char *end;
+    if (*s < '0' || *s > '9')
+        return BW_EINVAL;
+    errno = 0;
+    long long n = strtoll(s, &end, 10);
+    if (errno)
+        return BW_EINVAL;
+    int64_t scale = 1;
+    if (*end) {
+        size_t u = 0;
+        while (u < BW_ARRAY_LEN(units) && strcmp(end, units[u][0]) && strcmp(end, units[u][1]))
+            u++;
+        if (u == BW_ARRAY_LEN(units))
+            return BW_EINVAL;
+        scale = INT64_C(1) << (10 * u);
+    }
+    if (n > INT64_MAX / scale)
+        return BW_EINVAL;
+    *out = (int64_t)n * scale;
+    return BW_OK;
+}

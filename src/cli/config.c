@@ -177,30 +177,6 @@ static int parse_duration_ms(const char *v, int64_t *out)
     return BW_OK;
 }
 
-/* "512MB", "2GB", "1048576": bytes, units in powers of 1024 as Prometheus's retention.size. */
-static int parse_bytes(const char *v, int64_t *out)
-{
-    static const char *const units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno || end == v || n < 0 || (*v < '0' || *v > '9'))
-        return BW_EINVAL;
-    int64_t scale = 1;
-    if (*end) {
-        size_t u = 0;
-        while (u < BW_ARRAY_LEN(units) && strcmp(end, units[u]) != 0)
-            u++;
-        if (u == BW_ARRAY_LEN(units))
-            return BW_EINVAL;
-        scale = INT64_C(1) << (10 * u);
-    }
-    if (n > INT64_MAX / scale)
-        return BW_EINVAL;
-    *out = (int64_t)n * scale;
-    return BW_OK;
-}
-
 static int parse_i64(const char *v, long long lo, long long hi, long long *out)
 {
     char *end;

@@ -9,6 +9,7 @@
  * (write_relabel_configs, tls_config, sigv4, ...) is refused with its position rather than
  * ignored, so a configuration never silently means less than it says. Secrets are copied but
  * never quoted in a message. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #define MIN_BACKOFF       30
 #define MAX_BACKOFF       5000
 #define QUEUE_MAX_DEFAULT (256LL << 20)
+#define NAME_LEN_MAX      200
 
 struct ctx {
     const struct conf_doc *doc;
@@ -72,10 +74,31 @@ static int target_defaults(struct remote_config *c, struct remote_target *t, con
     return t->url && t->name ? BW_OK : BW_ENOMEM;
 }
 
+static bool name_taken(const struct remote_config *c, const char *name)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->targets[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 int remote_config_add_url(struct remote_config *c, const char *url)
 {
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->targets[i].url, url) == 0)
+            return BW_OK; /* the same receiver twice (flag and file): one queue */
     struct remote_target *t = target_new(c);
     int rc = t ? target_defaults(c, t, url) : BW_ENOMEM;
+    /* Another url named alike (a file's name, or the 24-bit hash colliding): two queues in
+     * one directory would overwrite each other's batches, so this one takes the next hash. */
+    for (uint64_t h = hash_bytes(url, strlen(url), HASH_SEED);
+         rc == BW_OK && name_taken(c, t->name);) {
+        char name[24];
+        h = hash_bytes(url, strlen(url), h);
+        snprintf(name, sizeof(name), "%06" PRIx64, h >> 40);
+        if (!(t->name = arena_strdup(&c->arena, name)))
+            rc = BW_ENOMEM;
+    }
     if (rc == BW_OK)
         c->n++;
     return rc;
@@ -101,24 +124,13 @@ static int duration(struct ctx *x, const struct conf_node *n, const char *key, i
     return rc;
 }
 
-/* Bytes: a number, or one with a unit B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB. */
+/* Bytes above 0, as parse_bytes reads them (so "256MB" means the same as in storage.max_size
+ * and Prometheus's sizes). */
 static int bytes(struct ctx *x, const struct conf_node *n, const char *key, int64_t *out)
 {
-    static const struct {
-        const char *unit;
-        int64_t mul;
-    } units[] = {{"", 1},          {"B", 1},           {"KB", 1000},
-                 {"MB", 1000000},  {"GB", 1000000000}, {"KiB", 1 << 10},
-                 {"MiB", 1 << 20}, {"GiB", 1 << 30}};
     const char *s = conf_scalar(n, NULL);
-    char *end;
-    long long v = s ? strtoll(s, &end, 10) : -1;
-    if (s && end != s && v > 0)
-        for (size_t i = 0; i < BW_ARRAY_LEN(units); i++)
-            if (strcmp(end, units[i].unit) == 0 && v <= INT64_MAX / units[i].mul) {
-                *out = v * units[i].mul;
-                return BW_OK;
-            }
+    if (s && parse_bytes(s, out) == BW_OK && *out > 0)
+        return BW_OK;
     return conf_err(x->doc, n, x->d, "%s: expected a size in bytes above 0 (e.g. 256MiB)", key);
 }
 
@@ -219,10 +231,10 @@ static int queue_config(struct ctx *x, const struct conf_node *n, struct remote_
     return rc;
 }
 
-/* A name usable as a directory and a label value. */
+/* A name usable as a directory (a file name: NAME_MAX is 255) and a label value. */
 static bool name_ok(const char *s)
 {
-    if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+    if (!*s || strlen(s) > NAME_LEN_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
         return false;
     return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
            strlen(s);
@@ -257,12 +269,12 @@ static int target(struct ctx *x, const struct conf_node *n, struct remote_target
         return rc;
     if (!name_ok(t->name))
         return conf_err(x->doc, f[F_NAME], x->d,
-                        "name: only letters, digits, '_', '.' and '-' (it names a directory)");
-    for (size_t i = 0; i < x->c->n; i++)
-        if (strcmp(x->c->targets[i].name, t->name) == 0)
-            return conf_err(x->doc, f[F_NAME] ? f[F_NAME] : n, x->d,
-                            "remote_write: a second queue named '%s'%s", t->name,
-                            f[F_NAME] ? "" : " (the same url twice needs a name each)");
+                        "name: up to %d letters, digits, '_', '.' and '-' (it names a directory)",
+                        NAME_LEN_MAX);
+    if (name_taken(x->c, t->name))
+        return conf_err(x->doc, f[F_NAME] ? f[F_NAME] : n, x->d,
+                        "remote_write: a second queue named '%s'%s", t->name,
+                        f[F_NAME] ? "" : " (the same url twice needs a name each)");
     if ((f[F_TIMEOUT] && (rc = duration(x, f[F_TIMEOUT], names[F_TIMEOUT], &t->timeout_ms))) ||
         (f[F_HEADERS] && (rc = headers(x, f[F_HEADERS], t))) ||
         (f[F_BASIC] && (rc = basic_auth(x, f[F_BASIC], t))) ||

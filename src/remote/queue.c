@@ -9,7 +9,8 @@
  * the files' total size; making room deletes the oldest files first (never the one being
  * sent), because the newest samples are the ones a dashboard over a remote store shows. A
  * file is written under a temporary name and renamed, and every file is checked (header, size,
- * crc32) before it is trusted: a damaged one is named in a warning and removed, never sent. */
+ * crc32) before it is trusted: a damaged one is named in a warning and removed, never sent.
+ * The batch in flight is never dropped, so reading it back needs no lock. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -124,16 +125,19 @@ static int scan_one(struct remote_queue *q, const char *name)
     char path[1200];
     struct remote_seg s = {0};
     uint8_t h[REMOTE_SEG_HEADER];
-    char *end;
-    s.seq = strtoull(name, &end, 16);
+    /* Exactly what seg_path writes: strtoull alone would take "-00000000000001.seg" (a
+     * sequence number of 2^64-1, wrapping next_seq to 0, the "none in flight" mark), "0x...",
+     * capitals or blanks, none of which seg_path finds again. */
+    const char *end = name + strspn(name, "0123456789abcdef");
+    if (end - name != 16 || (strcmp(end, ".tmp") != 0 && strcmp(end, ".seg") != 0) ||
+        !(s.seq = strtoull(name, NULL, 16)))
+        return BW_OK; /* not ours */
     snprintf(path, sizeof(path), "%s/%s", q->dir, name);
-    if (strcmp(end, ".tmp") == 0 && end - name == 16) {
+    if (strcmp(end, ".tmp") == 0) {
         log_warn("remote write: removing %s, a batch whose writing was interrupted", path);
         unlink(path);
         return BW_OK;
     }
-    if (strcmp(end, ".seg") != 0 || end - name != 16)
-        return BW_OK; /* not ours */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     bool ok = fd >= 0 && fstat(fd, &st) == 0 && read(fd, h, sizeof(h)) == (ssize_t)sizeof(h) &&
@@ -208,6 +212,11 @@ int remote_queue_push(struct remote_queue *q, const void *payload, size_t len, u
     uint8_t h[REMOTE_SEG_HEADER];
     char tmp[1200], path[1200];
     struct remote_seg s = {q->next_seq, samples, (int64_t)(len + sizeof(h)), max_t};
+    /* Dropping every older batch would not make room: keep them and refuse this one. */
+    if (len > UINT32_MAX || s.bytes > q->max_bytes)
+        return diag_set(d, BW_ENOSPC,
+                        "a batch of %" PRId64 " bytes is over queue_max_bytes (%" PRId64 ")",
+                        s.bytes, q->max_bytes);
     memcpy(h, MAGIC, 4);
     put_u32(h + 4, samples);
     put_u64(h + 8, (uint64_t)min_t);
@@ -237,31 +246,32 @@ int remote_queue_push(struct remote_queue *q, const void *payload, size_t len, u
     return BW_OK;
 }
 
-int remote_queue_peek(struct remote_queue *q, struct buf *out, struct remote_seg *seg)
+int remote_queue_next(struct remote_queue *q, struct remote_seg *seg)
 {
-    char path[1200];
-    struct diag d = {0};
     if (!q->n)
         return BW_ENOENT;
     *seg = q->segs[0];
+    q->inflight = seg->seq;
+    return BW_OK;
+}
+
+int remote_queue_read(const struct remote_queue *q, const struct remote_seg *seg, struct buf *out,
+                      struct diag *d)
+{
+    char path[1200];
+    struct remote_seg s;
     seg_path(q, seg->seq, ".seg", path, sizeof(path));
     buf_reset(out);
-    int rc = buf_read_file(out, path, &d);
+    int rc = buf_read_file(out, path, d);
     const uint8_t *p = (const uint8_t *)out->data;
-    struct remote_seg s;
     if (rc == BW_OK && (out->len < REMOTE_SEG_HEADER || !header_ok(p, (int64_t)out->len, &s) ||
                         get_u32(p + 28) != (uint32_t)crc32(0, p + REMOTE_SEG_HEADER,
                                                            (uInt)(out->len - REMOTE_SEG_HEADER))))
-        rc = BW_EIO;
-    if (rc) {
-        log_warn("remote write: skipping %s: %s (removed)", path,
-                 rc == BW_EIO && !d.msg[0] ? "truncated or corrupt" : d.msg);
-        seg_remove(q, 0);
-        return BW_EIO;
-    }
+        rc = diag_at(d, BW_EIO, path, 0, 0, "truncated or corrupt");
+    if (rc)
+        return rc == BW_ENOMEM ? rc : BW_EIO;
     memmove(out->data, out->data + REMOTE_SEG_HEADER, out->len - REMOTE_SEG_HEADER);
     out->len -= REMOTE_SEG_HEADER;
-    q->inflight = seg->seq;
     return BW_OK;
 }
 

@@ -2,9 +2,11 @@
  * receiver's queue on disk, and one sender thread per receiver that POSTs the batches in order.
  *
  * Main data structure: struct rq, one receiver: its queue (queue.c) and the batch being built,
- * both under its mutex, and its sender thread. The observer's side (struct remote_writer)
- * encodes each sample once, as a WriteRequest field (proto.c), into a buffer of the current
- * commit, and at the commit copies that into every receiver's batch.
+ * both under its mutex, and its sender thread, which holds the mutex neither while it reads
+ * the batch in flight back from disk nor while it posts it (the writing thread takes it).
+ * The observer's side (struct remote_writer) encodes each sample once, as a WriteRequest
+ * field (proto.c), into a buffer of the current commit, and at the commit copies that into
+ * every receiver's batch.
  *
  * The design decision: the writing thread (the collector, the rule evaluator) never waits on
  * the network. It encodes in memory, and when a batch reaches max_samples_per_send it
@@ -13,8 +15,9 @@
  * back from disk; a batch older than batch_send_deadline is cut by the sender. So the queue on
  * disk is the only backlog, its bound the only limit, and a restart loses at most the batch
  * being built when the process died (a clean stop writes it out). Outcomes follow Prometheus:
- * 2xx sent, 5xx / 429 / no answer retried with doubling backoff (min_backoff..max_backoff)
- * for as long as the queue holds the batch, any other status dropped and counted as failed. */
+ * 2xx sent, 5xx / 429 / no answer retried with doubling backoff (min_backoff..max_backoff,
+ * or what a Retry-After asks) for as long as the queue holds the batch, any other status
+ * dropped and counted as failed. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,10 +29,11 @@
 #include "remote/remote_int.h"
 #include "tsdb/tsdb.h"
 
-#define ANSWER_KEEP 512 /* bytes of a receiver's error answer kept for the log */
-#define IDLE_WAIT   1000
+#define ANSWER_KEEP     512 /* bytes of a receiver's error answer kept for the log */
+#define IDLE_WAIT       1000
+#define RETRY_AFTER_MAX 3600 /* s: a Retry-After is followed up to an hour */
 
-enum outcome { SENT, RETRY, FAILED, ABORTED };
+enum outcome { SENT, RETRY, FAILED, ABORTED, UNREADABLE, NOMEM };
 
 struct rq {
     const struct remote_target *t;
@@ -46,6 +50,7 @@ struct rq {
     int64_t build_min, build_max, build_since; /* timestamps; when it was started (mono ms) */
     struct buf z;                              /* compression scratch, under mu */
     uint64_t dropped_seen;                     /* q.dropped already counted */
+    bool write_failing; /* the last batch could not be queued: the next failures are quiet */
 
     pthread_t th;
     bool started;
@@ -100,11 +105,16 @@ static void cut(struct rq *r)
     if (rc == BW_OK)
         rc = remote_queue_push(&r->q, r->z.data, r->z.len, r->build_n, r->build_min, r->build_max,
                                &d);
-    if (rc) {
-        log_warn("remote write %s: %u samples dropped: %s", r->t->name, r->build_n,
-                 d.msg[0] ? d.msg : bw_strerror(rc));
+    /* Once per episode: a full disk would otherwise log every batch, from the writing thread. */
+    if (rc && !r->write_failing)
+        log_warn("remote write %s: %u samples dropped: %s (and the next batches, counted in "
+                 "remote_storage_samples_dropped_total, until one is queued again)",
+                 r->t->name, r->build_n, d.msg[0] ? d.msg : bw_strerror(rc));
+    else if (!rc && r->write_failing)
+        log_info("remote write %s: batches are queued again", r->t->name);
+    r->write_failing = rc != BW_OK;
+    if (rc)
         r->q.dropped += r->build_n;
-    }
     buf_reset(&r->build);
     r->build_n = 0;
     gauges(r);
@@ -181,6 +191,9 @@ static void on_commit(void *ud)
     if (w->pend.cap > (64u << 20)) {
         buf_fini(&w->pend);
         buf_init(&w->pend, 0);
+        free(w->refs);
+        w->refs = NULL;
+        w->cap_refs = 0;
     }
 }
 
@@ -213,12 +226,16 @@ static void first_line(const struct rq *r, const struct buf *answer, char *out, 
             memset(p, '*', strlen(r->secret));
 }
 
-/* POSTs one batch; why (for RETRY and FAILED) says what came back. */
-static enum outcome post(struct rq *r, const struct buf *body, char *why, size_t whylen)
+/* POSTs one batch; why (for RETRY and FAILED) says what came back; *after_ms the wait a
+ * 429 or 5xx asked for in its Retry-After (seconds or a date), 0 when none. */
+static enum outcome post(struct rq *r, const struct buf *body, char *why, size_t whylen,
+                         int64_t *after_ms)
 {
     struct buf answer;
     char err[CURL_ERROR_SIZE] = "";
     long status = 0;
+    curl_off_t after = 0;
+    *after_ms = 0;
     buf_init(&answer, ANSWER_KEEP);
     curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, body->data);
     curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
@@ -238,6 +255,9 @@ static enum outcome post(struct rq *r, const struct buf *body, char *why, size_t
         first_line(r, &answer, line, sizeof(line));
         snprintf(why, whylen, "HTTP %ld%s%s", status, *line ? ": " : "", line);
         o = status >= 200 && status < 300 ? SENT : status == 429 || status >= 500 ? RETRY : FAILED;
+        if (o == RETRY && curl_easy_getinfo(r->curl, CURLINFO_RETRY_AFTER, &after) == CURLE_OK &&
+            after > 0)
+            *after_ms = (after < RETRY_AFTER_MAX ? after : RETRY_AFTER_MAX) * 1000;
     }
     buf_fini(&answer);
     return o;
@@ -245,13 +265,16 @@ static enum outcome post(struct rq *r, const struct buf *body, char *why, size_t
 
 /* ---- the sender thread ---- */
 
+/* Waits on cv (CLOCK_MONOTONIC: a wall clock stepped back does not stretch the wait). */
 static void wait_until(struct rq *r, int64_t when_ms)
 {
     int64_t now = mono_ms();
+    struct timespec ts;
     if (when_ms <= now)
         return;
-    int64_t ns = clock_real_ns() + (when_ms - now) * 1000000;
-    struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + (when_ms - now) * 1000000;
+    ts = (struct timespec){(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
     pthread_cond_timedwait(&r->cv, &r->mu, &ts);
 }
 
@@ -261,7 +284,7 @@ static void *sender(void *arg)
     const struct remote_target *t = r->t;
     struct buf body;
     struct remote_seg seg;
-    int64_t backoff = 0, retry_at = 0;
+    int64_t backoff = t->min_backoff_ms, retry_at = 0, after_ms;
     bool failing = false;
     char why[ANSWER_KEEP + 64];
     buf_init(&body, 0);
@@ -280,12 +303,15 @@ static void *sender(void *arg)
             wait_until(r, next);
             continue;
         }
-        int rc = remote_queue_peek(&r->q, &body, &seg);
-        gauges(r);
-        if (rc)
+        if (remote_queue_next(&r->q, &seg) != BW_OK)
             continue;
         pthread_mutex_unlock(&r->mu);
-        enum outcome o = post(r, &body, why, sizeof(why));
+        /* Off the lock: the writing thread never waits for this read nor for the network. */
+        struct diag rd = {0};
+        int rc = remote_queue_read(&r->q, &seg, &body, &rd);
+        enum outcome o = rc == BW_OK       ? post(r, &body, why, sizeof(why), &after_ms)
+                         : rc == BW_ENOMEM ? NOMEM
+                                           : UNREADABLE;
         pthread_mutex_lock(&r->mu);
         now = mono_ms();
         switch (o) {
@@ -297,21 +323,22 @@ static void *sender(void *arg)
             if (failing)
                 log_info("remote write %s: %s answers again", t->name, r->url_shown);
             failing = false;
-            backoff = 0;
-            retry_at = 0;
+            backoff = t->min_backoff_ms;
             break;
-        case FAILED:
+        case FAILED: /* it answers: the next batch starts from min_backoff again */
             remote_queue_pop(&r->q);
             bw_counter_add(r->failed, seg.samples);
             log_warn("remote write %s: %s refused a batch of %u samples, dropped: %s", t->name,
                      r->url_shown, seg.samples, why);
+            failing = false;
+            backoff = t->min_backoff_ms;
             break;
-        case RETRY:
+        case RETRY: /* as Prometheus: a Retry-After replaces the backoff, which then doubles */
             r->q.inflight = 0;
             bw_counter_add(r->retried, seg.samples);
-            backoff = backoff ? 2 * backoff : t->min_backoff_ms;
-            backoff = backoff > t->max_backoff_ms ? t->max_backoff_ms : backoff;
-            retry_at = now + backoff;
+            after_ms = after_ms ? after_ms : backoff;
+            retry_at = now + after_ms;
+            backoff = 2 * after_ms < t->max_backoff_ms ? 2 * after_ms : t->max_backoff_ms;
             if (!failing)
                 log_warn("remote write %s: %s: %s; retrying (batches stay queued on disk)", t->name,
                          r->url_shown, why);
@@ -319,6 +346,16 @@ static void *sender(void *arg)
             break;
         case ABORTED:
             r->q.inflight = 0;
+            break;
+        case UNREADABLE: /* never sent; its samples, as far as its header says, are lost */
+            diag_format(&rd, why, sizeof(why));
+            log_warn("remote write %s: skipping a batch: %s (removed)", t->name, why);
+            r->q.dropped += seg.samples;
+            remote_queue_pop(&r->q);
+            break;
+        case NOMEM: /* the batch stays: try again later rather than spin */
+            r->q.inflight = 0;
+            retry_at = now + t->max_backoff_ms;
             break;
         }
         gauges(r);
@@ -377,7 +414,9 @@ static int metrics(struct rq *r, bw_registry *reg)
         {"remote_storage_samples_retried_total",
          "samples sent again after a 5xx, a 429 or no answer", offsetof(struct rq, retried)},
         {"remote_storage_samples_dropped_total",
-         "samples dropped unsent because the queue on disk was full", offsetof(struct rq, dropped)},
+         "samples dropped unsent: the queue on disk was full, or their batch could not be "
+         "written to it or read back",
+         offsetof(struct rq, dropped)},
     };
     static const struct {
         const char *name, *help;
@@ -413,8 +452,12 @@ static int rq_init(struct rq *r, const struct remote_target *t, const char *data
     char dir[1200];
     int rc;
     r->t = t;
+    pthread_condattr_t ca;
     pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cv, &ca);
+    pthread_condattr_destroy(&ca);
     buf_init(&r->build, 0);
     buf_init(&r->z, 0);
     atomic_init(&r->stop, false);
@@ -514,6 +557,14 @@ int remote_writer_new(const struct remote_config *c, const char *data_dir, struc
     struct remote_writer *w = calloc(1, sizeof(*w));
     int rc = BW_OK;
     *out = NULL;
+    /* Two senders in one directory would number their batches alike and overwrite them. */
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->targets[i].name, c->targets[j].name) == 0) {
+                rc = diag_set(d, BW_EINVAL, "remote write: two receivers are named %s",
+                              c->targets[i].name);
+                goto fail;
+            }
     if (!w || !(w->rq = calloc(c->n ? c->n : 1, sizeof(*w->rq)))) {
         rc = diag_set(d, BW_ENOMEM, "out of memory");
         goto fail;

@@ -67,8 +67,9 @@ struct remote_writer;
 /* Opens (creating them) the queues under data_dir/remote/<name>/, registers the
  * remote_storage_* metrics in reg, and attaches to db as its observer (tsdb_observe) so every
  * sample committed from now on is queued. Batches left by an earlier run are sent first.
- * c and reg must outlive the writer; db too, until remote_writer_free. BW_OK, BW_EIO (a
- * directory or a secret file cannot be read: d says which), BW_ENOMEM. */
+ * c and reg must outlive the writer; db too, until remote_writer_free. BW_OK, BW_EINVAL (two
+ * targets with the same name), BW_EIO (a directory or a secret file cannot be read: d says
+ * which), BW_ENOMEM. */
 int remote_writer_new(const struct remote_config *c, const char *data_dir, struct tsdb *db,
                       bw_registry *reg, struct remote_writer **out, struct diag *d);
 /* Starts the sender threads. BW_OK or BW_ENOMEM (d says so). */

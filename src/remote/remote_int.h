@@ -55,14 +55,20 @@ int remote_queue_open(struct remote_queue *q, const char *dir, int64_t max_bytes
 void remote_queue_close(struct remote_queue *q);
 /* Writes one batch of samples (payload: the compressed WriteRequest) as the newest segment,
  * first dropping the oldest ones (not the one in flight) until it fits under max_bytes; what
- * is dropped is added to dropped. BW_EIO (logged by the caller), BW_ENOMEM. */
+ * is dropped is added to dropped. So the segments never exceed max_bytes plus the one in
+ * flight. BW_ENOSPC when the batch alone is over max_bytes (nothing is dropped), BW_EIO, both
+ * with d saying why and this batch not counted: the caller logs and counts it; BW_ENOMEM. */
 int remote_queue_push(struct remote_queue *q, const void *payload, size_t len, uint32_t samples,
                       int64_t min_t, int64_t max_t, struct diag *d);
-/* Reads the oldest segment's payload into out and marks it in flight. BW_ENOENT when the
- * queue is empty; BW_EIO when the segment is truncated or corrupt: it is then removed, with a
- * log_warn naming it, and the caller goes on to the next. */
-int remote_queue_peek(struct remote_queue *q, struct buf *out, struct remote_seg *seg);
-/* Removes the oldest segment (sent, or refused by the receiver) and clears in flight. */
+/* Marks the oldest segment in flight (so that no push drops it) and returns it in seg.
+ * BW_ENOENT when the queue is empty. */
+int remote_queue_next(struct remote_queue *q, struct remote_seg *seg);
+/* Reads segment seg's payload into out. It uses nothing of q but its directory, so the
+ * segment in flight may be read without the lock that guards q. BW_EIO when the file is
+ * missing, truncated or corrupt (d names it: the caller pops it), BW_ENOMEM. */
+int remote_queue_read(const struct remote_queue *q, const struct remote_seg *seg, struct buf *out,
+                      struct diag *d);
+/* Removes the segment in flight (sent, refused, or unreadable) and clears in flight. */
 void remote_queue_pop(struct remote_queue *q);
 
 #endif

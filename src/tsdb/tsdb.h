@@ -70,7 +70,9 @@ int tsdb_commit(struct tsdb *db, struct diag *d);
 /* An observer of what is written: sample is called for every sample the tsdb accepts (ls its
  * series' labels, valid during the call only), commit at every tsdb_commit; both on the
  * writing thread, under the write lock, so they must be quick and never block (remote write
- * encodes into memory there and sends from a thread of its own). NULL detaches. */
+ * encodes into memory there and sends from a thread of its own). NULL detaches. The observer
+ * is not locked: attach it before any writer starts, and detach it after the last one stopped
+ * (or hold the write lock while changing it). */
 struct tsdb_observer {
     void (*sample)(void *ud, const struct labelset *ls, int64_t t_ms, double v);
     void (*commit)(void *ud);

@@ -3,7 +3,8 @@
 # breakwatch's samples and answers queries over them with the very samples breakwatch holds;
 # samples written while it is stopped wait in breakwatch's queue on disk (pending, retried)
 # and arrive once it is back; a breakwatch stopped with a full queue sends it after a restart;
-# a receiver answering 400 has its batches dropped and counted.
+# a receiver answering 400 has its batches dropped and counted; a 429's Retry-After is
+# followed; a receiver that never answers does not hold up a stop, and its batch stays queued.
 source "$(dirname "$0")/lib.sh"
 
 prom_port=$(free_port)
@@ -139,3 +140,79 @@ grep -q "HTTP 400: out of bounds: the sample is too old" "$WORK/bw3.log" ||
   { cat "$WORK/bw3.log" >&2; fail "the refusal is not logged with the status and the receiver's message"; }
 [ "$(metric remote_storage_samples_retried_total)" = 0 ] || fail "a 400 was retried"
 pass "a receiver answering 400: $(metric remote_storage_samples_failed_total) samples dropped as failed, logged, not retried"
+
+# ---- 5. a 429 with Retry-After: its wait is followed, then the same batch again ----
+stop_pid "$BW_PID"
+ra_port=$(free_port)
+python3 - "$ra_port" "$WORK/ra.txt" >"$WORK/ra.log" 2>&1 <<'PY' &
+import hashlib, http.server, sys, time
+n = 0
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        global n
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(sys.argv[2], "a") as f:
+            f.write("%.3f %s\n" % (time.monotonic(), hashlib.sha1(body).hexdigest()))
+        n += 1
+        self.send_response(429 if n == 1 else 204)
+        if n == 1:
+            self.send_header("Retry-After", "2")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+PIDS+=($!)
+wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$ra_port/" || fail "the 429 receiver did not start"
+cat >"$WORK/ra.yml" <<YML
+remote_write:
+  - url: http://127.0.0.1:$ra_port/api/v1/write
+    queue_config: {batch_send_deadline: 500ms, min_backoff: 50ms, max_backoff: 100ms}
+YML
+start_breakwatch bw4 --data-dir "$WORK/data4" --config "$WORK/ra.yml" --speed 120
+two_posts() { [ "$(wc -l <"$WORK/ra.txt" 2>/dev/null || echo 0)" -ge 2 ]; }
+wait_for 15 two_posts || fail "no second request after a 429"
+read -r t_1 h_1 t_2 h_2 <<<"$(head -2 "$WORK/ra.txt" | tr '\n' ' ')"
+[ "$h_1" = "$h_2" ] || fail "the batch sent after the 429 is not the one refused"
+python3 -c "import sys; sys.exit(0 if 1.9 <= $t_2 - $t_1 < 4 else 1)" ||
+  fail "Retry-After: 2 not followed: the retry came $(python3 -c "print(round($t_2 - $t_1, 3))") s later (max_backoff 100ms)"
+pass "a 429 with Retry-After: 2: the same batch again $(python3 -c "print(round($t_2 - $t_1, 2))") s later, not after max_backoff (100ms)"
+
+# ---- 6. a receiver that accepts and never answers: a stop is prompt, the batch stays ----
+stop_pid "$BW_PID"
+hang_port=$(free_port)
+python3 - "$hang_port" >"$WORK/hang.log" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)
+    if c.recv(1):  # a request, not a probe: hold it unanswered
+        print("request", flush=True)
+PY
+PIDS+=($!)
+hang_up() { grep -q request "$WORK/hang.log"; }
+cat >"$WORK/hang.yml" <<YML
+remote_write:
+  - url: http://127.0.0.1:$hang_port/api/v1/write
+    name: hang
+    remote_timeout: 5m
+    queue_config: {batch_send_deadline: 500ms}
+YML
+wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $hang_port)).close()" ||
+  fail "the silent receiver did not start"
+start_breakwatch bw5 --data-dir "$WORK/data5" --config "$WORK/hang.yml" --speed 120
+wait_for 15 hang_up || fail "no request reached the silent receiver"
+sleep 1
+t0=$(date +%s.%N)
+stop_pid "$BW_PID"
+took=$(python3 -c "print(round($(date +%s.%N) - $t0, 2))")
+python3 -c "import sys; sys.exit(0 if $took < 3 else 1)" || fail "stopping with a request in flight took $took s"
+nseg=$(find "$WORK/data5/remote/hang" -name '*.seg' | wc -l)
+[ "$nseg" -ge 1 ] || fail "the batch in flight was not kept on disk"
+pass "a receiver that never answers (remote_timeout 5m): stopped in $took s, $nseg batches kept on disk"

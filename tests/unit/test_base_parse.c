@@ -101,6 +101,44 @@ static void test_utc_ms(void **state)
     }
 }
 
+static void test_bytes(void **state)
+{
+    (void)state;
+    int64_t v;
+    static const struct {
+        const char *s;
+        int64_t want;
+    } ok[] = {{"0", 0},
+              {"1048576", 1048576},
+              {"512B", 512},
+              {"3KB", 3 * 1024},
+              {"3KiB", 3 * 1024},
+              {"256MB", 256 * 1024 * 1024},
+              {"256MiB", 256 * 1024 * 1024},
+              {"2GB", INT64_C(2) * 1024 * 1024 * 1024},
+              {"1PiB", INT64_C(1) << 50},
+              {"8191PB", INT64_C(8191) << 50}};
+    for (size_t i = 0; i < BW_ARRAY_LEN(ok); i++) {
+        assert_int_equal(parse_bytes(ok[i].s, &v), BW_OK);
+        assert_true(v == ok[i].want);
+    }
+    static const char *const bad[] = {"",
+                                      "MB",
+                                      "-1",
+                                      "+1",
+                                      " 1",
+                                      "1 MB",
+                                      "1mb",
+                                      "1Mb",
+                                      "1EB",
+                                      "0x10",
+                                      "1.5GB",
+                                      "8192PB",
+                                      "99999999999999999999"};
+    for (size_t i = 0; i < BW_ARRAY_LEN(bad); i++)
+        assert_int_equal(parse_bytes(bad[i], &v), BW_EINVAL);
+}
+
 static void test_rfc3339(void **state)
 {
     (void)state;
@@ -127,10 +165,9 @@ static void test_rfc3339(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_finite),
-        cmocka_unit_test(test_go_float),
-        cmocka_unit_test(test_utc_ms),
-        cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_finite), cmocka_unit_test(test_go_float),
+        cmocka_unit_test(test_utc_ms), cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,11 +44,14 @@ static void test_full(void **state)
                                "      max_backoff: 10s\n"
                                "    queue_max_bytes: 64MiB\n"
                                "  - url: https://mimir.example/api/v1/push\n"
-                               "    authorization: {credentials: tok}\n";
+                               "    authorization: {credentials: tok}\n"
+                               "  - url: http://h/w\n"
+                               "    queue_max_bytes: 3MB\n"; /* as storage.max_size: 1024s */
     struct remote_config c;
     struct diag d;
     assert_int_equal(parse(text, &c, &d), BW_OK);
-    assert_int_equal(c.n, 2);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.targets[2].queue_max_bytes, 3 * 1024 * 1024);
     const struct remote_target *t = &c.targets[0];
     assert_string_equal(t->url, "http://127.0.0.1:9090/api/v1/write");
     assert_string_equal(t->name, "central");
@@ -119,10 +122,17 @@ static void test_errors(void **state)
     refused("remote_write:\n  - url: http://h/w\n    headers: {Authorization: s3cret}\n", 3, 15,
             "set by remote write");
     refused("remote_write:\n  - url: http://h/w\n    name: ../x\n", 3, 11, "directory");
+    char text[512];
+    snprintf(text, sizeof(text), "remote_write:\n  - url: http://h/w\n    name: %0201d\n", 0);
+    refused(text, 3, 11, "up to 200");
     refused("remote_write:\n  - url: http://h/w\n  - url: http://h/w\n", 3, 5, "second queue");
     refused("remote_write:\n  - url: http://h/w\n    queue_max_bytes: lots\n", 3, 22,
             "queue_max_bytes");
     refused("remote_write: {url: http://h/w}\n", 1, 15, "expected a list");
+    refused("remote_write:\n  - url: http://h/w\n    queue_max_bytes: 99999999999999999999\n", 3,
+            22, "queue_max_bytes");
+    refused("remote_write:\n  - url: http://h/w\n    queue_max_bytes: ' 5'\n", 3, 22,
+            "queue_max_bytes");
 }
 
 /* Through breakwatch's configuration file and flags (src/cli/config.c): the section is read
@@ -144,8 +154,15 @@ static void test_cli(void **state)
     struct cli_args args;
     struct diag d = {0};
     config_defaults(&cfg);
-    char *argv[] = {"breakwatch", "--config", path, "--remote-write-url", "http://h:1/w", NULL};
-    assert_int_equal(cli_parse(5, argv, &cfg, &args, &d), BW_OK);
+    char *argv[] = {"breakwatch",
+                    "--config",
+                    path,
+                    "--remote-write-url",
+                    "http://h:1/w",
+                    "--remote-write-url",
+                    "http://127.0.0.1:9/api/v1/write",
+                    NULL};
+    assert_int_equal(cli_parse(7, argv, &cfg, &args, &d), BW_OK);
     assert_non_null(cfg.remote_write);
     assert_int_equal(cfg.remote_write->n, 2);
     assert_string_equal(cfg.remote_write->targets[0].password, "s3cret");
@@ -165,12 +182,43 @@ static void test_cli(void **state)
     unlink(path);
 }
 
+/* --remote-write-url adds a receiver the file may already have: the same url is one queue,
+ * and a different url never shares a queue's directory with another (two sender threads
+ * would overwrite each other's batch files). */
+static void test_add_url_unique(void **state)
+{
+    struct remote_config c;
+    struct diag d;
+    remote_config_init(&c);
+    assert_int_equal(remote_config_add_url(&c, "http://b:1/w"), BW_OK);
+    assert_int_equal(remote_config_add_url(&c, "http://b:1/w"), BW_OK);
+    assert_int_equal(c.n, 1);
+    char b_name[32];
+    snprintf(b_name, sizeof(b_name), "%s", c.targets[0].name);
+    remote_config_fini(&c);
+
+    /* The file names its queue for a as the flag's url b would be named by default. */
+    char text[256];
+    snprintf(text, sizeof(text), "remote_write:\n  - url: http://a:1/w\n    name: '%s'\n", b_name);
+    assert_int_equal(parse(text, &c, &d), BW_OK);
+    assert_int_equal(remote_config_add_url(&c, "http://b:1/w"), BW_OK);
+    assert_int_equal(remote_config_add_url(&c, "http://a:1/w"), BW_OK); /* already there */
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.targets[0].name, b_name);
+    assert_string_equal(c.targets[1].url, "http://b:1/w");
+    assert_string_not_equal(c.targets[1].name, b_name);
+    assert_int_equal(strlen(c.targets[1].name), 6);
+    assert_int_equal(strspn(c.targets[1].name, "0123456789abcdef"), 6);
+    remote_config_fini(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_add_url_unique),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,8 +46,11 @@ static void expect(struct remote_queue *q, int id)
 {
     struct buf b;
     struct remote_seg s;
+    struct diag d = {0};
     buf_init(&b, 0);
-    assert_int_equal(remote_queue_peek(q, &b, &s), BW_OK);
+    assert_int_equal(remote_queue_next(q, &s), BW_OK);
+    assert_true(q->inflight == s.seq);
+    assert_int_equal(remote_queue_read(q, &s, &b, &d), BW_OK);
     assert_int_equal(b.len, 100);
     assert_int_equal((unsigned char)b.data[0], id);
     assert_int_equal((unsigned char)b.data[99], id);
@@ -90,7 +93,7 @@ static void test_order_and_reopen(void **state)
     struct buf b;
     struct remote_seg s;
     buf_init(&b, 0);
-    assert_int_equal(remote_queue_peek(&q, &b, &s), BW_ENOENT);
+    assert_int_equal(remote_queue_next(&q, &s), BW_ENOENT);
     assert_int_equal(q.bytes, 0);
     buf_fini(&b);
     remote_queue_close(&q);
@@ -157,12 +160,78 @@ static void test_truncated_and_corrupt(void **state)
     struct buf b;
     struct remote_seg s;
     buf_init(&b, 0);
-    assert_int_equal(remote_queue_peek(&q, &b, &s), BW_EIO); /* 3: the checksum */
+    assert_int_equal(remote_queue_next(&q, &s), BW_OK);
+    assert_int_equal(remote_queue_read(&q, &s, &b, &d), BW_EIO); /* 3: the checksum */
+    assert_non_null(strstr(d.file, "0000000000000003.seg"));
+    assert_int_equal(q.n, 2); /* the caller removes it */
+    remote_queue_pop(&q);
     assert_int_equal(q.n, 1);
     buf_fini(&b);
     expect(&q, 4);
     remote_queue_pop(&q);
     assert_int_equal(q.bytes, 0);
+    remote_queue_close(&q);
+}
+
+/* A batch larger than the whole bound is refused as it is, and the batches already queued
+ * stay: the files never exceed the bound (plus the one in flight). */
+static void test_batch_over_bound(void **state)
+{
+    struct remote_queue q;
+    struct diag d = {0};
+    char big[200] = {0};
+    int64_t seg = 100 + REMOTE_SEG_HEADER;
+    assert_int_equal(remote_queue_open(&q, dir, 150, &d), BW_OK);
+    push(&q, 1);
+    assert_int_equal(remote_queue_push(&q, big, sizeof(big), 9, 9, 9, &d), BW_ENOSPC);
+    assert_non_null(strstr(d.msg, "queue_max_bytes"));
+    assert_int_equal(q.n, 1);
+    assert_int_equal(q.bytes, seg);
+    assert_int_equal(q.dropped, 0);
+    expect(&q, 1);
+    remote_queue_pop(&q);
+    assert_int_equal(q.n, 0);
+    remote_queue_close(&q);
+}
+
+/* Files that are not exactly what the queue writes (16 lowercase hex digits) are not its
+ * own, whatever strtoull makes of them: left alone, never sent, numbering unchanged. */
+static void test_foreign_names(void **state)
+{
+    static const char *const names[] = {"-000000000000001.seg", "0x00000000000001.seg",
+                                        "000000000000000A.seg", " 00000000000000b.seg",
+                                        "0000000000000000.seg", "00000000000000001.seg"};
+    struct remote_queue q;
+    struct diag d = {0};
+    char path[128];
+    assert_int_equal(remote_queue_open(&q, dir, 1 << 20, &d), BW_OK);
+    push(&q, 1);
+    remote_queue_close(&q);
+    /* Each a copy of a valid batch, so only its name can keep it out. */
+    snprintf(path, sizeof(path), "%s/0000000000000001.seg", dir);
+    struct buf b;
+    buf_init(&b, 0);
+    assert_int_equal(buf_read_file(&b, path, &d), BW_OK);
+    for (size_t i = 0; i < BW_ARRAY_LEN(names); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+        fclose(f);
+    }
+    buf_fini(&b);
+    assert_int_equal(remote_queue_open(&q, dir, 1 << 20, &d), BW_OK);
+    assert_int_equal(q.n, 1);
+    assert_int_equal(q.next_seq, 2);
+    push(&q, 2);
+    expect(&q, 1);
+    remote_queue_pop(&q);
+    expect(&q, 2);
+    remote_queue_pop(&q);
+    for (size_t i = 0; i < BW_ARRAY_LEN(names); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        assert_int_equal(access(path, F_OK), 0);
+    }
     remote_queue_close(&q);
 }
 
@@ -172,6 +241,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_order_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bound_drops_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_and_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_over_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_names, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

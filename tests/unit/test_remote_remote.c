@@ -3,6 +3,7 @@
  * markers included, a stop writes the batch being built, and a second writer on the same
  * directory finds them (what a restart sends first). The batches are read back with snappy's
  * own decoder and walked as protobuf by hand. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <snappy-c.h>
@@ -121,7 +123,8 @@ static void test_batches_on_disk(void **state)
     for (size_t i = 0; i < 3; i++) {
         int64_t t[8];
         uint64_t bits[8];
-        assert_int_equal(remote_queue_peek(&q, &z, &seg), BW_OK);
+        assert_int_equal(remote_queue_next(&q, &seg), BW_OK);
+        assert_int_equal(remote_queue_read(&q, &seg, &z, &d), BW_OK);
         size_t n = samples_of(&z, t, bits, 8);
         assert_int_equal(n, seg.samples);
         assert_int_equal(n, i < 2 ? 3 : 1);
@@ -139,10 +142,202 @@ static void test_batches_on_disk(void **state)
     bw_registry_free(reg);
 }
 
+/* Two receivers named alike would share one directory: refused before anything is opened. */
+static void test_same_name_refused(void **state)
+{
+    struct remote_config c;
+    struct tsdb *db;
+    bw_registry *reg = bw_registry_new(0);
+    struct remote_writer *w = (struct remote_writer *)&c;
+    struct diag d = {0};
+    remote_config_init(&c);
+    assert_int_equal(remote_config_add_url(&c, "http://127.0.0.1:9/a"), BW_OK);
+    assert_int_equal(remote_config_add_url(&c, "http://127.0.0.1:9/b"), BW_OK);
+    c.targets[0].name = c.targets[1].name = "same";
+    assert_int_equal(tsdb_open(NULL, NULL, &db, &d), BW_OK);
+    assert_int_equal(remote_writer_new(&c, dir, db, reg, &w, &d), BW_EINVAL);
+    assert_null(w);
+    assert_non_null(strstr(d.msg, "same"));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/remote", dir);
+    assert_int_equal(access(path, F_OK), -1);
+    tsdb_close(db);
+    remote_config_fini(&c);
+    bw_registry_free(reg);
+}
+
+/* The writing thread commits while the sender cuts batches at their deadline and retries a
+ * receiver that is not there: every sample ends up queued once, in order, whoever cut it. */
+static void test_concurrent_cuts(void **state)
+{
+    enum { N = 3000 };
+    struct remote_config c;
+    struct tsdb *db;
+    bw_registry *reg = bw_registry_new(0);
+    struct remote_writer *w;
+    struct diag d = {0};
+    remote_config_init(&c);
+    assert_int_equal(remote_config_add_url(&c, "http://127.0.0.1:1/w"), BW_OK);
+    c.targets[0].name = "t";
+    c.targets[0].max_samples_per_send = 7;
+    c.targets[0].batch_send_deadline_ms = 1;
+    c.targets[0].min_backoff_ms = c.targets[0].max_backoff_ms = 1;
+    assert_int_equal(tsdb_open(NULL, NULL, &db, &d), BW_OK);
+    assert_int_equal(remote_writer_new(&c, dir, db, reg, &w, &d), BW_OK);
+    assert_int_equal(remote_writer_start(w, &d), BW_OK);
+    struct label la[] = {{"__name__", "a"}};
+    struct labelset a = {la, 1};
+    uint64_t ra = 0;
+    for (int i = 1; i <= N;) {
+        for (int k = 0; k < 1 + i % 5 && i <= N; k++, i++)
+            assert_int_equal(tsdb_append(db, &a, i, i, &ra), BW_OK);
+        assert_int_equal(tsdb_commit(db, &d), BW_OK);
+        if (i % 50 == 0)
+            usleep(500);
+    }
+    tsdb_close(db);
+    remote_writer_free(w);
+
+    char qdir[128];
+    struct remote_queue q;
+    struct remote_seg seg;
+    struct buf z;
+    int64_t t[8];
+    uint64_t bits[8];
+    int64_t next = 1;
+    snprintf(qdir, sizeof(qdir), "%s/remote/t", dir);
+    assert_int_equal(remote_queue_open(&q, qdir, 1 << 30, &d), BW_OK);
+    assert_int_equal(q.samples, N);
+    buf_init(&z, 0);
+    while (remote_queue_next(&q, &seg) == BW_OK) {
+        assert_int_equal(remote_queue_read(&q, &seg, &z, &d), BW_OK);
+        size_t n = samples_of(&z, t, bits, 8);
+        assert_int_equal(n, seg.samples);
+        for (size_t j = 0; j < n; j++)
+            assert_true(t[j] == next++);
+        remote_queue_pop(&q);
+    }
+    assert_true(next == N + 1);
+    buf_fini(&z);
+    remote_queue_close(&q);
+    remote_config_fini(&c);
+    bw_registry_free(reg);
+}
+
+/* The value of series `name{remote_name="t",...}` in reg's exposition, -1 when absent. */
+static double metric(bw_registry *reg, const char *name)
+{
+    char *text = NULL, key[128];
+    size_t cap = 0, len = 0;
+    double v = -1;
+    assert_int_equal(bw_registry_expose(reg, BW_FORMAT_TEXT, &text, &cap, &len), BW_OK);
+    snprintf(key, sizeof(key), "\n%s{remote_name=\"t\",", name);
+    const char *p = strstr(text, key);
+    if (p && (p = strchr(p + 1, '}')))
+        v = strtod(p + 1, NULL);
+    free(text);
+    return v;
+}
+
+/* Batches that cannot be queued (here each over queue_max_bytes alone) are all counted as
+ * dropped, but the writing thread warns once, not once a batch. */
+static void test_write_failures_logged_once(void **state)
+{
+    struct remote_config c;
+    struct tsdb *db;
+    bw_registry *reg = bw_registry_new(0);
+    struct remote_writer *w;
+    struct diag d = {0};
+    char logpath[128], line[512];
+    remote_config_init(&c);
+    assert_int_equal(remote_config_add_url(&c, "http://127.0.0.1:1/w"), BW_OK);
+    c.targets[0].name = "t";
+    c.targets[0].max_samples_per_send = 1;
+    c.targets[0].queue_max_bytes = 8;
+    assert_int_equal(tsdb_open(NULL, NULL, &db, &d), BW_OK);
+    assert_int_equal(remote_writer_new(&c, dir, db, reg, &w, &d), BW_OK);
+    snprintf(logpath, sizeof(logpath), "%s/stderr", dir);
+    fflush(stderr);
+    int saved = dup(2), fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    struct label la[] = {{"__name__", "a"}};
+    struct labelset a = {la, 1};
+    uint64_t ra = 0;
+    for (int i = 1; i <= 10; i++) {
+        assert_int_equal(tsdb_append(db, &a, i, i, &ra), BW_OK);
+        assert_int_equal(tsdb_commit(db, &d), BW_OK);
+    }
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    tsdb_close(db);
+    remote_writer_free(w);
+    assert_true(metric(reg, "remote_storage_samples_dropped_total") == 10);
+    FILE *f = fopen(logpath, "r");
+    int warnings = 0;
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f))
+        warnings += strstr(line, "samples dropped") != NULL;
+    fclose(f);
+    assert_int_equal(warnings, 1);
+    remote_config_fini(&c);
+    bw_registry_free(reg);
+}
+
+/* The sender meets a batch whose file was damaged after it was queued: skipped, removed,
+ * its samples counted as dropped, and the next batch tried (here refused: nothing listens). */
+static void test_sender_skips_corrupt(void **state)
+{
+    struct remote_config c;
+    struct tsdb *db;
+    bw_registry *reg = bw_registry_new(0);
+    struct remote_writer *w;
+    struct remote_queue q;
+    struct diag d = {0};
+    char qdir[128], seg1[160], seg2[160];
+    snprintf(qdir, sizeof(qdir), "%s/remote/t", dir);
+    assert_int_equal(remote_queue_open(&q, qdir, 1 << 20, &d), BW_OK);
+    assert_int_equal(remote_queue_push(&q, "0123456789", 10, 5, 1, 1, &d), BW_OK);
+    assert_int_equal(remote_queue_push(&q, "abcdefghij", 10, 7, 2, 2, &d), BW_OK);
+    remote_queue_close(&q);
+    snprintf(seg1, sizeof(seg1), "%s/0000000000000001.seg", qdir);
+    snprintf(seg2, sizeof(seg2), "%s/0000000000000002.seg", qdir);
+    FILE *f = fopen(seg1, "r+b");
+    assert_non_null(f);
+    fseek(f, REMOTE_SEG_HEADER + 3, SEEK_SET);
+    fputc('X', f);
+    fclose(f);
+
+    remote_config_init(&c);
+    assert_int_equal(remote_config_add_url(&c, "http://127.0.0.1:1/w"), BW_OK);
+    c.targets[0].name = "t";
+    c.targets[0].min_backoff_ms = c.targets[0].max_backoff_ms = 20;
+    assert_int_equal(tsdb_open(NULL, NULL, &db, &d), BW_OK);
+    assert_int_equal(remote_writer_new(&c, dir, db, reg, &w, &d), BW_OK);
+    assert_int_equal(remote_writer_start(w, &d), BW_OK);
+    for (int i = 0; i < 300 && metric(reg, "remote_storage_samples_retried_total") < 7; i++)
+        usleep(10000);
+    tsdb_close(db);
+    remote_writer_free(w);
+    assert_true(metric(reg, "remote_storage_samples_dropped_total") == 5);
+    assert_true(metric(reg, "remote_storage_samples_retried_total") >= 7);
+    assert_true(metric(reg, "remote_storage_samples_pending") == 7);
+    assert_int_equal(access(seg1, F_OK), -1);
+    assert_int_equal(access(seg2, F_OK), 0);
+    remote_config_fini(&c);
+    bw_registry_free(reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_batches_on_disk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_name_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sender_skips_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_cuts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_failures_logged_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
