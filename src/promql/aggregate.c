@@ -3,22 +3,18 @@
  *
  * Each input series is mapped to its group once, before the first step (its labels do not
  * change between steps); then values only accumulate into per-group state, in input order, so
- * that Kahan sums and the incremental mean see the values in the order Prometheus does. Where
- * a state per group and step fits (the usual dashboard query: a few groups, a thousand steps),
- * the input is read series by series rather than step by step, which keeps a long range over
- * many series cache-friendly and changes no result. topk, bottomk and limitk keep a binary
- * heap built exactly like Go's container/heap, because which of several equal values survives
- * depends on it. */
+ * that Kahan sums and the incremental mean see the values in the order Prometheus does. All
+ * but quantile read the input group by group and series by series, into one row of states per
+ * step, rather than step by step: a long range over many series stays cache-friendly, the
+ * state is one row whatever the number of groups, and no result changes. topk, bottomk and
+ * limitk keep a binary heap built exactly like Go's container/heap, because which of several
+ * equal values survives depends on it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "promql/eval.h"
-
-/* Up to this many groups times steps (56 bytes each), sum, avg, count, min, max, group,
- * stddev and stdvar keep a state per group and step and read the input series by series. */
-#define SERIES_MAJOR_CELLS ((size_t)1 << 17)
 
 /* The scalar parameter (k, φ, ratio) per step, with Prometheus's fParams summary. */
 struct fparams {
@@ -594,7 +590,7 @@ static double acc_result(enum agg_op op, struct acc *g, double q)
 }
 
 /* The accumulation step by step, one state per group: what the quantile needs (its values
- * per step), and what bounds memory when groups times steps are many. */
+ * per step). */
 static int accumulate_by_step(struct evaluator *ev, enum agg_op op, const struct ev_range *r,
                               const struct ev_matrix *in, const size_t *group, size_t ngroups,
                               const struct fparams *fp, struct acc *acc, struct ev_matrix *out)
@@ -635,47 +631,77 @@ static int accumulate_by_step(struct evaluator *ev, enum agg_op op, const struct
     return 0;
 }
 
-/* The same result series by series: each input series' points go into the states of its
- * group at their steps, so its arrays are read once, in order, instead of one point of every
- * series per step (which misses the cache once the series are many). Every state still sees
- * its values in input order, so sums come out bit for bit the same. */
+/* The same result group by group: the input series of one group go, in input order, into one
+ * row of states (one per step), so each series' arrays are read once, in order, instead of one
+ * point of every series per step (which misses the cache once the series are many), and the
+ * states are one row of steps, not one per group and step (which, zeroed for every query, cost
+ * more than the sums on a long range of few points). Every state still sees its values in
+ * input order, so sums come out bit for bit the same; each group's output is sized exactly. */
 static int accumulate_by_series(struct evaluator *ev, enum agg_op op, const struct ev_range *r,
                                 const struct ev_matrix *in, const size_t *group, size_t ngroups,
                                 struct ev_matrix *out)
 {
-    struct acc *cells = ev_calloc(ev, ngroups * r->nsteps, sizeof(*cells));
-    if (!cells)
+    /* members[first[g] .. first[g + 1]): the input series of group g, in input order */
+    size_t *first = ev_calloc(ev, ngroups + 1, sizeof(*first));
+    size_t *members = ev_alloc(ev, (in->n ? in->n : 1) * sizeof(*members));
+    struct acc *row = ev_calloc(ev, r->nsteps, sizeof(*row));
+    if (!first || !members || !row)
         return BW_ENOMEM;
-    for (size_t i = 0; i < in->n; i++) {
-        const struct ev_series *s = &in->s[i];
-        struct acc *row = &cells[group[i] * r->nsteps];
-        for (size_t j = 0; j < s->n; j++) {
-            /* Points are at steps; at one that is not, the step loop would stop taking the
-             * series' points, and so does this. */
-            int64_t k = (s->t[j] - r->start) / r->step;
-            if (k < 0 || (size_t)k >= r->nsteps || r->start + k * r->step != s->t[j])
-                break;
-            struct acc *g = &row[k];
-            if (g->seen)
-                acc_add(op, g, s->v[j]);
-            else
-                acc_first(op, g, s->v[j]);
-        }
-        int rc = ev_check_time(ev);
-        if (rc)
-            return rc;
-    }
+    for (size_t i = 0; i < in->n; i++)
+        first[group[i] + 1]++;
+    for (size_t g = 0; g < ngroups; g++)
+        first[g + 1] += first[g];
+    for (size_t i = 0; i < in->n; i++)
+        members[first[group[i]]++] = i; /* first[g] ends at the start of group g + 1 */
+    for (size_t g = ngroups; g > 0; g--)
+        first[g] = first[g - 1];
+    first[0] = 0;
     for (size_t g = 0; g < ngroups; g++) {
-        const struct acc *row = &cells[g * r->nsteps];
-        int64_t ts = r->start;
-        for (size_t k = 0; k < r->nsteps; k++, ts += r->step) {
-            if (!row[k].seen)
-                continue;
-            struct acc a = row[k];
-            int rc = ev_series_add(ev, &out->s[g], r->nsteps, ts, acc_result(op, &a, 0));
+        size_t lo = r->nsteps, hi = 0; /* the steps [lo, hi) hold the states touched */
+        for (size_t m = first[g]; m < first[g + 1]; m++) {
+            const struct ev_series *s = &in->s[members[m]];
+            for (size_t j = 0; j < s->n; j++) {
+                /* Points are at steps; at one that is not, the step loop would stop taking
+                 * the series' points, and so does this. */
+                int64_t k = (s->t[j] - r->start) / r->step;
+                if (k < 0 || (size_t)k >= r->nsteps || r->start + k * r->step != s->t[j])
+                    break;
+                struct acc *a = &row[k];
+                if (a->seen) {
+                    acc_add(op, a, s->v[j]);
+                    continue;
+                }
+                acc_first(op, a, s->v[j]);
+                if ((size_t)k < lo)
+                    lo = (size_t)k;
+                if ((size_t)k >= hi)
+                    hi = (size_t)k + 1;
+            }
+            int rc = ev_check_time(ev);
             if (rc)
                 return rc;
         }
+        size_t count = 0;
+        for (size_t k = lo; k < hi; k++)
+            count += row[k].seen;
+        if (count == 0)
+            continue;
+        struct ev_series *o = &out->s[g];
+        o->t = ev_alloc(ev, count * sizeof(*o->t));
+        o->v = o->t ? ev_alloc(ev, count * sizeof(*o->v)) : NULL;
+        if (!o->v)
+            return BW_ENOMEM;
+        o->cap = count;
+        int rc = ev_hold(ev, count);
+        if (rc)
+            return rc;
+        for (size_t k = lo; k < hi; k++) {
+            if (!row[k].seen)
+                continue;
+            o->t[o->n] = r->start + (int64_t)k * r->step;
+            o->v[o->n++] = acc_result(op, &row[k], 0);
+        }
+        memset(row + lo, 0, (hi - lo) * sizeof(*row));
     }
     return 0;
 }
@@ -738,19 +764,22 @@ int agg_eval(struct evaluator *ev, const struct promql_node *n, const struct ev_
                 return BW_ENOMEM;
         }
     }
+    bool by_series = op != AGG_QUANTILE;
     for (size_t g = 0; g < ngroups; g++) {
+        out->s[g].ls = glabels[g];
+        /* Prometheus copies the flag of the input series with the group's index. */
+        out->s[g].drop_name = in.s[g].drop_name;
+        if (by_series)
+            continue; /* sized exactly once the group is summed */
         /* A group has at most one point per step: no growing in the step loop. */
         out->s[g].t = ev_alloc(ev, r->nsteps * sizeof(int64_t));
         out->s[g].v = out->s[g].t ? ev_alloc(ev, r->nsteps * sizeof(double)) : NULL;
         if (!out->s[g].v)
             return BW_ENOMEM;
         out->s[g].cap = r->nsteps;
-        out->s[g].ls = glabels[g];
-        /* Prometheus copies the flag of the input series with the group's index. */
-        out->s[g].drop_name = in.s[g].drop_name;
     }
     out->n = ngroups;
-    if (op != AGG_QUANTILE && ngroups * r->nsteps <= SERIES_MAJOR_CELLS)
+    if (by_series)
         rc = accumulate_by_series(ev, op, r, &in, group, ngroups, out);
     else
         rc = accumulate_by_step(ev, op, r, &in, group, ngroups, &fp, acc, out);

@@ -2,11 +2,12 @@
  *
  * Three shapes, as in Prometheus's engine: range-vector functions (rate, *_over_time, ...) walk
  * one series at a time through all steps, cutting each step's window out of the series' sample
- * array with two pointers that only move forward; label functions (label_replace, label_join)
- * rewrite whole series once; everything else is called step by step on the vector of that step
- * and its output is assembled by an ev_builder. The numeric kernels follow Prometheus's
- * algorithms operation for operation (Kahan-Neumaier sums, the extrapolation of rate, the
- * least squares of deriv), because tests compare results to 1e-6 and NaN/Inf handling matters.
+ * array with two pointers that only move forward (and jumping over the steps of a gap, which
+ * on a dashboard's long range over a young series are most of them); label functions
+ * (label_replace, label_join) rewrite whole series once; everything else is called step by step on
+ * the vector of that step and its output is assembled by an ev_builder. The numeric kernels follow
+ * Prometheus's algorithms operation for operation (Kahan-Neumaier sums, the extrapolation of rate,
+ * the least squares of deriv), because tests compare results to 1e-6 and NaN/Inf handling matters.
  * Native-histogram-only functions (histogram_count, _sum, _avg, _stddev, _stdvar) return
  * nothing here: the tsdb holds floats only. */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -461,6 +462,26 @@ static int reserve_windows(struct evaluator *ev, const struct ev_rsrc *src,
     return d->v ? 0 : BW_ENOMEM;
 }
 
+/* The step after step k to go on at when the window of step k ends before sample time t: the
+ * first whose window reaches t (with a window that moves with the steps, the first ts with
+ * ts - offset >= t), r->nsteps when none does (with @, every window is the one of step k). */
+static size_t step_reaching(const struct ev_rsrc *src, const struct ev_range *r, int64_t t,
+                            size_t k)
+{
+    int64_t ts;
+    if (src->has_at)
+        return r->nsteps;
+    if (__builtin_add_overflow(t, src->offset_ms, &ts))
+        return src->offset_ms > 0 ? r->nsteps : k + 1; /* past every step; or no jump */
+    if (ts > r->end)
+        return r->nsteps;
+    if (ts <= r->start)
+        return k + 1;
+    int64_t n = (ts - r->start) / r->step;
+    size_t next = (size_t)(r->start + n * r->step < ts ? n + 1 : n);
+    return next > k ? next : k + 1;
+}
+
 static int range_call(struct evaluator *ev, const struct promql_node *call, size_t mi,
                       const struct ev_range *r, struct ev_matrix *out)
 {
@@ -527,6 +548,14 @@ static int range_call(struct evaluator *ev, const struct promql_node *call, size
                 b = a;
             while (b < s->n && s->t[b] <= w.end)
                 b++;
+            if (b == a) { /* no output: go on at the first window that reaches sample a */
+                size_t next = a < s->n ? step_reaching(&src, r, s->t[a], k) : r->nsteps;
+                if (next >= r->nsteps)
+                    break;
+                k = next - 1; /* the loop's k++ and ts += step take it to next */
+                ts = r->start + (int64_t)k * r->step;
+                continue;
+            }
             w.t = s->t + a;
             w.v = s->v + a;
             w.n = b - a;
@@ -746,6 +775,49 @@ struct hgroup {
     struct ev_series out;
 };
 
+/* An input series' place in the order buckets are collected in. */
+struct bucket_key {
+    double upper;
+    size_t i;
+    bool bad; /* no usable le */
+};
+
+/* The series with a bad le first, then by upper bound; input order between equals. */
+static int bucket_key_cmp(const void *x, const void *y)
+{
+    const struct bucket_key *a = x, *b = y;
+    if (a->bad != b->bad)
+        return a->bad ? -1 : 1;
+    if (!a->bad && a->upper != b->upper)
+        return a->upper < b->upper ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/* The order to collect the buckets of in at each step: by upper bound, so that every group's
+ * buckets arrive sorted and bucket_quantile need not sort them again at every step. The
+ * stable sort it would do yields the same order: by bound, then as collected, i.e. in input
+ * order. A NaN bound, which orders nothing, keeps the input order; so do the bad series'
+ * warnings, the only annotations the collection makes. */
+static int bucket_order(struct evaluator *ev, const struct ev_matrix *in, const size_t *group,
+                        const double *upper, size_t **out)
+{
+    size_t *order = ev_alloc(ev, (in->n ? in->n : 1) * sizeof(*order));
+    struct bucket_key *key = ev_alloc(ev, (in->n ? in->n : 1) * sizeof(*key));
+    if (!order || !key)
+        return BW_ENOMEM;
+    bool any_nan = false;
+    for (size_t i = 0; i < in->n; i++) {
+        key[i] = (struct bucket_key){group[i] == SIZE_MAX ? 0 : upper[i], i, group[i] == SIZE_MAX};
+        any_nan |= isnan(key[i].upper);
+    }
+    if (!any_nan)
+        qsort(key, in->n, sizeof(*key), bucket_key_cmp);
+    for (size_t i = 0; i < in->n; i++)
+        order[i] = key[i].i;
+    *out = order;
+    return 0;
+}
+
 static int hist_call(struct evaluator *ev, const struct promql_node *call, const struct ev_range *r,
                      struct ev_matrix *out)
 {
@@ -786,9 +858,12 @@ static int hist_call(struct evaluator *ev, const struct promql_node *call, const
             g[ng++].ls = key;
         group[i] = j;
     }
-    size_t *cur = ev_calloc(ev, in.n ? in.n : 1, sizeof(*cur));
+    size_t *cur = ev_calloc(ev, in.n ? in.n : 1, sizeof(*cur)), *order;
     if (!cur)
         return BW_ENOMEM;
+    rc = bucket_order(ev, &in, group, upper, &order);
+    if (rc)
+        return rc;
     int64_t ts = r->start;
     for (size_t k = 0; k < r->nsteps; k++, ts += r->step) {
         double q = p0[k];
@@ -801,7 +876,8 @@ static int hist_call(struct evaluator *ev, const struct promql_node *call, const
         }
         for (size_t j = 0; j < ng; j++)
             g[j].n = 0;
-        for (size_t i = 0; i < in.n; i++) {
+        for (size_t o = 0; o < in.n; o++) {
+            size_t i = order[o];
             const struct ev_series *s = &in.s[i];
             if (cur[i] >= s->n || s->t[cur[i]] != ts)
                 continue;

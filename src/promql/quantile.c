@@ -1,10 +1,10 @@
 /* quantile: the interpolations behind histogram_quantile, histogram_fraction, quantile and
  * quantile_over_time, as Prometheus 3.5 computes them.
  *
- * Classic histogram buckets arrive as (upper bound, cumulative count) pairs in any order; they
- * are sorted, buckets with equal bounds merged, and the counts made monotonic (differences
- * below a relative 1e-12 are float noise and ignored) before the rank is searched. Values are
- * sorted with NaN first, the order of Prometheus's vectorByValueHeap. */
+ * Classic histogram buckets arrive as (upper bound, cumulative count) pairs in any order
+ * (usually already by bound); they are sorted, buckets with equal bounds merged, and the counts
+ * made monotonic (differences below a relative 1e-12 are float noise and ignored) before the rank
+ * is searched. Values are sorted with NaN first, the order of Prometheus's vectorByValueHeap. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -32,6 +32,20 @@ static int bucket_cmp(const void *x, const void *y)
     return (a->upper > b->upper) - (a->upper < b->upper);
 }
 
+/* Sorts buckets by bound unless they already are (the usual case: hist_call collects them in
+ * that order): a stable sort, as glibc's qsort (a merge sort) is, would leave them as they are,
+ * so skipping it changes nothing, even for equal bounds. A NaN bound compares as not in order,
+ * so buckets with one still go through qsort. */
+static void sort_buckets(struct bucket *b, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (!(b[i - 1].upper <= b[i].upper)) {
+            qsort(b, n, sizeof(*b), bucket_cmp);
+            return;
+        }
+    }
+}
+
 /* Merges the equal bounds of sorted buckets; returns the new count. */
 static size_t coalesce(struct bucket *b, size_t n)
 {
@@ -54,7 +68,7 @@ double bucket_quantile(double q, struct bucket *b, size_t n, bool *forced)
         return -INFINITY;
     if (q > 1)
         return INFINITY;
-    qsort(b, n, sizeof(*b), bucket_cmp);
+    sort_buckets(b, n);
     if (!(isinf(b[n - 1].upper) && b[n - 1].upper > 0))
         return NAN;
     n = coalesce(b, n);
@@ -104,7 +118,7 @@ double bucket_quantile(double q, struct bucket *b, size_t n, bool *forced)
 
 double bucket_fraction(double lower, double upper, struct bucket *b, size_t n)
 {
-    qsort(b, n, sizeof(*b), bucket_cmp);
+    sort_buckets(b, n);
     if (!(isinf(b[n - 1].upper) && b[n - 1].upper > 0))
         return NAN;
     n = coalesce(b, n);
