@@ -16,7 +16,10 @@ with all of them.
 Each is run as an instant query (/api/v1/query) on both at one evaluation time T, LAG
 seconds in the past (default 1.5, so that both have recorded the second before it), the same
 T for both. The answers agree when they have the same result type and the same label sets
-(as multisets). Prometheus attaches its target labels to every sample it scrapes; breakwatch
+(as multisets). Only instant queries: live, the two sample the engine at different phases, so
+over a range a fast-changing filter (a state held for less than a scrape) can be seen by one
+and not the other; range evaluation against Prometheus is compared exactly, on identical
+backfilled data, by tests/integration/test_differential.sh. Prometheus attaches its target labels to every sample it scrapes; breakwatch
 answers from its own history, which has none. Exactly those labels are removed from
 Prometheus's answers, and only from them, before comparing: job and instance, the labels of
 static_configs and every relabel_configs target_label of each scrape config in

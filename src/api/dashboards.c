@@ -19,7 +19,7 @@
 #include "api/api.h"
 
 #define DASH_MAX_FILES 256
-#define DASH_MAX_BYTES (8u << 20) /* Grafana's biggest dashboards are a few hundred KiB */
+#define DASH_MAX_BYTES (2u << 20) /* Grafana's biggest dashboards are a few hundred KiB */
 #define DASH_NAME_MAX  256
 #define DASH_UID_MAX   40 /* Grafana's limit */
 
@@ -40,8 +40,8 @@ static bool json_name(const char *name)
     return name[0] != '.' && n > 5 && n < DASH_NAME_MAX && strcmp(name + n - 5, ".json") == 0;
 }
 
-/* Lists dir's regular *.json files into dd (names to free), at most DASH_MAX_FILES of them.
- * BW_OK, even for a missing directory (dd->error says so); BW_ENOMEM. */
+/* Lists dir's regular *.json files into dd (names to free): the first DASH_MAX_FILES of them
+ * in name order. BW_OK, even for a missing directory (dd->error says so); BW_ENOMEM. */
 static int dash_dir_read(const char *dir, struct dash_dir *dd)
 {
     memset(dd, 0, sizeof(*dd));
@@ -56,28 +56,37 @@ static int dash_dir_read(const char *dir, struct dash_dir *dd)
                  strerror(errno));
         return BW_OK;
     }
-    dd->names = malloc(DASH_MAX_FILES * sizeof(*dd->names));
-    int rc = dd->names ? BW_OK : BW_ENOMEM;
+    size_t cap = 0;
+    int rc = BW_OK;
     struct dirent *e;
-    while (rc == BW_OK && (e = readdir(d)) != NULL) {
+    while ((e = readdir(d)) != NULL) {
         char path[PATH_MAX];
         struct stat sb;
         if (!json_name(e->d_name) ||
             snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path) ||
             stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
             continue;
-        if (dd->n == DASH_MAX_FILES) {
-            snprintf(dd->error, sizeof(dd->error),
-                     "more than %d dashboard files in %s: the rest "
-                     "are not shown",
-                     DASH_MAX_FILES, dir);
-            break;
+        if (dd->n == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            void *p = realloc(dd->names, ncap * sizeof(*dd->names));
+            if (!p) {
+                rc = BW_ENOMEM;
+                break;
+            }
+            dd->names = p;
+            cap = ncap;
         }
         snprintf(dd->names[dd->n++], DASH_NAME_MAX, "%s", e->d_name);
     }
     closedir(d);
     if (dd->n)
         qsort(dd->names, dd->n, sizeof(*dd->names), cmp_names);
+    if (dd->n > DASH_MAX_FILES) {
+        snprintf(dd->error, sizeof(dd->error),
+                 "%zu dashboard files in %s: only the first %d by name are served", dd->n, dir,
+                 DASH_MAX_FILES);
+        dd->n = DASH_MAX_FILES;
+    }
     return rc;
 }
 
@@ -224,6 +233,8 @@ void api_dashboards_get(void *ud, const struct http_request *req, struct http_re
     struct dash_dir dd;
     struct dash_file f;
     bool found = false;
+    size_t bad = 0;           /* files that could not serve: one of them may have been meant */
+    char first_bad[512] = ""; /* the first one's error */
     buf_init(&f.text, DASH_MAX_BYTES);
     int rc = dash_dir_read(ctx->dashboards_dir, &dd);
     /* Name order, first file wins: the list marks later files with the same uid as errors. */
@@ -231,13 +242,21 @@ void api_dashboards_get(void *ud, const struct http_request *req, struct http_re
         if ((rc = dash_file_load(ctx->dashboards_dir, dd.names[i], &f)) != BW_OK)
             break;
         found = f.doc && strcmp(f.uid, want) == 0;
+        if (f.error[0] && bad++ == 0)
+            memcpy(first_bad, f.error, sizeof(first_bad));
         cJSON_Delete(f.doc);
     }
     if (rc != BW_OK) {
         http_response_error(res, 500, "internal", "reading the dashboards: %s", bw_strerror(rc));
+    } else if (!found && dd.error[0]) {
+        http_response_error(res, 404, "not_found", "no dashboard with uid \"%s\": %s", want,
+                            dd.error);
+    } else if (!found && bad) {
+        http_response_error(res, 404, "not_found",
+                            "no dashboard with uid \"%s\"; %zu file%s could not be read: %s%s",
+                            want, bad, bad == 1 ? "" : "s", first_bad, bad > 1 ? ", …" : "");
     } else if (!found) {
-        http_response_error(res, 404, "not_found", "no dashboard with uid \"%s\"%s%s", want,
-                            dd.error[0] ? ": " : "", dd.error);
+        http_response_error(res, 404, "not_found", "no dashboard with uid \"%s\"", want);
     } else if (buf_puts(res->body, "{\"status\":\"success\",\"data\":") != BW_OK ||
                buf_append(res->body, f.text.data, f.text.len) != BW_OK ||
                buf_puts(res->body, "}") != BW_OK) {

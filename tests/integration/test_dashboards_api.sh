@@ -73,7 +73,25 @@ for uid in nope broken hidden "..%2F$ov"; do
   [ "$code" = 404 ] || fail "uid $uid: status $code"
   grep -q '"errorType":"not_found"' "$WORK/404.json" || fail "uid $uid: $(cat "$WORK/404.json")"
 done
-pass "unknown, broken, hidden and traversing uids: 404 not_found"
+msg=$(curl -s "$BW_URL/api/dashboards/broken" | python3 -c 'import json,sys; print(json.load(sys.stdin)["error"])')
+[ "$msg" = 'no dashboard with uid "broken"; 2 files could not be read: zz-bad.json:3:12: not JSON, …' ] ||
+  fail "a uid whose file is broken: $msg"
+pass "unknown, broken, hidden and traversing uids: 404 not_found, naming the files that could not be read"
+kill -TERM "$BW_PID"; wait "$BW_PID" || fail "breakwatch did not stop cleanly"
+
+# More files than are served: the first 256 by name, whatever order the directory lists them in.
+mkdir -p "$WORK/many"
+for i in $(shuf -i 0-299); do
+  printf '{"uid":"d%03d","title":"D %d"}' "$i" "$i" >"$WORK/many/d$(printf %03d "$i").json"
+done
+start_breakwatch many --data-dir "$WORK/data-many" --dashboards-dir "$WORK/many"
+curl -fsS "$BW_URL/api/dashboards" | python3 -c '
+import json, sys
+got = json.load(sys.stdin)
+assert [d["uid"] for d in got["data"]] == ["d%03d" % i for i in range(256)], [d["uid"] for d in got["data"]][:5]
+assert got["warnings"] == ["300 dashboard files in %s: only the first 256 by name are served" % sys.argv[1]], got["warnings"]' "$WORK/many" ||
+  fail "300 files"
+pass "300 files: the first 256 by name, and a warning saying so"
 kill -TERM "$BW_PID"; wait "$BW_PID" || fail "breakwatch did not stop cleanly"
 
 start_breakwatch nodir --data-dir "$WORK/data"

@@ -12,7 +12,8 @@ grep -q "metrics_path: '/api/metrics'" "$SRCDIR/monitoring/prometheus.yml" || fa
 python3 - "$SRCDIR/monitoring/grafana/datasources/prometheus.yml" <<'PY' || fail "grafana datasource"
 import sys
 text = open(sys.argv[1]).read()
-for want in ("apiVersion: 1", "type: prometheus", "access: proxy", "url: http://prometheus:9090", "isDefault: true"):
+for want in ("apiVersion: 1", "type: prometheus", "access: proxy", "url: http://prometheus:9090", "isDefault: true",
+             "timeInterval: 5s"):
     assert want in text, want
 PY
 pass "grafana datasource provisioning"
@@ -20,7 +21,7 @@ pass "grafana datasource provisioning"
 python3 - "$SRCDIR/monitoring/grafana/datasources/breakwatch.yml" <<'PY' || fail "breakwatch datasource"
 import sys
 text = open(sys.argv[1]).read()
-for want in ("apiVersion: 1", "type: prometheus", "url: http://breakwatch:8000/api",
+for want in ("apiVersion: 1", "type: prometheus", "url: http://breakwatch:8000\n",
              "timeInterval: 1s", "prometheusType: Prometheus", "httpMethod: POST"):
     assert want in text, want
 PY
