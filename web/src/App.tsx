@@ -6,6 +6,7 @@ import { Notifications } from './components/Notifications';
 import { SignIn } from './components/SignIn';
 import { Loading } from './components/Panel';
 import { Monitoring } from './pages/Monitoring';
+import { uidFromPath } from './lib/dashboard';
 import { usePath } from './router';
 import { useSettings } from './settings';
 
@@ -58,7 +59,7 @@ export function App() {
     ) : path.startsWith('/d/') && path.length > 3 ? (
       // Grafana's URL for a dashboard: /d/{uid} (an optional /{slug} after it is ignored).
       <Suspense fallback={<Loading what="Loading the dashboard" />}>
-        <DashboardView uid={decodeURIComponent(path.slice(3).split('/')[0])} />
+        <DashboardView uid={uidFromPath(path)} />
       </Suspense>
     ) : path === '/explore' || path === '/graph' ? (
       <Suspense fallback={<Loading what="Loading Explore" />}>

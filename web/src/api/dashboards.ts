@@ -20,6 +20,13 @@ interface Envelope<T> {
   status: string;
   data?: T;
   error?: string;
+  warnings?: unknown;
+}
+
+export interface DashboardList {
+  files: DashboardFile[];
+  /** What the server could not do while listing: no directory set, one it cannot read. */
+  warnings: string[];
 }
 
 function unwrap<T>(r: Envelope<T>): T {
@@ -27,9 +34,13 @@ function unwrap<T>(r: Envelope<T>): T {
   return r.data;
 }
 
-export async function listDashboards(signal?: AbortSignal): Promise<DashboardFile[]> {
-  const d = unwrap(await getJSON<Envelope<DashboardFile[]>>('/api/dashboards', undefined, signal));
-  return Array.isArray(d) ? d.filter((f) => f && typeof f.file === 'string') : [];
+export async function listDashboards(signal?: AbortSignal): Promise<DashboardList> {
+  const r = await getJSON<Envelope<DashboardFile[]>>('/api/dashboards', undefined, signal);
+  const d = unwrap(r);
+  return {
+    files: Array.isArray(d) ? d.filter((f) => f && typeof f.file === 'string') : [],
+    warnings: Array.isArray(r.warnings) ? r.warnings.filter((w): w is string => typeof w === 'string') : [],
+  };
 }
 
 export async function getDashboard(uid: string, signal?: AbortSignal): Promise<DashboardJSON> {

@@ -7,6 +7,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { SettingsProvider } from '../settings';
 import { DashboardView } from '../pages/DashboardView';
 import { Dashboards } from '../pages/Dashboards';
+import { stubLayout } from './testLayout';
 
 // uPlot needs a real canvas; no panel here draws a chart.
 vi.mock('uplot', () => ({ default: class {} }));
@@ -64,14 +65,7 @@ const json = (body: unknown, status = 200) => new Response(JSON.stringify(body),
 
 beforeEach(() => {
   urls = [];
-  Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 600 });
-  vi.stubGlobal(
-    'ResizeObserver',
-    class {
-      observe() {}
-      disconnect() {}
-    },
-  );
+  stubLayout();
   vi.stubGlobal(
     'fetch',
     vi.fn(async (url: string) => {
@@ -230,6 +224,115 @@ describe('a file of the wrong shape', () => {
     expect(within(panel(2)).getByTestId('gstat-value').textContent).toBe('7%');
     expect(panel(1).textContent).toContain('This panel has no queries.');
     expect(document.querySelectorAll('[data-panel-id]')).toHaveLength(2);
+  });
+});
+
+describe('a file of the wrong shape in many fields', () => {
+  it('draws every panel it can, the page never blank', async () => {
+    const odd = {
+      uid: 'test',
+      title: { en: 'Odd' },
+      description: ['d'],
+      tags: 'breakwatch',
+      time: 'now',
+      refresh: 5,
+      graphTooltip: 'yes',
+      templating: { list: { symbol: 1 } },
+      panels: [
+        { id: 9, type: 'row', title: { text: 'Row' }, gridPos: { x: 0, y: 0, w: 24, h: 1 } },
+        {
+          id: 1,
+          type: 'stat',
+          title: 42,
+          description: { x: 1 },
+          gridPos: { x: '0', y: '1', w: '6', h: '4' },
+          fieldConfig: 'x',
+          options: 'y',
+          targets: [{ refId: { a: 1 }, expr: 'good', legendFormat: 7 }],
+        },
+        { id: 2, type: 'stat', title: { a: 1 }, gridPos: 'big', targets: 'x' },
+        { id: 3, type: { a: 1 }, title: 'Odd type', gridPos: null, targets: [] },
+        {
+          id: 4,
+          type: 'stat',
+          title: 'Odd options',
+          gridPos: { x: 12, y: 1, w: 6, h: 4 },
+          fieldConfig: { defaults: ['unit'], overrides: { a: 1 } },
+          options: { reduceOptions: { calcs: 'max' }, legend: 'x', textMode: 3 },
+          targets: [{ expr: 'good' }, 'not a target', null],
+        },
+        {
+          id: 5,
+          type: 'table',
+          title: 'Odd table',
+          gridPos: { x: 18, y: 1, w: 6, h: 4 },
+          options: { sortBy: 'x' },
+          fieldConfig: { defaults: { decimals: 0, mappings: { a: 1 } } },
+          targets: [{ expr: 'good', format: 'table' }],
+        },
+        { id: 6, type: 'row', collapsed: true, title: 'Closed', panels: 'x' },
+      ],
+    };
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) => {
+        const u = new URL(url, 'http://x');
+        if (u.pathname === '/api/dashboards/test') return json({ status: 'success', data: odd });
+        if (u.pathname === '/api/v1/query')
+          return json({
+            status: 'success',
+            data: { resultType: 'vector', result: [{ metric: { job: 'j' }, value: [1700000000, '5'] }] },
+          });
+        return json({
+          status: 'success',
+          data: { resultType: 'matrix', result: [{ metric: {}, values: [[Number(u.searchParams.get('end')), '7']] }] },
+        });
+      }),
+    );
+    renderPage(<DashboardView uid="test" />);
+    await waitFor(() => [1, 4, 5].forEach((id) => expect(panel(id).dataset.state).toBe('data')));
+    // A title that is not text: the uid; tags that are not a list: none.
+    expect(screen.getByTestId('gdash-title').textContent).toBe('test');
+    expect(document.querySelectorAll('.gdash .toolbar .badge')).toHaveLength(0);
+    expect(screen.getAllByTestId('grow').map((b) => b.textContent)).toEqual(['▾ ', '▸ Closed']);
+    // A legendFormat that is not text: the series' own name (no labels: "Value").
+    expect(within(panel(1)).getByTestId('gpanel-title').textContent).toBe('42');
+    expect(within(panel(1)).getByTestId('gstat').dataset.name).toBe('Value');
+    expect(within(panel(1)).getByTestId('gstat-value').textContent).toBe('7');
+    expect(within(panel(2)).getByTestId('gpanel-title').textContent).toBe('');
+    expect(panel(2).textContent).toContain('This panel has no queries.');
+    expect(panel(3).textContent).toContain('panel type (none) is not supported');
+    expect(within(panel(4)).getByTestId('gstat-value').textContent).toBe('7');
+    const cells = [...within(panel(5)).getByTestId('gtable-row').querySelectorAll('td')].slice(1);
+    expect(cells.map((td) => td.textContent)).toEqual(['j', '5']);
+    // Nothing fell back to an error box.
+    expect(screen.queryByTestId('dashboard-error')).toBeNull();
+    expect(document.querySelectorAll('[data-state="error"]')).toHaveLength(0);
+  });
+});
+
+describe('what the server says went wrong', () => {
+  it("shows the list's warnings on the Dashboards tab", async () => {
+    const warning = 'cannot read the dashboards directory /srv/none: No such file or directory';
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json({ status: 'success', data: [], warnings: [warning] })),
+    );
+    renderPage(<Dashboards />);
+    await waitFor(() => expect(screen.getByTestId('dashboards-warning').textContent).toBe(warning));
+    expect(within(screen.getByTestId('dashboard-files')).getByTestId('state-empty').textContent).toContain(
+      'No dashboard files',
+    );
+  });
+
+  it("shows a 404's message in full", async () => {
+    const msg = 'no dashboard with uid "gone"; 1 file could not be read: latency.json:12:5: not JSON';
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json({ status: 'error', errorType: 'not_found', error: msg }, 404)),
+    );
+    renderPage(<DashboardView uid="gone" />);
+    await waitFor(() => expect(screen.getByTestId('state-error').textContent).toContain(msg));
   });
 });
 

@@ -6,7 +6,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { variableValues } from '../api/dashboards';
 import { RangeBar, useZoomableRange } from './RangePicker';
 import { GrafanaPanel, PanelBoundary, type PanelContext } from './GrafanaPanel';
-import { layoutPanels, intervalToMs, parseDashboardTime, type DashboardJSON } from '../lib/dashboard';
+import { layoutPanels, intervalToMs, parseDashboardTime, tagsOf, text, type DashboardJSON } from '../lib/dashboard';
 import {
   ALL,
   interpolate,
@@ -203,18 +203,19 @@ export function GrafanaDashboard({ dash }: { dash: DashboardJSON }) {
       ready: v.ready,
       refreshMs: intervalToMs(refresh),
       onZoom: r.onZoom,
-      sync: dash.graphTooltip ? `gdash-${dash.uid ?? ''}` : undefined,
+      sync: dash.graphTooltip ? `gdash-${text(dash.uid)}` : undefined,
     }),
     [range, v.values, v.ready, refresh, dash],
   );
   const shownVars = v.states.filter((s) => s.v.hide !== 2);
+  const uid = text(dash.uid);
   return (
-    <div className="page gdash" data-testid="grafana-dashboard" data-uid={dash.uid}>
+    <div className="page gdash" data-testid="grafana-dashboard" data-uid={uid}>
       <div className="toolbar">
-        <h1 data-testid="gdash-title" title={dash.description}>
-          {dash.title || dash.uid}
+        <h1 data-testid="gdash-title" title={text(dash.description) || undefined}>
+          {text(dash.title) || uid}
         </h1>
-        {(dash.tags ?? []).map((t) => (
+        {tagsOf(dash.tags).map((t) => (
           <span key={t} className="badge">
             {t}
           </span>
@@ -246,7 +247,7 @@ export function GrafanaDashboard({ dash }: { dash: DashboardJSON }) {
         </div>
       )}
       <p className="hint">
-        From <code>{dash.uid}</code>'s file, as Grafana shows it. Drag across a chart to zoom every panel.
+        From <code>{uid}</code>'s file, as Grafana shows it. Drag across a chart to zoom every panel.
       </p>
       <div className="gdash-grid" data-testid="gdash-grid">
         {cells.map((c) => (
@@ -270,10 +271,10 @@ export function GrafanaDashboard({ dash }: { dash: DashboardJSON }) {
                   })
                 }
               >
-                {c.collapsed ? '▸' : '▾'} {c.panel.title}
+                {c.collapsed ? '▸' : '▾'} {text(c.panel.title)}
               </button>
             ) : (
-              <PanelBoundary title={c.panel.title}>
+              <PanelBoundary title={text(c.panel.title)}>
                 <GrafanaPanel panel={c.panel} h={c.h} ctx={ctx} />
               </PanelBoundary>
             )}

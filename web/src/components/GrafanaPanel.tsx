@@ -2,19 +2,28 @@
 // dashboard's variables and Grafana's built-ins for this panel's width, then sent to the
 // Prometheus-compatible API), and its body by type — timeseries, stat, gauge, heatmap,
 // state-timeline, table — with the page's own charts. Any other type says so in the panel.
-import { Component, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import uPlot from 'uplot';
 import { queryInstant, queryRange } from '../api/prom';
 import type { MatrixSeries, VectorSample } from '../api/types';
 import { useSettings } from '../settings';
 import { Chart, PALETTE, lineSeries, timeAxis, valueAxis } from './Chart';
+import { ErrorBoundary } from './ErrorBoundary';
 import { Heatmap } from './Heatmap';
 import { StateTimeline } from './StateTimeline';
 import { Sparkline } from './Sparkline';
 import { Empty, QueryView } from './Panel';
 import { TableHead } from './TableHead';
-import { gridHeightPx, legendName, planQuery, type FieldConfig, type PanelJSON, type Target } from '../lib/dashboard';
+import {
+  gridHeightPx,
+  legendName,
+  planQuery,
+  text,
+  type FieldConfig,
+  type PanelJSON,
+  type Target,
+} from '../lib/dashboard';
 import { interpolate, type VarValue } from '../lib/variables';
 import {
   CALC_NAMES,
@@ -50,6 +59,7 @@ export interface PanelContext {
 interface NamedSeries {
   name: string;
   refId: string;
+  target: Target;
   metric: Record<string, string>;
   values: (number | null)[];
 }
@@ -61,6 +71,17 @@ interface PanelData {
   series: NamedSeries[];
   /** Instant targets, as answered. */
   vectors: { refId: string; target: Target; samples: VectorSample[] }[];
+}
+
+/** What the API answered for a panel's queries, in their order, before any naming: panels
+ *  sending the same queries share it (one request), each naming the series its own way. */
+interface RawData {
+  x: number[];
+  step: number;
+  answers: (
+    | { instant: true; samples: VectorSample[] }
+    | { instant: false; series: { metric: Record<string, string>; values: (number | null)[] }[] }
+  )[];
 }
 
 const isInstant = (t: Target) => (t.instant === true && t.range !== true) || t.format === 'table';
@@ -82,7 +103,7 @@ export function panelQueries(
       const plan = planQuery(fromMs, toMs, panel, width, t);
       return {
         target: t,
-        refId: t.refId ?? String.fromCharCode(65 + i),
+        refId: typeof t.refId === 'string' && t.refId ? t.refId : String.fromCharCode(65 + i),
         expr: interpolate(t.expr!, ctx.vars, plan.builtins),
         instant: isInstant(t),
         plan,
@@ -96,45 +117,54 @@ async function runPanel(
   ctx: Pick<PanelContext, 'range' | 'vars'>,
   width: number,
   signal: AbortSignal,
-): Promise<PanelData> {
+): Promise<RawData> {
   const qs = panelQueries(panel, ctx, width, Date.now());
-  const answers = await Promise.all(
-    qs.map(async (q) =>
-      q.instant
-        ? { q, instant: await queryInstant(q.expr, q.timeS, signal) }
-        : { q, range: await queryRange(q.expr, q.plan, signal) },
-    ),
-  );
   const grid = qs.find((q) => !q.instant)?.plan;
-  const out: PanelData = { x: [], step: grid?.step ?? 1, series: [], vectors: [] };
-  if (grid) out.x = alignMatrix([], grid.start, grid.end, grid.step).x;
-  for (const a of answers) {
-    if (a.instant) {
-      const d = a.instant;
-      const samples: VectorSample[] =
-        d.resultType === 'vector'
-          ? d.result
-          : d.resultType === 'scalar'
-            ? [{ metric: {}, value: d.result }]
-            : d.resultType === 'matrix'
-              ? d.result.map((s: MatrixSeries) => ({
-                  metric: s.metric,
-                  value: s.values[s.values.length - 1] ?? [0, 'NaN'],
-                }))
-              : [];
-      out.vectors.push({ refId: a.q.refId, target: a.q.target, samples });
-    } else if (a.range && grid) {
-      const al = alignMatrix(a.range.series, grid.start, grid.end, grid.step);
-      a.range.series.forEach((s, i) =>
+  const x = grid ? alignMatrix([], grid.start, grid.end, grid.step).x : [];
+  const answers = await Promise.all(
+    qs.map(async (q): Promise<RawData['answers'][number]> => {
+      if (q.instant) {
+        const d = await queryInstant(q.expr, q.timeS, signal);
+        const samples: VectorSample[] =
+          d.resultType === 'vector'
+            ? d.result
+            : d.resultType === 'scalar'
+              ? [{ metric: {}, value: d.result }]
+              : d.resultType === 'matrix'
+                ? d.result.map((s: MatrixSeries) => ({
+                    metric: s.metric,
+                    value: s.values[s.values.length - 1] ?? [0, 'NaN'],
+                  }))
+                : [];
+        return { instant: true, samples };
+      }
+      const r = await queryRange(q.expr, q.plan, signal);
+      if (!grid) return { instant: false, series: [] };
+      const al = alignMatrix(r.series, grid.start, grid.end, grid.step);
+      return { instant: false, series: r.series.map((s, i) => ({ metric: s.metric, values: al.ys[i] })) };
+    }),
+  );
+  return { x, step: grid?.step ?? 1, answers };
+}
+
+/** The answers named for this panel: each series by its target's legendFormat, with the
+ *  target's refId (the queries are this panel's, in the order they were sent). */
+function nameData(raw: RawData, qs: ReturnType<typeof panelQueries>): PanelData {
+  const out: PanelData = { x: raw.x, step: raw.step, series: [], vectors: [] };
+  raw.answers.forEach((a, i) => {
+    const q = qs[i];
+    if (!q) return;
+    if (a.instant) out.vectors.push({ refId: q.refId, target: q.target, samples: a.samples });
+    else
+      for (const s of a.series)
         out.series.push({
-          name: legendName(a.q.target.legendFormat, s.metric),
-          refId: a.q.refId,
+          name: legendName(q.target.legendFormat, s.metric),
+          refId: q.refId,
+          target: q.target,
           metric: s.metric,
-          values: al.ys[i],
-        }),
-      );
-    }
-  }
+          values: s.values,
+        });
+  });
   return out;
 }
 
@@ -157,46 +187,41 @@ function useSize<T extends HTMLElement>(): [React.RefObject<T>, { w: number; h: 
   return [ref, size];
 }
 
-const hasData = (d: PanelData) =>
-  d.series.some((s) => s.values.some((v) => v !== null)) || d.vectors.some((v) => v.samples.length > 0);
+const hasData = (d: RawData) =>
+  d.answers.some((a) => (a.instant ? a.samples.length > 0 : a.series.some((s) => s.values.some((v) => v !== null))));
 
 /** A panel whose file has a shape the renderer did not expect says so in its box, instead of
  *  taking the dashboard down with it. */
-export class PanelBoundary extends Component<{ title?: string; children: ReactNode }, { error: string | null }> {
-  state = { error: null as string | null };
-  static getDerivedStateFromError(e: unknown) {
-    return { error: e instanceof Error ? e.message : String(e) };
-  }
-  render() {
-    if (this.state.error === null) return this.props.children;
-    return (
-      <section className="panel gpanel" data-state="error" aria-label={this.props.title || 'Untitled panel'}>
-        <div className="state state-error" role="alert" data-testid="state-error">
-          <strong>This panel could not be drawn</strong>
-          <span>{this.state.error}</span>
-        </div>
-      </section>
-    );
-  }
+export function PanelBoundary({ title, children }: { title?: string; children: ReactNode }) {
+  return (
+    <ErrorBoundary
+      fallback={(error) => (
+        <section className="panel gpanel" data-state="error" aria-label={title || 'Untitled panel'}>
+          <div className="state state-error" role="alert" data-testid="state-error">
+            <strong>This panel could not be drawn</strong>
+            <span>{error}</span>
+          </div>
+        </section>
+      )}
+    >
+      {children}
+    </ErrorBoundary>
+  );
 }
 
 export function GrafanaPanel({ panel, h, ctx }: { panel: PanelJSON; h: number; ctx: PanelContext }) {
-  const type = panel.type ?? '(none)';
+  const type = text(panel.type) || '(none)';
+  const title = text(panel.title);
+  const description = text(panel.description);
   const supported = SUPPORTED_TYPES.includes(type);
   const [bodyRef, size] = useSize<HTMLDivElement>();
   // The width in px rounded to 10: a few pixels of resizing should not change every query.
   const width = Math.round(size.w / 10) * 10;
   const { autoRefresh, intervalMs } = useSettings();
-  const exprs = useMemo(
-    () =>
-      width > 0 ? panelQueries(panel, ctx, width, 0).map((q) => q.expr + (q.instant ? '@i' : '@r' + q.plan.step)) : [],
-    [panel, ctx.vars, ctx.range, width],
-  );
-  const plan = useMemo(
-    () => (width > 0 ? panelQueries(panel, ctx, width, 0)[0]?.plan : undefined),
-    [panel, ctx.range, width],
-  );
-  const stepMs = (plan?.step ?? 1) * 1000;
+  const qs = useMemo(() => (width > 0 ? panelQueries(panel, ctx, width, 0) : []), [panel, ctx.vars, ctx.range, width]);
+  // The key is what is sent, not how it is named: panels with the same queries share one answer.
+  const exprs = qs.map((q) => q.expr + (q.instant ? '@i' : '@r' + q.plan.step));
+  const stepMs = (qs[0]?.plan.step ?? 1) * 1000;
   // At the dashboard's refresh, but no faster than the step (a point a minute is fetched once a
   // minute), except while there is no data yet: then at the refresh, to show the first point soon.
   const every =
@@ -210,6 +235,7 @@ export function GrafanaPanel({ panel, h, ctx }: { panel: PanelJSON; h: number; c
       every === null ? false : q.state.data && hasData(q.state.data) ? Math.max(every, stepMs) : every,
     placeholderData: keepPreviousData,
   });
+  const named = useMemo(() => (query.data ? nameData(query.data, qs) : undefined), [query.data, qs]);
   const state = !supported
     ? 'unsupported'
     : query.data !== undefined
@@ -227,17 +253,12 @@ export function GrafanaPanel({ panel, h, ctx }: { panel: PanelJSON; h: number; c
       data-panel-id={panel.id}
       data-panel-type={type}
       data-state={query.isError && supported ? 'error' : state}
-      aria-label={panel.title || 'Untitled panel'}
+      aria-label={title || 'Untitled panel'}
     >
       <header className="panel-head gpanel-head">
-        <h2 data-testid="gpanel-title">{panel.title || ''}</h2>
-        {panel.description && (
-          <span
-            className="gpanel-info"
-            title={panel.description}
-            aria-label={panel.description}
-            data-testid="gpanel-description"
-          >
+        <h2 data-testid="gpanel-title">{title}</h2>
+        {description && (
+          <span className="gpanel-info" title={description} aria-label={description} data-testid="gpanel-description">
             i
           </span>
         )}
@@ -255,7 +276,9 @@ export function GrafanaPanel({ panel, h, ctx }: { panel: PanelJSON; h: number; c
           <Empty>Waiting for the variables…</Empty>
         ) : (
           <QueryView query={query} isEmpty={(d) => !hasData(d)} empty="No data" loading="Loading">
-            {(d) => <PanelBody panel={panel} data={d} ctx={ctx} width={size.w} height={size.h || bodyHeight} />}
+            {() =>
+              named && <PanelBody panel={panel} data={named} ctx={ctx} width={size.w} height={size.h || bodyHeight} />
+            }
           </QueryView>
         )}
       </div>
@@ -281,10 +304,15 @@ function PanelBody(p: { panel: PanelJSON; data: PanelData; ctx: PanelContext; wi
   }
 }
 
-const cfgOf = (panel: PanelJSON, name: string, refId?: string): FieldConfig =>
-  fieldConfigFor(panel.fieldConfig?.defaults, panel.fieldConfig?.overrides, name, refId);
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
-const opt = <T,>(panel: PanelJSON, key: string): T | undefined => panel.options?.[key] as T | undefined;
+const cfgOf = (panel: PanelJSON, name: string, refId?: string): FieldConfig => {
+  const fc = isObject(panel.fieldConfig) ? panel.fieldConfig : {};
+  return fieldConfigFor(isObject(fc.defaults) ? fc.defaults : undefined, fc.overrides, name, refId);
+};
+
+const opt = <T,>(panel: PanelJSON, key: string): T | undefined =>
+  isObject(panel.options) ? (panel.options[key] as T | undefined) : undefined;
 
 // --- timeseries ----------------------------------------------------------------------------
 
@@ -307,9 +335,9 @@ function TimeseriesBody({
   height: number;
 }) {
   const legend = opt<LegendOpts>(panel, 'legend') ?? {};
+  const calcs = (Array.isArray(legend.calcs) ? legend.calcs : []).filter((c) => c in CALC_NAMES);
   const showLegend = legend.showLegend !== false && legend.displayMode !== 'hidden';
   const right = legend.placement === 'right';
-  const calcs = (legend.calcs ?? []).filter((c) => c in CALC_NAMES);
   const series = data.series;
   const view = useMemo(() => {
     const cfgs = series.map((s) => cfgOf(panel, s.name, s.refId));
@@ -397,7 +425,7 @@ function TimeseriesBody({
           options={view.options}
           data={chartData}
           height={chartH}
-          label={`${panel.title ?? 'Chart'}: ${series.map((s) => s.name).join(', ')}`}
+          label={`${text(panel.title) || 'Chart'}: ${series.map((s) => s.name).join(', ')}`}
           onSelectRange={ctx.onZoom}
         />
       </div>
@@ -424,7 +452,8 @@ export interface StatItem {
 /** One item per series: its values reduced by the panel's first calc, then mapped or
  *  formatted in its unit, coloured by its mapping or thresholds. */
 function statItems(panel: PanelJSON, data: PanelData): StatItem[] {
-  const calc = opt<ReduceOpts>(panel, 'reduceOptions')?.calcs?.[0] ?? 'lastNotNull';
+  const calcs = opt<ReduceOpts>(panel, 'reduceOptions')?.calcs;
+  const calc = Array.isArray(calcs) && typeof calcs[0] === 'string' ? calcs[0] : 'lastNotNull';
   const rows = [
     ...data.series.map((s) => ({ name: s.name, refId: s.refId, value: reduce(s.values, calc), spark: s.values })),
     ...data.vectors.flatMap((v) =>
@@ -546,7 +575,9 @@ function HeatmapBody({
   height: number;
 }) {
   const view = useMemo(() => {
-    const buckets = data.series.filter((s) => s.metric.le !== undefined);
+    // As Grafana's Prometheus data source: a target of format "heatmap" is cumulative
+    // buckets (by `le`), turned into the count in each; any other format is drawn as named.
+    const buckets = data.series.filter((s) => s.target.format === 'heatmap' && s.metric.le !== undefined);
     if (buckets.length > 0 && buckets.length === data.series.length) {
       const c = bucketsToCounts(buckets.map((s) => ({ le: s.metric.le, values: s.values })));
       return { rows: c.le, values: c.values };
@@ -554,7 +585,8 @@ function HeatmapBody({
     const sorted = [...data.series].sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
     return { rows: sorted.map((s) => s.name || '(none)'), values: sorted.map((s) => s.values) };
   }, [data]);
-  const unit = panel.fieldConfig?.defaults?.unit ?? '';
+  const defaults = panel.fieldConfig?.defaults;
+  const unit = isObject(defaults) ? text(defaults.unit) : '';
   return (
     <div data-rows={view.rows.join(',')}>
       <Heatmap
@@ -562,7 +594,7 @@ function HeatmapBody({
         rows={view.rows}
         values={view.values}
         step={data.step}
-        label={panel.title ?? 'Heatmap'}
+        label={text(panel.title) || 'Heatmap'}
         unit={unit}
         sync={ctx.sync}
         onSelectRange={ctx.onZoom}
@@ -598,7 +630,7 @@ function StateTimelineBody({
       x={data.x}
       states={view.states}
       bands={view.bands}
-      label={panel.title ?? 'State timeline'}
+      label={text(panel.title) || 'State timeline'}
       sync={ctx.sync}
       onSelectRange={ctx.onZoom}
       height={height}
@@ -614,12 +646,12 @@ function TableBody({ panel, data }: { panel: PanelJSON; data: PanelData }) {
       refId: v.refId,
       t: vectorTable(v.samples),
     }));
-    // Range targets: one row per series, its last value.
+    // Range targets: one row per series, its last value (a series with none has no time: —).
     const byRef = new Map<string, VectorSample[]>();
     for (const s of data.series) {
       const i = s.values.map((v) => v !== null).lastIndexOf(true);
       const list = byRef.get(s.refId) ?? [];
-      list.push({ metric: s.metric, value: [data.x[i] ?? 0, String(i >= 0 ? s.values[i] : NaN)] });
+      list.push({ metric: s.metric, value: i >= 0 ? [data.x[i], String(s.values[i])] : [NaN, 'NaN'] });
       byRef.set(s.refId, list);
     }
     for (const [refId, samples] of byRef) out.push({ refId, t: vectorTable(samples) });
@@ -639,7 +671,9 @@ function TableBody({ panel, data }: { panel: PanelJSON; data: PanelData }) {
             <tbody>
               {t.rows.map((r, i) => (
                 <tr key={i} data-testid="gtable-row">
-                  <td className="muted">{formatDateTimeUTC(r.time * 1000)}</td>
+                  <td className="muted" data-column="Time">
+                    {formatDateTimeUTC(r.time * 1000)}
+                  </td>
                   {r.cells.map((c, j) => (
                     <td key={j} data-column={t.columns[j]}>
                       {c}

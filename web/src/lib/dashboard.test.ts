@@ -8,6 +8,9 @@ import {
   planQuery,
   roundInterval,
   secondsToHms,
+  tagsOf,
+  text,
+  uidFromPath,
   type PanelJSON,
 } from './dashboard';
 
@@ -196,5 +199,31 @@ describe('legendFormat', () => {
   it('names a series as Prometheus does without one', () => {
     expect(legendName(undefined, { __name__: 'up', job: 'x', a: '1' })).toBe('up{a="1", job="x"}');
     expect(legendName('__auto', {})).toBe('Value');
+  });
+});
+
+describe('a file of any shape', () => {
+  it('reads text, tags and a legendFormat only when they are what they should be', () => {
+    expect([text('Latency'), text(5), text(true), text({ a: 1 }), text(['x']), text(null)]).toEqual([
+      'Latency',
+      '5',
+      'true',
+      '',
+      '',
+      '',
+    ]);
+    expect(tagsOf(['a', 3, null, 'b'])).toEqual(['a', 'b']);
+    expect(tagsOf('breakwatch')).toEqual([]);
+    expect(tagsOf({ 0: 'a' })).toEqual([]);
+    // A legendFormat that is not text names the series as if there were none.
+    expect(legendName(5, { __name__: 'up', job: 'x' })).toBe('up{job="x"}');
+    expect(legendName({ a: 1 }, {})).toBe('Value');
+  });
+
+  it('decodes the uid in the path, a malformed escape left as written', () => {
+    expect(uidFromPath('/d/bw-latency')).toBe('bw-latency');
+    expect(uidFromPath('/d/a%20b/some-slug')).toBe('a b');
+    expect(uidFromPath('/d/%zz')).toBe('%zz');
+    expect(uidFromPath('/d/%E2%82')).toBe('%E2%82');
   });
 });

@@ -98,6 +98,30 @@ export interface DashboardJSON {
   panels?: PanelJSON[];
 }
 
+// --- what a file says, whatever its shape ---------------------------------------------------
+
+/** A title, description or uid as text: a string as written, a number or boolean as its
+ *  text, anything else (an object, a list, null) empty. */
+export function text(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+}
+
+/** The dashboard's tags: its strings, when `tags` is a list. */
+export function tagsOf(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : [];
+}
+
+/** The uid in a /d/{uid}[/{slug}] path, percent-decoded; a malformed escape (/d/%zz) is left
+ *  as written. */
+export function uidFromPath(path: string): string {
+  const seg = path.slice(3).split('/')[0];
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return seg;
+  }
+}
+
 // --- the grid ------------------------------------------------------------------------------
 
 export const GRID_COLUMNS = 24;
@@ -337,8 +361,8 @@ export function planQuery(
 
 /** A series' name: legendFormat with each {{label}} replaced by the label's value (empty when
  *  the series lacks it); without a legendFormat (or "__auto"), Prometheus's own name. */
-export function legendName(format: string | undefined, metric: Labels): string {
-  if (!format || format === '__auto') {
+export function legendName(format: unknown, metric: Labels): string {
+  if (typeof format !== 'string' || !format || format === '__auto') {
     const { __name__: name = '', ...rest } = metric;
     const inner = Object.keys(rest)
       .sort()

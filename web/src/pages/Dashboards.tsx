@@ -5,6 +5,7 @@ import { TableHead } from '../components/TableHead';
 import { Link } from '../router';
 import { LatencyPanel, MemoryPanel, SignalHeatmapPanel, StateTimelinePanel } from '../components/DashboardPanels';
 import { HOUR } from '../lib/range';
+import { tagsOf } from '../lib/dashboard';
 
 /** The dashboard files the server reads (monitoring/grafana/dashboards/ with `make run`), each
  *  opening at /d/{uid} as in Grafana; a file that is not valid JSON shows the parser's error. */
@@ -18,8 +19,13 @@ function DashboardFiles() {
         <code>/d/&#123;uid&#125;</code>. A file is read again on every load: change it, reload, and the change shows
         here and in Grafana.
       </p>
-      <QueryView query={q} isEmpty={(d) => d.length === 0} empty="No dashboard files (see --dashboards-dir).">
-        {(files) => (
+      {q.data?.warnings.map((w) => (
+        <div key={w} className="state state-error dashboards-warning" role="alert" data-testid="dashboards-warning">
+          {w}
+        </div>
+      ))}
+      <QueryView query={q} isEmpty={(d) => d.files.length === 0} empty="No dashboard files (see --dashboards-dir).">
+        {({ files }) => (
           <table className="table compact">
             <TableHead columns={['Dashboard', 'Tags', 'File']} />
             <tbody>
@@ -37,7 +43,7 @@ function DashboardFiles() {
                     )}
                   </td>
                   <td>
-                    {(f.tags ?? []).map((t) => (
+                    {tagsOf(f.tags).map((t) => (
                       <span key={t} className="badge">
                         {t}
                       </span>
