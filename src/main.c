@@ -151,7 +151,9 @@ static int run(const struct bw_config *cfg, int no_engine)
                              .tokens = cfg->tokens,
                              .ntokens = cfg->ntokens,
                              .assets = web_assets,
-                             .nassets = web_nassets};
+                             .nassets = web_nassets,
+                             .audit = api_audit,
+                             .audit_ud = &api};
     if (http_server_bind(&hc, &http, &d) != BW_OK)
         goto out;
     if (!no_engine && engine_new(&cfg->engine, reg, NULL, &eng, &d) != BW_OK)

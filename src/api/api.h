@@ -151,6 +151,11 @@ void api_alerts_receivers(void *ud, const struct http_request *req, struct http_
 void api_alerts_receiver_test(void *ud, const struct http_request *req, struct http_response *res);
 void api_rules_reload(void *ud, const struct http_request *req, struct http_response *res);
 
+/* The audit trail (audit.c): http_config's audit hook, with ctx as its ud. Records an "audit"
+ * event (who, role, method, path, status, wall-clock time; never the body) in ctx->journal,
+ * or nothing while there is none. */
+void api_audit(void *ud, const struct http_request *req, int status);
+
 /* ---- dashboards as code (dashboards.c; docs/api.md) ----
  * The Grafana dashboard files of ctx->dashboards_dir, read on every request so that an edited
  * file shows at the next load. The list names each file's uid, title and tags, or its error

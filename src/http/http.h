@@ -43,6 +43,8 @@ int http_token_hash(const char *s, size_t n, unsigned char out[32]);
 
 /* Request accessors. Names are case-insensitive for headers; NULL when absent. */
 const char *http_request_method(const struct http_request *r);
+/* The URL's path, without the query string. */
+const char *http_request_path(const struct http_request *r);
 const char *http_request_header(const struct http_request *r, const char *name);
 /* Request parameters come from the URL's query string and, for a body sent as
  * application/x-www-form-urlencoded, from the body, both decoded ('+' and %XX). As in Go's
@@ -212,6 +214,12 @@ struct http_config {
     unsigned max_streams;
     /* Silence after which a stream gets HTTP_STREAM_KEEPALIVE; 0 takes the default. */
     int64_t stream_keepalive_ms;
+    /* The audit trail: called on the request's thread once a request to a route that needs
+     * the editor or admin role (the routes that change state) has been answered — done,
+     * refused (401, 403, 413) or failed — with its status. http_request_principal says who.
+     * NULL: no trail. */
+    void (*audit)(void *ud, const struct http_request *req, int status);
+    void *audit_ud;
 };
 
 #define HTTP_DEFAULT_MAX_BODY            (1u << 20)

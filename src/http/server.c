@@ -82,6 +82,11 @@ const char *http_request_method(const struct http_request *r)
     return r->method;
 }
 
+const char *http_request_path(const struct http_request *r)
+{
+    return r->path;
+}
+
 const char *http_request_header(const struct http_request *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
@@ -500,6 +505,10 @@ static enum MHD_Result answer(struct http_server *s, struct http_request *req)
     }
     http_count_request(s, route >= 0 ? (size_t)route : HTTP_LABEL_OTHER(s), req->method, res.status,
                        req->start_ns);
+    if (s->cfg.audit && route >= 0 &&
+        (s->cfg.routes[route].role == HTTP_ROLE_EDITOR ||
+         s->cfg.routes[route].role == HTTP_ROLE_ADMIN))
+        s->cfg.audit(s->cfg.audit_ud, req, res.status);
     if (res.stream)
         return http_stream_queue(req, &res);
     return queue(req->conn, &res);

@@ -117,6 +117,33 @@ expect 400 "an empty note" -H "$(bearer editor)" -H "$J" -d '{"text":" "}' "$A"
 grep -q 'invalid parameter \\"text\\"' "$WORK/body" || fail "an empty note: $(cat "$WORK/body")"
 pass "notes: 401 without a token, 403 for a viewer, 201 for an editor and an admin, by name"
 
+# ---- the audit trail ---------------------------------------------------------------------
+# Every request to a state-changing route above was recorded, done or refused, newest first;
+# queries (even POSTed ones) are not, and no token appears anywhere in the trail.
+expect 200 "a query as POST" -H "$(bearer viewer)" --data-urlencode 'query=1' "$BW_URL/api/v1/query"
+expect 200 "the audit trail" -H "$(bearer admin)" "$BW_URL/api/monitoring/events?type=audit&limit=50"
+python3 - "$WORK/body" "$(tok viewer)" "$(tok editor)" "$(tok admin)" <<'PY' || fail "the audit trail: $(cat "$WORK/body")"
+import datetime, json, sys
+body = open(sys.argv[1]).read()
+for t in sys.argv[2:]:
+    assert t not in body, "a token in the audit trail"
+evs = json.load(open(sys.argv[1]))["events"]
+got = [(e["data"]["who"], e["data"]["role"], e["data"]["method"], e["data"]["path"], e["data"]["status"])
+       for e in evs]
+A = "/api/monitoring/annotations"
+want = [("editor-user", "editor", "POST", A, 400), ("admin-user", "admin", "POST", A, 201),
+        ("editor-user", "editor", "POST", A, 201), ("viewer-user", "viewer", "POST", A, 403),
+        (None, None, "POST", A, 401)]
+assert got == want, got
+assert [e["severity"] for e in evs] == ["info", "info", "info", "warning", "warning"], evs
+assert evs[3]["message"] == "viewer-user POST /api/monitoring/annotations: 403", evs[3]
+now = datetime.datetime.now(datetime.timezone.utc)
+for e in evs:
+    at = datetime.datetime.fromisoformat(e["data"]["at"].replace("Z", "+00:00"))
+    assert abs((now - at).total_seconds()) < 60, e
+PY
+pass "audit trail: who, role, method, path, status and when for each of the 5 note requests, refusals included; no query, no token"
+
 # ---- the event stream: ?access_token= -----------------------------------------------------
 wait "$sse" || true # curl ends at --max-time
 head -n1 "$WORK/sse.headers" | grep -q '^HTTP/1.1 200' || fail "stream with access_token: $(cat "$WORK/sse.headers")"
