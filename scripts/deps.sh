@@ -9,7 +9,7 @@ packages=(
   libmicrohttpd-dev libsqlite3-dev libyaml-dev libcjson-dev zlib1g-dev libcmocka-dev libpcre2-dev
   libcurl4-openssl-dev libssl-dev libsnappy-dev
   prometheus prometheus-alertmanager docker-compose curl sqlite3 wrk python3 python3-prometheus-client python3-yaml
-  chromium
+  chromium valgrind
 )
 
 # Node.js builds the web page; keep one that is already installed (it may not be Debian's).

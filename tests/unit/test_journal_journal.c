@@ -7,8 +7,11 @@
  * reopen keep everything; bad arguments and an unusable data directory are refused clearly. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -500,6 +503,8 @@ struct producer {
     int index;
     int64_t ids[PER_THREAD];
     int failures;
+    bool slow; /* retry on BW_EBUSY */
+    int busy;  /* BW_EBUSY answers retried */
 };
 
 static void *produce(void *arg)
@@ -513,6 +518,12 @@ static void *produce(void *arg)
                                    .symbol = symbol,
                                    .message = "a tick"};
         p->ids[i] = journal_event(p->j, &ev);
+        /* Under Valgrind (BW_VALGRIND set) a commit of a full queue can outlast the producers'
+         * bounded wait: there BW_EBUSY is counted, then the event offered again. */
+        while (p->ids[i] == BW_EBUSY && p->slow) {
+            p->busy++;
+            p->ids[i] = journal_event(p->j, &ev);
+        }
         p->failures += p->ids[i] <= 0;
     }
     return NULL;
@@ -533,11 +544,16 @@ static void test_subscribers_many_producers(void **state)
     static struct producer producers[PRODUCERS];
     pthread_t threads[PRODUCERS];
     for (int t = 0; t < PRODUCERS; t++) {
-        producers[t] = (struct producer){.j = j, .index = t};
+        producers[t] = (struct producer){.j = j, .index = t, .slow = getenv("BW_VALGRIND") != NULL};
         assert_int_equal(pthread_create(&threads[t], NULL, produce, &producers[t]), 0);
     }
-    for (int t = 0; t < PRODUCERS; t++)
+    int busy = 0;
+    for (int t = 0; t < PRODUCERS; t++) {
         assert_int_equal(pthread_join(threads[t], NULL), 0);
+        busy += producers[t].busy;
+    }
+    if (busy)
+        printf("queue full beyond the bounded wait %d times (retried)\n", busy);
     assert_int_equal(journal_flush(j), BW_OK);
 
     /* Each producer got increasing ids; together exactly 1..total. */
