@@ -286,7 +286,11 @@ export function GrafanaPanel({ panel, h, ctx }: { panel: PanelJSON; h: number; c
   );
 }
 
-function PanelBody(p: { panel: PanelJSON; data: PanelData; ctx: PanelContext; width: number; height: number }) {
+/** What a panel type's body draws from: the panel, its answered data, the dashboard's context
+ *  and the height it has. */
+type BodyProps = { panel: PanelJSON; data: PanelData; ctx: PanelContext; height: number };
+
+function PanelBody(p: BodyProps & { width: number }) {
   switch (p.panel.type) {
     case 'timeseries':
       return <TimeseriesBody {...p} />;
@@ -323,17 +327,7 @@ interface LegendOpts {
   calcs?: string[];
 }
 
-function TimeseriesBody({
-  panel,
-  data,
-  ctx,
-  height,
-}: {
-  panel: PanelJSON;
-  data: PanelData;
-  ctx: PanelContext;
-  height: number;
-}) {
+function TimeseriesBody({ panel, data, ctx, height }: BodyProps) {
   const legend = opt<LegendOpts>(panel, 'legend') ?? {};
   const calcs = (Array.isArray(legend.calcs) ? legend.calcs : []).filter((c) => c in CALC_NAMES);
   const showLegend = legend.showLegend !== false && legend.displayMode !== 'hidden';
@@ -563,17 +557,7 @@ function Gauge({ item, size }: { item: StatItem; size: number }) {
 
 // --- heatmap -------------------------------------------------------------------------------
 
-function HeatmapBody({
-  panel,
-  data,
-  ctx,
-  height,
-}: {
-  panel: PanelJSON;
-  data: PanelData;
-  ctx: PanelContext;
-  height: number;
-}) {
+function HeatmapBody({ panel, data, ctx, height }: BodyProps) {
   const view = useMemo(() => {
     // As Grafana's Prometheus data source: a target of format "heatmap" is cumulative
     // buckets (by `le`), turned into the count in each; any other format is drawn as named.
@@ -607,17 +591,7 @@ function HeatmapBody({
 
 // --- state timeline ------------------------------------------------------------------------
 
-function StateTimelineBody({
-  panel,
-  data,
-  ctx,
-  height,
-}: {
-  panel: PanelJSON;
-  data: PanelData;
-  ctx: PanelContext;
-  height: number;
-}) {
+function StateTimelineBody({ panel, data, ctx, height }: BodyProps) {
   const view = useMemo(() => {
     const lanes = data.series.map((s) => ({ name: s.name, values: s.values, cfg: cfgOf(panel, s.name, s.refId) }));
     return {
