@@ -49,8 +49,10 @@ test-clang: deps
 # Each unit test run by valgrind (CMake's CROSSCOMPILING_EMULATOR prefixes every test target's
 # command), so an invalid access, a definite or indirect leak fails that test with exit code 1
 # and --output-on-failure prints valgrind's report under the test's name. BW_VALGRIND tells
-# timing-bound tests that the run is slow.
-VALGRIND = valgrind;--tool=memcheck;--error-exitcode=1;--leak-check=full;--errors-for-leak-kinds=definite,indirect;--track-origins=no
+# timing-bound tests that the run is slow. --fair-sched=yes hands valgrind's one lock to threads
+# in turn: without it a thread back from a system call (the tsdb writer committing to SQLite)
+# can wait minutes behind threads that never make one (readers in test_tsdb_persist).
+VALGRIND = valgrind;--tool=memcheck;--fair-sched=yes;--error-exitcode=1;--leak-check=full;--errors-for-leak-kinds=definite,indirect;--track-origins=no
 test-valgrind: deps
 	cmake -S . -B $(BUILD_VG) -DBW_WEB=OFF -DCMAKE_BUILD_TYPE=Debug -DBW_SANITIZE=OFF \
 	  '-DCMAKE_CROSSCOMPILING_EMULATOR=$(VALGRIND)' $(CMAKE_ARGS)
