@@ -29,8 +29,8 @@ run: build
 
 # Every test: the plain build (C unit and integration tests, the browser tests, the web page's
 # Vitest tests), then the C suite again under ASan + UBSan, then the unit tests of a clang
-# build, then the unit tests under Valgrind memcheck.
-test: deps test-plain test-sanitize test-clang test-valgrind
+# build, then the unit tests under Valgrind memcheck, then every fuzz target for FUZZ_SECONDS.
+test: deps test-plain test-sanitize test-clang test-valgrind fuzz
 
 test-plain: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -62,11 +62,13 @@ test-valgrind: deps
 bench: build
 	bench/run.sh $(BUILD)
 
-# libFuzzer targets (tests/fuzz/): a clang build with coverage, ASan and UBSan, then each target
-# for FUZZ_SECONDS on a copy of its seed corpus, two at a time; fails on any crash or leak.
+# libFuzzer targets (tests/fuzz/): a clang build with coverage, ASan and UBSan; every seed and
+# regression input once (ctest -L fuzz), then each target for FUZZ_SECONDS on a copy of its
+# seed corpus, two at a time; fails on any crash or leak.
 fuzz: deps
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DBW_FUZZ=ON -DBW_WEB=OFF $(CMAKE_ARGS)
 	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_all
+	cd $(BUILD_FUZZ) && ctest --output-on-failure -j $(JOBS) -L fuzz
 	tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 install: build

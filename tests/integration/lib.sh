@@ -50,3 +50,28 @@ wait_for() {
   done
   return 1
 }
+
+# integrity_check DB: SQLite's PRAGMA integrity_check of DB (the process writing it is dead or
+# stopped), through Python's sqlite3; fails the test unless it is "ok".
+integrity_check() {
+  local res
+  res=$(python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+print(" ".join(r[0] for r in c.execute("PRAGMA integrity_check")))' "$1" 2>&1) ||
+    fail "integrity_check of $1: $res"
+  [ "$res" = ok ] || fail "integrity_check of $1: $res"
+}
+
+# scrape_times DATA_DIR AT_S RANGE: the timestamps (ms, one a line, sorted) of every recorded
+# sample of engine_cycles_total in the RANGE (a PromQL duration) before AT_S (unix seconds),
+# read back by `breakwatch query --data-dir`: one a scrape.
+scrape_times() {
+  "$BREAKWATCH" query --data-dir "$1" --time "$2" "engine_cycles_total[$3]" >"$WORK/scrape_times.out" ||
+    fail "query of $1 at $2"
+  python3 - "$WORK/scrape_times.out" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+ts = sorted({round(float(t) * 1000) for t in re.findall(r"^\S+ @\[([0-9.]+)\]$", text, re.M)})
+print("\n".join(map(str, ts)))
+PY
+}
