@@ -30,7 +30,8 @@
 #define LINGER_MS      50
 #define FULL_WAIT_MS   2000
 #define RETRY_MS       200
-#define CLOSE_ATTEMPTS 3 /* commits tried for the last batch before journal_close gives up */
+#define LOG_EVERY      300 /* failed attempts: a minute */
+#define CLOSE_ATTEMPTS 3   /* commits tried for the last batch before journal_close gives up */
 #define POOL_CHUNK     16384
 
 enum rec_kind { REC_EVENT, REC_CHECKPOINT, REC_SESSION_BEGIN, REC_SESSION_END };
@@ -67,7 +68,8 @@ struct journal {
     size_t queued;
     int64_t head_mono_ns; /* when the oldest queued record was queued */
     uint64_t enqueued, processed, failures;
-    int werr; /* the code of the last failed commit */
+    int werr;          /* the code of the last failed commit */
+    char failing[512]; /* why the batch being written fails; "" while commits succeed */
     int urgent, stopping;
     int64_t next_event_id;
     char current[JOURNAL_ID_LEN]; /* the current session, "" when none */
@@ -305,17 +307,31 @@ static int commit_batch(struct journal *j, const struct rec *batch)
 }
 
 /* Commits a batch, retrying after a failure (a locked or full disk may recover); flushers
- * hear of each failure. Only once closing does it give up, after CLOSE_ATTEMPTS. Called
- * without the lock. */
+ * hear of each failure. The first failure is logged, then one in LOG_EVERY, and the recovery:
+ * a disk full for an hour is not 18,000 lines. Only once closing does it give up, after
+ * CLOSE_ATTEMPTS. Called without the lock. */
 static int write_batch(struct journal *j, const struct rec *batch, size_t n)
 {
     for (int attempt = 1;; attempt++) {
         int rc = commit_batch(j, batch);
-        if (rc == BW_OK)
+        if (rc == BW_OK) {
+            if (attempt > 1) {
+                log_info("journal: commits succeed again (%zu records written after %d failed "
+                         "attempts)",
+                         n, attempt - 1);
+                pthread_mutex_lock(&j->lock);
+                j->failing[0] = '\0';
+                pthread_mutex_unlock(&j->lock);
+            }
             return BW_OK;
-        log_error("journal: committing %zu records failed (attempt %d): %s", n, attempt,
-                  store_last_error(j->w));
+        }
         pthread_mutex_lock(&j->lock);
+        snprintf(j->failing, sizeof(j->failing), "database %s: %s", store_path(j->w),
+                 store_last_error(j->w));
+        if (attempt % LOG_EVERY == 1)
+            log_error("journal: committing %zu records failed (attempt %d, retrying every %d ms): "
+                      "%s",
+                      n, attempt, RETRY_MS, j->failing);
         j->werr = rc;
         j->failures++;
         pthread_cond_broadcast(&j->done);
@@ -482,6 +498,16 @@ void journal_close(struct journal *j)
     pthread_mutex_unlock(&j->lock);
     pthread_join(j->writer, NULL);
     journal_free(j);
+}
+
+int journal_error(struct journal *j, char *buf, size_t len)
+{
+    pthread_mutex_lock(&j->lock);
+    int failing = j->failing[0] != '\0';
+    if (len)
+        snprintf(buf, len, "%s", j->failing);
+    pthread_mutex_unlock(&j->lock);
+    return failing;
 }
 
 int journal_flush(struct journal *j)

@@ -95,6 +95,10 @@ int journal_checkpoint(struct journal *j, const char *name, const char *correlat
  * If a commit fails meanwhile, returns its code (BW_EIO, BW_EBUSY, BW_ENOSPC, …) at once; the
  * writer keeps retrying, so a later flush may succeed. */
 int journal_flush(struct journal *j);
+/* Whether the writer is failing now (1: its batch is being retried) or not (0); when it is,
+ * why (the database file and the system's or SQLite's words) is copied into buf (len bytes,
+ * NUL-terminated). */
+int journal_error(struct journal *j, char *buf, size_t len);
 
 /* Live bus: fn is called on the writer thread for every committed event, in id order, exactly
  * once. It must not block and must not call back into the journal (flush, subscribe and

@@ -165,8 +165,11 @@ int store_fail(struct store *s, int rc, const char *what)
 {
     const char *msg =
         sqlite3_errcode(s->db) != SQLITE_OK ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
-    int err = sqlite3_system_errno(s->db);
-    if (err && (rc & 0xff) == SQLITE_CANTOPEN)
+    int err = sqlite3_system_errno(s->db), prim = rc & 0xff;
+    /* The system's words name the cause that SQLite's "disk I/O error" hides (Read-only file
+     * system, Input/output error, …). A full disk needs none: SQLite says so itself and keeps
+     * no errno for it. */
+    if (err && (prim == SQLITE_CANTOPEN || prim == SQLITE_IOERR))
         snprintf(s->err, sizeof(s->err), "%s: %s (%s)", what, msg, strerror(err));
     else
         snprintf(s->err, sizeof(s->err), "%s: %s", what, msg);
@@ -539,8 +542,8 @@ static int lock_dir(struct store *s, const char *path, const char *data_dir, int
     *created = stat(path, &st) != 0;
     s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (s->lock_fd < 0) {
-        rc = diag_set(d, errno == EACCES || errno == EPERM ? BW_EACCES : BW_EIO, "%s: %s", path,
-                      strerror(errno));
+        rc = diag_set(d, errno_code(errno), "data directory %s: cannot open its lock file %s: %s",
+                      data_dir, path, strerror(errno));
         goto out;
     }
     if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
@@ -605,6 +608,17 @@ int store_open(const char *data_dir, struct store **out, struct diag *d)
     rc = connect(s, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, d);
     if (rc)
         goto fail;
+    /* SQLite opens a file it may not write read-only without a word; the first write would
+     * fail much later (the journal's, after the tsdb has loaded), so refuse it here, before
+     * anything creates the -wal and -shm files beside it. */
+    if (sqlite3_db_readonly(s->db, "main") == 1) {
+        int fd = open(s->path, O_RDWR | O_CLOEXEC), err = fd < 0 ? errno : EACCES;
+        if (fd >= 0)
+            close(fd);
+        rc = diag_set(d, errno_code(err), "database %s cannot be written: %s", s->path,
+                      fd < 0 ? strerror(err) : "SQLite opened it read-only");
+        goto fail;
+    }
     rc = configure(s, 0, d);
     if (rc)
         goto fail;

@@ -24,8 +24,20 @@
 
 static int store_err(struct tsdb *db, struct diag *d, int rc, const char *what)
 {
-    return diag_set(d, rc == BW_ENOMEM ? BW_ENOMEM : BW_EIO, "tsdb: %s: %s", what,
-                    store_last_error(db->st));
+    return diag_set(d, rc == BW_ENOMEM ? BW_ENOMEM : BW_EIO, "tsdb: %s: database %s: %s", what,
+                    store_path(db->st), store_last_error(db->st));
+}
+
+/* Keeps the outcome of a commit for tsdb_error: d's message after a failure, "" after one
+ * that succeeded. */
+static void note_outcome(struct tsdb *db, const struct diag *d)
+{
+    pthread_mutex_lock(&db->err_lock);
+    if (d)
+        diag_format(d, db->err, sizeof(db->err));
+    else
+        db->err[0] = '\0';
+    pthread_mutex_unlock(&db->err_lock);
 }
 
 /* ---- timestamp blocks ---- */
@@ -388,8 +400,11 @@ static void release_chunks(struct tsdb *db, struct series *s)
 
 int persist_commit(struct tsdb *db, struct diag *d)
 {
+    struct diag own = {0};
     uint64_t freed = 0, added = 0;
     bool meta_dirty;
+    if (!d)
+        d = &own; /* note_outcome keeps the message */
     pthread_mutex_lock(&db->meta_lock);
     meta_dirty = db->meta_dirty;
     pthread_mutex_unlock(&db->meta_lock);
@@ -403,8 +418,10 @@ int persist_commit(struct tsdb *db, struct diag *d)
     if (rc) {
         rc = store_err(db, d, rc, "commit");
         store_rollback(db->st);
+        note_outcome(db, d);
         return rc;
     }
+    note_outcome(db, NULL);
     db->stored_ids = db->ix.next_id - 1;
     for (size_t i = 0; i < db->ndirty; i++)
         release_chunks(db, db->dirty[i]);

@@ -12,6 +12,7 @@
  * for the writer nor the writer for them; the index's rwlock is taken exclusively only when a
  * series is created or dropped, which a steady scrape never does. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,7 @@ int tsdb_open(struct store *st, const struct tsdb_options *o, struct tsdb **out,
     for (size_t i = 0; i < NREADERS; i++)
         pthread_mutex_init(&db->readers[i].mu, NULL);
     pthread_mutex_init(&db->meta_lock, NULL);
+    pthread_mutex_init(&db->err_lock, NULL);
     index_init(&db->ix);
     wal_writer_init(&db->wal);
     buf_init(&db->rec, 0);
@@ -127,6 +129,7 @@ void tsdb_close(struct tsdb *db)
     wal_writer_fini(&db->wal);
     index_fini(&db->ix);
     pthread_mutex_destroy(&db->meta_lock);
+    pthread_mutex_destroy(&db->err_lock);
     for (size_t i = 0; i < NSTRIPES; i++)
         pthread_mutex_destroy(&db->stripes[i]);
     pthread_rwlock_destroy(&db->index_lock);
@@ -317,6 +320,16 @@ int tsdb_commit(struct tsdb *db, struct diag *d)
     if (db->obs.commit)
         db->obs.commit(db->obs.ud);
     return db->st ? persist_commit(db, d) : BW_OK;
+}
+
+int tsdb_error(struct tsdb *db, char *buf, size_t len)
+{
+    pthread_mutex_lock(&db->err_lock);
+    int failing = db->err[0] != '\0';
+    if (len)
+        snprintf(buf, len, "%s", db->err);
+    pthread_mutex_unlock(&db->err_lock);
+    return failing;
 }
 
 void tsdb_observe(struct tsdb *db, const struct tsdb_observer *o)

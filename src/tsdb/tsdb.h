@@ -67,6 +67,10 @@ int tsdb_append(struct tsdb *db, const struct labelset *ls, int64_t t_ms, double
  * persists chunks that are full. BW_EIO on a storage failure (d says what); the samples stay
  * in the head and the next commit retries. */
 int tsdb_commit(struct tsdb *db, struct diag *d);
+/* Whether the last commit failed (1) or not (0: none failed, or one succeeded since); when it
+ * did, its message (what failed, the database file, the system's or SQLite's words) is copied
+ * into buf (len bytes, NUL-terminated). Any thread. */
+int tsdb_error(struct tsdb *db, char *buf, size_t len);
 /* An observer of what is written: sample is called for every sample the tsdb accepts (ls its
  * series' labels, valid during the call only), commit at every tsdb_commit; both on the
  * writing thread, under the write lock, so they must be quick and never block (remote write

@@ -253,6 +253,9 @@ struct tsdb {
     _Atomic int64_t min_time, max_time;
 
     struct tsdb_observer obs; /* tsdb_observe: set before writing starts */
+
+    pthread_mutex_t err_lock; /* guards err, which the writer sets and tsdb_error reads */
+    char err[512];            /* why the last commit failed; "" after one succeeded */
 };
 
 static inline pthread_mutex_t *series_lock(struct tsdb *db, const struct series *s)

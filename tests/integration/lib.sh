@@ -52,11 +52,12 @@ wait_for() {
 }
 
 # integrity_check DB: SQLite's PRAGMA integrity_check of DB (the process writing it is dead or
-# stopped), through Python's sqlite3; fails the test unless it is "ok".
+# stopped), through Python's sqlite3 on a read-only connection, which leaves a crashed file's
+# write-ahead log for the next opener to recover; fails the test unless it is "ok".
 integrity_check() {
   local res
-  res=$(python3 -c 'import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
+  res=$(python3 -c 'import sqlite3, sys, urllib.parse
+c = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(sys.argv[1]), uri=True)
 print(" ".join(r[0] for r in c.execute("PRAGMA integrity_check")))' "$1" 2>&1) ||
     fail "integrity_check of $1: $res"
   [ "$res" = ok ] || fail "integrity_check of $1: $res"

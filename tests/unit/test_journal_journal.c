@@ -649,8 +649,8 @@ static void test_flush(void **state)
 
 /* Another connection (say an operator's sqlite3 shell) holds the write lock past the busy
  * timeout (5 s): the commit fails,
- * flush says so, and once the lock is released the writer's retry records everything, which
- * subscribers then see once, in order. */
+ * flush and journal_error say so, and once the lock is released the writer's retry records
+ * everything, which subscribers then see once, in order. */
 static void test_failed_commit_is_retried(void **state)
 {
     struct journal *j = open_journal(state);
@@ -663,15 +663,24 @@ static void test_failed_commit_is_retried(void **state)
     assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
     assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 
+    char err[512] = "x";
+    assert_int_equal(journal_error(j, err, sizeof(err)), 0);
+    assert_string_equal(err, "");
     for (int i = 1; i <= 10; i++)
         assert_int_equal(event(j, NULL, "held", i), i);
     assert_int_equal(journal_flush(j), BW_EBUSY);
     assert_int_equal(s.n, 0);
+    /* While it fails, journal_error names the file and says why. */
+    assert_int_equal(journal_error(j, err, sizeof(err)), 1);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "database is locked"));
 
     assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(other);
     assert_int_equal(event(j, NULL, "after", 11), 11);
     assert_int_equal(journal_flush(j), BW_OK);
+    assert_int_equal(journal_error(j, err, sizeof(err)), 0);
+    assert_string_equal(err, "");
     assert_int_equal(s.n, 11);
     for (size_t i = 0; i < s.n; i++)
         assert_int_equal(s.ids[i], (int64_t)i + 1);

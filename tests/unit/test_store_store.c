@@ -239,7 +239,7 @@ static void test_not_a_database(void **state)
 }
 
 /* The child's half of test_unwritable_is_eacces: 0 when both refusals are right. */
-static int refused_as_nobody(const char *dir, const char *existing)
+static int refused_as_nobody(const char *dir, const char *existing, const char *rodb)
 {
     struct store *s;
     struct diag d = {0};
@@ -253,14 +253,19 @@ static int refused_as_nobody(const char *dir, const char *existing)
     if (store_open(existing, &s, &d) != BW_EACCES ||
         !strstr(d.msg, STORE_LOCK_NAME ": Permission denied"))
         return 4;
+    /* A directory and lock it may write, a database file it may not: refused at open, not
+     * at the first write (SQLite would open it read-only without a word). */
+    if (store_open(rodb, &s, &d) != BW_EACCES || !strstr(d.msg, "cannot be written: Permission"))
+        return 5;
     return 0;
 }
 
 /* Permission bits do not bind root, so the refusals are checked as "nobody", in a child: a
- * data directory in a directory it may not write, and a database file it may not write. */
+ * data directory in a directory it may not write, a directory with a database in it may not
+ * write, and a database file it may not write in a directory it may. */
 static void test_unwritable_is_eacces(void **state)
 {
-    char ro[512], dir[600], existing[512], db[600];
+    char ro[512], dir[600], existing[512], db[600], rodb[512], rodb_db[600], rodb_lock[600];
     struct store *s;
     struct diag d = {0};
     int status;
@@ -273,17 +278,28 @@ static void test_unwritable_is_eacces(void **state)
     assert_int_equal(store_open(existing, &s, &d), BW_OK);
     store_close(s);
     tmpdir_join(db, sizeof(db), existing, STORE_DB_NAME);
+    tmpdir_join(rodb, sizeof(rodb), *state, "readonly-db");
+    assert_int_equal(store_open(rodb, &s, &d), BW_OK);
+    store_close(s);
+    tmpdir_join(rodb_db, sizeof(rodb_db), rodb, STORE_DB_NAME);
+    tmpdir_join(rodb_lock, sizeof(rodb_lock), rodb, STORE_LOCK_NAME);
+    assert_int_equal(chmod(rodb_db, 0444), 0);
+    if (geteuid() == 0) {
+        assert_int_equal(chown(rodb, 65534, 65534), 0);
+        assert_int_equal(chown(rodb_lock, 65534, 65534), 0);
+    }
 
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0)
-        _exit(refused_as_nobody(dir, existing));
+        _exit(refused_as_nobody(dir, existing, rodb));
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     assert_int_equal(tmpdir_count(ro), 0);
     assert_int_equal(tmpdir_count(existing), 2); /* the database and its lock, untouched */
     assert_true(tmpdir_exists(db));
+    assert_int_equal(tmpdir_count(rodb), 2); /* no -wal or -shm made beside it */
 }
 
 /* A second writer on the same data directory is refused, naming the holder's pid, until the

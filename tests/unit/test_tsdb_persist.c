@@ -1,9 +1,11 @@
 /* Tests for src/tsdb/persist.c: a tsdb kept in the store survives close and reopen (persisted
  * chunks plus replayed write-ahead records give back every sample), records are deleted once
  * their samples are in chunks, a corrupt record is counted and skipped, metadata persists,
- * retention and the size cap delete from disk, and queries read old chunks beside the writer. */
+ * retention and the size cap delete from disk, queries read old chunks beside the writer, and
+ * a failed commit keeps its samples, says why in tsdb_error and is made good by the next. */
 #include <sqlite3.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "store/store.h"
 #include "tmpdir.h"
@@ -49,8 +51,9 @@ static void sql_exec(void **state, const char *sql)
     sqlite3_close(h);
 }
 
-/* Series "s<i>" gets value i * 1000 + k at time k * 1000 + jitter; a commit every 10 samples. */
-static void fill(struct tsdb *db, int nseries, int from, int to)
+/* Series "s<i>" gets value i * 1000 + k at time k * 1000 + jitter; a commit every
+ * commit_every samples (0: none). */
+static void fill_every(struct tsdb *db, int nseries, int from, int to, int commit_every)
 {
     char name[16][16];
     struct test_ls l[16];
@@ -62,9 +65,15 @@ static void fill(struct tsdb *db, int nseries, int from, int to)
             double v = i == 1 ? k * 0.5 : (double)(i * 1000 + k);
             assert_int_equal(tsdb_append(db, ls, k * 1000LL + k % 3, v, &ref[i]), BW_OK);
         }
-        if (k % 10 == 9)
+        if (commit_every && k % commit_every == commit_every - 1)
             assert_int_equal(tsdb_commit(db, NULL), BW_OK);
     }
+}
+
+/* The same, a commit every 10 samples. */
+static void fill(struct tsdb *db, int nseries, int from, int to)
+{
+    fill_every(db, nseries, from, to, 10);
 }
 
 /* Checks that series s<i> holds exactly samples from..to-1. */
@@ -128,6 +137,43 @@ static void test_reopen(void **state)
 
     open_db(state, &st, &db, NULL);
     check(db, 3, 0, 400);
+    close_db(st, db);
+}
+
+/* Another connection holds the write lock past the busy timeout (5 s): the commit fails,
+ * tsdb_error says why and where, the samples stay in the head; once the lock is released the
+ * next commit writes them all and tsdb_error is clear again. */
+static void test_failed_commit_kept(void **state)
+{
+    struct store *st;
+    struct tsdb *db;
+    struct diag d = {0};
+    char path[512], err[512] = "x";
+    sqlite3 *other;
+    open_db(state, &st, &db, NULL);
+    fill(db, 3, 0, 100);
+    assert_int_equal(tsdb_error(db, err, sizeof(err)), 0);
+    assert_string_equal(err, "");
+
+    assert_int_equal(sqlite3_open(tmpdir_join(path, sizeof(path), *state, STORE_DB_NAME), &other),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    fill_every(db, 3, 100, 130, 0);
+    assert_int_equal(tsdb_commit(db, &d), BW_EIO);
+    assert_int_equal(tsdb_error(db, err, sizeof(err)), 1);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "database is locked"));
+    assert_non_null(strstr(d.msg, path));
+    check(db, 3, 0, 130); /* still in memory */
+
+    assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    assert_int_equal(tsdb_commit(db, &d), BW_OK);
+    assert_int_equal(tsdb_error(db, err, sizeof(err)), 0);
+    assert_string_equal(err, "");
+    close_db(st, db);
+    open_db(state, &st, &db, NULL);
+    check(db, 3, 0, 130);
     close_db(st, db);
 }
 
@@ -319,6 +365,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
         T(test_reopen),
+        T(test_failed_commit_kept),
         T(test_corrupt_record),
         T(test_metadata_persists),
         T(test_retention),
