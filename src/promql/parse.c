@@ -1052,6 +1052,7 @@ static struct promql_node *parse_binary(struct parser *p, int min)
         const struct binop *b = binop_of(p->tok.t);
         if (!b || b->prec < min)
             break;
+        int op_pos = p->tok.pos;
         advance(p);
         struct promql_node *n = node_new(p, NODE_BINARY, lhs->pos);
         if (!n || !parse_bin_modifiers(p, n)) {
@@ -1069,7 +1070,8 @@ static struct promql_node *parse_binary(struct parser *p, int min)
         n->end = rhs->end;
         n->type = lhs->type == PROMQL_SCALAR && rhs->type == PROMQL_SCALAR ? PROMQL_SCALAR
                                                                            : PROMQL_VECTOR;
-        if (!set_height(p, (h > p->h ? h : p->h) + 1, n->pos)) {
+        /* A too long chain (a + b + c ...) is too high at an operator, not where it starts. */
+        if (!set_height(p, (h > p->h ? h : p->h) + 1, op_pos)) {
             lhs = NULL;
             break;
         }

@@ -615,6 +615,39 @@ static void test_depth_limit(void **state)
     free(q);
 }
 
+/* The error of a too long chain of binary operators names the operator that made the tree
+ * too high: in "x + 1 + 1 ...", the k-th '+' is at column 4k - 1, and the 1000th makes the
+ * tree 1001 levels high. Of a too deep nesting, the token past the limit. */
+static void test_depth_limit_position(void **state)
+{
+    static const struct {
+        const char *open, *mid, *close;
+        size_t reps;
+        const char *want;
+    } shapes[] = {
+        {"", "x", " + 1", 5000, "1:3999: parse error: expression nested too deeply"},
+        {"(", "1", ")", 5000, "1:1001: parse error: expression nested too deeply"},
+        {"abs(", "x", ")", 5000, "1:4001: parse error: expression nested too deeply"},
+    };
+    char *q = malloc(5 * 5000 + 16);
+    assert_non_null(q);
+    for (size_t s = 0; s < BW_ARRAY_LEN(shapes); s++) {
+        size_t k = 0;
+        for (size_t i = 0; i < shapes[s].reps; i++)
+            k += (size_t)sprintf(q + k, "%s", shapes[s].open);
+        k += (size_t)sprintf(q + k, "%s", shapes[s].mid);
+        for (size_t i = 0; i < shapes[s].reps; i++)
+            k += (size_t)sprintf(q + k, "%s", shapes[s].close);
+        struct parsed p;
+        parse(&p, q, &plain);
+        assert_int_equal(p.rc, BW_EINVAL);
+        if (strncmp(p.err.msg, shapes[s].want, strlen(shapes[s].want)) != 0)
+            fail_msg("shape %zu: %s, want %s", s, p.err.msg, shapes[s].want);
+        done(&p);
+    }
+    free(q);
+}
+
 /* A parse that fails after compiling matchers releases them (ASan checks). */
 static void test_release_on_error(void **state)
 {
@@ -698,9 +731,13 @@ static void test_experimental(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format),           cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_experimental),     cmocka_unit_test(test_tree_binary),
-        cmocka_unit_test(test_tree_selectors),   cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_experimental),
+        cmocka_unit_test(test_tree_binary),
+        cmocka_unit_test(test_tree_selectors),
+        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_depth_limit_position),
         cmocka_unit_test(test_release_on_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
