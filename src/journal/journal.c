@@ -12,8 +12,10 @@
  * with exactly those ids; subscribers see them in that order. The writer lets the queue fill
  * for up to LINGER_MS after its oldest record was queued, so that a burst becomes one commit
  * (one WAL append) rather than one per event; journal_flush, journal_close and a half-full
- * queue cut that short. A full queue makes producers wait (up to FULL_WAIT_MS, then BW_EBUSY):
- * nothing is ever dropped without the caller hearing of it. */
+ * queue cut that short. A full queue makes producers wait (up to FULL_WAIT_MS, then BW_EBUSY),
+ * except while the writer's commits fail (a full disk): then waiting would not make room, so a
+ * full queue refuses at once and an outage of hours never stalls the engine. Nothing is ever
+ * dropped without the caller hearing of it. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -189,8 +191,8 @@ static void recs_free(struct rec *r)
 
 /* Queues r, waiting while the queue is full. Under the lock, in queue order: an event gets its
  * id (into *id), events and checkpoints without a session get the current one, and session
- * begin/end move the current session. BW_EBUSY if the queue stayed full for FULL_WAIT_MS (r
- * is then the caller's to free). */
+ * begin/end move the current session. BW_EBUSY if the queue stayed full for FULL_WAIT_MS, or
+ * at once when it is full while commits fail (r is then the caller's to free). */
 /* JOURNAL_SESSION_NOW becomes the session's time now; a time of the current session's moves
  * it on. Under j->lock. */
 static void stamp(struct journal *j, const char *session, int64_t *ts)
@@ -207,6 +209,10 @@ static int enqueue(struct journal *j, struct rec *r, int64_t *id)
     int rc = BW_OK;
     int timed_out = 0;
     pthread_mutex_lock(&j->lock);
+    if (j->queued >= QUEUE_MAX && j->failing[0]) {
+        rc = BW_EBUSY;
+        goto out;
+    }
     if (j->queued >= QUEUE_MAX) {
         struct timespec deadline = deadline_after(FULL_WAIT_MS);
         j->urgent = 1;

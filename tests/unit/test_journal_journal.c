@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <pthread.h>
@@ -694,6 +695,51 @@ static void test_failed_commit_is_retried(void **state)
     seen_fini(&s);
 }
 
+/* While commits fail, a full queue refuses at once instead of making the producer wait
+ * (an engine thread must not stall for the length of a disk outage); once the lock goes,
+ * everything accepted is recorded, and nothing refused took an id. */
+static void test_full_queue_while_failing(void **state)
+{
+    struct journal *j = open_journal(state);
+    sqlite3 *other;
+    char path[600];
+    tmpdir_join(path, sizeof(path), *state, STORE_DB_NAME);
+    assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(event(j, NULL, "held", 1), 1);
+    assert_int_equal(journal_flush(j), BW_EBUSY);
+
+    int64_t accepted = 1, id = 0, refused_ms = -1;
+    while (accepted < 100000) {
+        int64_t t0 = wall_ms();
+        id = event(j, NULL, "held", accepted + 1);
+        if (id == BW_EBUSY) {
+            refused_ms = wall_ms() - t0;
+            break;
+        }
+        assert_int_equal(id, ++accepted);
+    }
+    assert_int_equal(id, BW_EBUSY);
+    assert_true(accepted > 1000);
+    assert_in_range(refused_ms, 0, 1000); /* a full queue with a working writer waits 2 s */
+
+    assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    char err[512];
+    for (int i = 0; i < 500 && journal_error(j, err, sizeof(err)); i++)
+        nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL); /* the writer's next retry */
+    assert_int_equal(journal_error(j, err, sizeof(err)), 0);
+    assert_int_equal(event(j, NULL, "after", 0), accepted + 1);
+    assert_int_equal(journal_flush(j), BW_OK);
+    struct journal_event_list l;
+    assert_int_equal(journal_events_list(j, NULL, accepted, 10, &l), BW_OK);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.items[0].id, accepted + 1);
+    assert_string_equal(l.items[0].type, "after");
+    journal_event_list_free(&l);
+    close_journal(j);
+}
+
 /* ---- durability ---- */
 
 #define KILL_EVENTS      500
@@ -851,6 +897,7 @@ int main(void)
         T(test_subscribers_many_producers),
         T(test_flush),
         T(test_failed_commit_is_retried),
+        T(test_full_queue_while_failing),
         T(test_survives_kill9),
         T(test_restart_keeps_everything),
 #undef T
