@@ -28,26 +28,6 @@ struct note {
     char session[JOURNAL_ID_LEN];
 };
 
-/* Field name of the note: the JSON object's member when there is an object, else the form's
- * (or the URL's) parameter. Returns true with *out NULL when absent (or JSON null); false
- * with the 400 answered when the member is not a string. */
-static bool field(const cJSON *obj, const struct http_request *req, const char *name,
-                  const char **out, struct http_response *res)
-{
-    if (!obj) {
-        *out = http_request_arg(req, name);
-        return true;
-    }
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    *out = cJSON_IsString(v) ? v->valuestring : NULL;
-    if (v && !cJSON_IsString(v) && !cJSON_IsNull(v)) {
-        http_response_error(res, 400, "bad_data", "invalid parameter \"%s\": must be a string",
-                            name);
-        return false;
-    }
-    return true;
-}
-
 /* Reads the request into *n: false with the 400 (or the 404 of an unknown session) answered. */
 static bool note_read(struct api_ctx *ctx, const struct http_request *req,
                       struct http_response *res, struct note *n)
@@ -57,8 +37,9 @@ static bool note_read(struct api_ctx *ctx, const struct http_request *req,
     bool ok = false;
     if (!api_body_object(req, res, &obj))
         goto out;
-    if (!field(obj, req, "text", &text, res) || !field(obj, req, "symbol", &symbol, res) ||
-        !field(obj, req, "session", &session, res))
+    if (!api_body_string(obj, req, "text", &text, res) ||
+        !api_body_string(obj, req, "symbol", &symbol, res) ||
+        !api_body_string(obj, req, "session", &session, res))
         goto out;
     if (!text) { /* curl -d '{…}' sends JSON as a form unless told otherwise */
         http_response_error(res, 400, "bad_data", "invalid parameter \"text\": missing%s",

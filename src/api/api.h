@@ -1,6 +1,6 @@
 /* api: the HTTP handlers. They read the registry, the engine, the journal and the tsdb and
- * present them; the one write is an editor's note, added to the journal as an event
- * (annotations.c). */
+ * present them; the writes are an editor's notes, acknowledgments, silences and reloads, and
+ * an admin's halt and resume of the engine (admin.c). */
 #ifndef BW_API_H
 #define BW_API_H
 
@@ -55,6 +55,10 @@ struct api_ctx {
     /* The directory of Grafana dashboard JSON files GET /api/dashboards serves; "" or NULL:
      * none (the list is empty, with a warning saying how to set one). */
     const char *dashboards_dir;
+    /* The configured tokens GET /api/admin/tokens lists (names and roles, never the hashes):
+     * http_config's, borrowed. With auth on and none here, that endpoint answers 503. */
+    const struct http_token *tokens;
+    size_t ntokens;
     struct http_route routes[API_MAX_ROUTES];
 };
 
@@ -163,6 +167,21 @@ void api_audit(void *ud, const struct http_request *req, int status);
 void api_dashboards_list(void *ud, const struct http_request *req, struct http_response *res);
 void api_dashboards_get(void *ud, const struct http_request *req, struct http_response *res);
 
+/* ---- the maintainers' endpoints under /api/admin (admin.c; docs/api.md) ----
+ * All need the admin role. No engine (run --no-engine): 503. */
+/* GET /api/admin/engine: {"run","state","halted_by","reason","by","halted_at_ms",
+ * "since_sim_ms","pending"}. */
+void api_admin_engine(void *ud, const struct http_request *req, struct http_response *res);
+/* POST /api/admin/engine/halt (optional {"reason":…}, at most 500 bytes of UTF-8) and
+ * POST /api/admin/engine/resume: the operator's halt (engine_halt). 200 with the status once
+ * the engine's cycle applied it (waiting at most 1 s), else 202 with "pending": true; 409
+ * when there is nothing to do (already halted by an operator; nothing to resume, or only the
+ * daily loss limit's halt, which lifts at the next UTC day; the run has ended). */
+void api_admin_engine_halt(void *ud, const struct http_request *req, struct http_response *res);
+void api_admin_engine_resume(void *ud, const struct http_request *req, struct http_response *res);
+/* GET /api/admin/tokens: {"auth":bool,"tokens":[{"name","role"},…]} from ctx->tokens. */
+void api_admin_tokens(void *ud, const struct http_request *req, struct http_response *res);
+
 /* ---- the monitoring API under /api/monitoring (monitoring.c, events.c; docs/api.md) ----
  * JSON for the web page. A bad parameter is 400 bad_data naming it, an unknown session 404
  * not_found, a journal that is not open 503 unavailable. */
@@ -243,6 +262,11 @@ struct cJSON;
  * or a form, whose fields http_request_arg reads). false with the 400 answered when the body
  * is not one JSON object, saying where parsing stopped as a line and a column. */
 bool api_body_object(const struct http_request *req, struct http_response *res, struct cJSON **out);
+/* The string field name of a body: obj's member when api_body_object gave an object, else the
+ * form's (or the URL's) parameter. true with *out NULL when absent (or JSON null); false with
+ * the 400 answered when the member is not a string. *out points into obj or the request. */
+bool api_body_string(const struct cJSON *obj, const struct http_request *req, const char *name,
+                     const char **out, struct http_response *res);
 /* Parses text[0..len) (a NUL must follow it) as one JSON object into *out, to free with
  * cJSON_Delete. BW_EINVAL with err saying why: "not JSON: error near line L, column C" with
  * *line and *col set to where parsing stopped (both from 1; else 0), "not a JSON object", or

@@ -1,7 +1,8 @@
 /* audit: the audit trail — one "audit" event in the journal for every request to a route that
  * changes state (the routes that need the editor role or more: annotate, acknowledge,
- * silence, reload rules, test a receiver), whether it was done or refused: who (the token's
- * name and role), what (method, path, status) and when (wall clock).
+ * silence, reload rules, test a receiver, halt or resume the engine; the admin's reads too),
+ * whether it was done or refused: who (the token's name and role), what (method, path,
+ * status) and when (wall clock).
  *
  * The events go where every other event goes, so the page's feed, /api/monitoring/events
  * (?type=audit) and the stream show them and they live as long as the journal. Design

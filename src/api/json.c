@@ -313,3 +313,20 @@ bool api_body_object(const struct http_request *req, struct http_response *res, 
     http_response_error(res, 400, "bad_data", "invalid request body: %s", err);
     return false;
 }
+
+bool api_body_string(const cJSON *obj, const struct http_request *req, const char *name,
+                     const char **out, struct http_response *res)
+{
+    if (!obj) {
+        *out = http_request_arg(req, name);
+        return true;
+    }
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    *out = cJSON_IsString(v) ? v->valuestring : NULL;
+    if (v && !cJSON_IsString(v) && !cJSON_IsNull(v)) {
+        http_response_error(res, 400, "bad_data", "invalid parameter \"%s\": must be a string",
+                            name);
+        return false;
+    }
+    return true;
+}

@@ -61,6 +61,11 @@ size_t api_routes_init(struct api_ctx *ctx)
         {"POST", "/api/rules/reload", api_rules_reload, ctx, .role = HTTP_ROLE_EDITOR},
         {"GET", "/api/dashboards", api_dashboards_list, ctx, .role = HTTP_ROLE_VIEWER},
         {"GET", "/api/dashboards/{uid}", api_dashboards_get, ctx, .role = HTTP_ROLE_VIEWER},
+        /* Maintainers (docs/api.md, Admin). */
+        {"GET", "/api/admin/engine", api_admin_engine, ctx, .role = HTTP_ROLE_ADMIN},
+        {"POST", "/api/admin/engine/halt", api_admin_engine_halt, ctx, .role = HTTP_ROLE_ADMIN},
+        {"POST", "/api/admin/engine/resume", api_admin_engine_resume, ctx, .role = HTTP_ROLE_ADMIN},
+        {"GET", "/api/admin/tokens", api_admin_tokens, ctx, .role = HTTP_ROLE_ADMIN},
     };
     _Static_assert(BW_ARRAY_LEN(routes) <= API_MAX_ROUTES, "raise API_MAX_ROUTES");
     for (size_t i = 0; i < BW_ARRAY_LEN(routes); i++)

@@ -2,12 +2,12 @@
  *
  * A cycle at simulated time now: the feed's messages for (now − tick, now] are parsed and
  * applied, due orders answered, open positions checked, the risk book marked (a new UTC day
- * resumes trading; reaching the loss limit flattens and halts), the symbols whose candle
- * closed scanned, and then the state is derived from the book (faults the configuration asks
- * for are injected around that step, see fault.c):
+ * resumes trading; reaching the loss limit flattens and halts), an operator's halt or resume
+ * applied, the symbols whose candle closed scanned, and then the state is derived from the
+ * book (faults the configuration asks for are injected around that step, see fault.c):
  *
- *   halted       the loss limit was reached today
- *   idle         not enough history yet, or a new day after a halt until the book is flat
+ *   halted       the loss limit was reached today, or an operator halted the engine
+ *   idle         not enough history yet, or after a halt until the book is flat
  *   signal_wait  a signal awaits confirmation or an entry order awaits its fill
  *   managing     positions are open
  *   scanning     none of the above
@@ -20,7 +20,12 @@
  *
  * Threads: the loop runs on the caller's thread (engine_run) or its own (engine_start).
  * Everything in struct engine belongs to that thread except `pub`, the snapshot published at
- * the end of each cycle under `lock`, and `stop`. */
+ * the end of each cycle under `lock`, `stop`, and the operator's requests (`op`): an API
+ * thread writes one under `lock` and bumps its number, which the cycle reads without a lock
+ * and takes (under `lock`) only when it moved, so a cycle without a request takes no lock for
+ * it; the cycle's publish() then wakes whoever waits for the request to be applied. */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,8 +59,10 @@ void engine_event(struct engine *e, const char *type, enum severity sev, int sym
     };
     if (e->trace)
         e->trace(e->trace_ud, &ev);
-    if (e->journal && journal_event(e->journal, &ev) < 0)
-        log_warn("engine: could not journal a %s event", type);
+    /* Refusals come in runs (a full disk): the first is logged, then one in 1000. */
+    if (e->journal && journal_event(e->journal, &ev) < 0 && e->unjournaled++ % 1000 == 0)
+        log_warn("engine: could not journal a %s event (%" PRIu64 " refused so far)", type,
+                 e->unjournaled);
 }
 
 void engine_checkpoint(struct engine *e, const char *name, int sym, const struct trade *t,
@@ -97,11 +104,28 @@ void engine_set_journal(struct engine *e, struct journal *j)
     e->journal = j;
 }
 
+const char *engine_halt_by_name(enum engine_halt_by h)
+{
+    return h == ENGINE_HALT_OPERATOR     ? "operator"
+           : h == ENGINE_HALT_LOSS_LIMIT ? "loss_limit"
+                                         : NULL;
+}
+
 /* Publishes the cycle's outcome for engine_stats_get; equity and open as computed by the cycle. */
 static void publish(struct engine *e, double equity, int open)
 {
     pthread_mutex_lock(&e->lock);
     struct engine_stats *p = &e->pub;
+    if (e->op.done != e->op.taken) { /* an operator's request was applied in this cycle */
+        e->op.done = e->op.taken;
+        memcpy(p->halt_reason, e->op.halt_reason, sizeof(p->halt_reason));
+        memcpy(p->halt_who, e->op.halt_who, sizeof(p->halt_who));
+        p->halt_asked_ms = e->op.halt_ms;
+        pthread_cond_broadcast(&e->applied);
+    }
+    p->halted_by = e->op.halted     ? ENGINE_HALT_OPERATOR
+                   : e->risk.halted ? ENGINE_HALT_LOSS_LIMIT
+                                    : ENGINE_HALT_NONE;
     p->state = e->sm.cur;
     p->sim_time_ms = e->now_ms;
     p->cycles = e->cycles;
@@ -140,6 +164,7 @@ void engine_stats_get(struct engine *e, struct engine_stats *out)
 {
     pthread_mutex_lock(&e->lock);
     *out = e->pub;
+    out->control_pending = atomic_load(&e->op.seq) != e->op.done;
     pthread_mutex_unlock(&e->lock);
     /* The histograms are read lock-free; they run a little ahead of the snapshot. */
     out->message_seconds = timed_seconds(&e->m, e->m.message_processing);
@@ -183,6 +208,7 @@ int engine_new(const struct engine_config *c, bw_registry *reg, struct journal *
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&e->wake, &ca);
+    pthread_cond_init(&e->applied, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&e->lock, NULL);
     e->pub.run_status = "starting";
@@ -202,6 +228,7 @@ void engine_free(struct engine *e)
     engine_stop(e);
     feed_free(e->feed);
     pthread_cond_destroy(&e->wake);
+    pthread_cond_destroy(&e->applied);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }
@@ -222,7 +249,11 @@ static void check_risk(struct engine *e, double equity)
     snprintf(data, sizeof(data),
              "{\"daily_pnl\":%.2f,\"day_start_equity\":%.2f,\"daily_loss_limit\":%g}", pnl,
              e->risk.day_start_equity, e->risk.limit);
-    if (flags & RISK_RESUMED) {
+    if ((flags & RISK_RESUMED) && e->op.halted)
+        engine_event(e, "risk", SEV_INFO, -1, NULL, data,
+                     "new trading day: the daily loss limit's halt ends; trading stays halted "
+                     "by an operator");
+    else if (flags & RISK_RESUMED) {
         engine_event(e, "risk", SEV_INFO, -1, NULL, data, "new trading day: trading resumes");
         engine_checkpoint(e, "trading_resumed", -1, NULL, data);
     }
@@ -233,8 +264,156 @@ static void check_risk(struct engine *e, double equity)
                      "halted until the next UTC day",
                      pnl, -e->risk.limit * e->risk.day_start_equity);
         engine_checkpoint(e, "daily_loss_limit", -1, NULL, data);
-        trade_flatten(e);
+        trade_flatten(e, "daily loss limit reached", "loss_limit");
     }
+}
+
+/* The details of an operator's request as a JSON object: {"by":"operator","who":…} and, for a
+ * halt (reason not NULL), "reason"; who and reason null when empty. malloc'd; NULL when out
+ * of memory (the event is then recorded without them). */
+static char *operator_json(const char *who, const char *reason)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *text = NULL;
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "by", "operator");
+    if (who[0])
+        cJSON_AddStringToObject(o, "who", who);
+    else
+        cJSON_AddNullToObject(o, "who");
+    if (reason) {
+        if (reason[0])
+            cJSON_AddStringToObject(o, "reason", reason);
+        else
+            cJSON_AddNullToObject(o, "reason");
+    }
+    text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+/* Applies the operator's latest request when one came since the last cycle: a halt flattens
+ * the book as the loss limit does; a resume lifts the operator's halt (not the loss limit's).
+ * Returns 1 when this cycle lifted the operator's halt. */
+static int check_operator(struct engine *e)
+{
+    struct operator_ctl *op = &e->op;
+    uint64_t seq = atomic_load(&op->seq);
+    char who[ENGINE_HALT_WHO_MAX];
+    if (seq == op->taken)
+        return 0;
+    pthread_mutex_lock(&e->lock);
+    seq = atomic_load(&op->seq);
+    int want = op->want;
+    memcpy(who, op->who, sizeof(who));
+    if (want && !op->halted) {
+        memcpy(op->halt_reason, op->reason, sizeof(op->halt_reason));
+        memcpy(op->halt_who, op->who, sizeof(op->halt_who));
+        op->halt_ms = op->asked_ms;
+    }
+    pthread_mutex_unlock(&e->lock);
+    op->taken = seq;
+    if (want == op->halted) /* a halt and a resume both came since the last cycle */
+        return 0;
+    op->halted = want;
+    metrics_set(e->m.operator_halted, want);
+    char *data = operator_json(who, want ? op->halt_reason : NULL);
+    const char *by = who[0] ? who : "anonymous";
+    if (want) {
+        engine_event(e, "risk", SEV_CRITICAL, -1, NULL, data,
+                     "halted by an operator (%s)%s%.200s: flattening, trading halted until "
+                     "resumed",
+                     by, op->halt_reason[0] ? ": " : "", op->halt_reason);
+        engine_checkpoint(e, "operator_halt", -1, NULL, data);
+        trade_flatten(e, "halted by an operator", "operator_halt");
+    } else if (e->risk.halted) {
+        engine_event(e, "risk", SEV_INFO, -1, NULL, data,
+                     "resumed by an operator (%s): trading stays halted by the daily loss "
+                     "limit until the next UTC day",
+                     by);
+    } else {
+        engine_event(e, "risk", SEV_INFO, -1, NULL, data,
+                     "resumed by an operator (%s): trading resumes", by);
+        engine_checkpoint(e, "trading_resumed", -1, NULL, data);
+    }
+    if (!want) {
+        op->halt_reason[0] = op->halt_who[0] = '\0';
+        op->halt_ms = 0;
+    }
+    free(data);
+    return !want;
+}
+
+/* Why the engine moves to `to`, where two causes share a transition; NULL elsewhere. */
+static const char *transition_why(const struct engine *e, enum engine_state to, int op_lifted)
+{
+    if (to == STATE_HALTED)
+        return e->op.halted ? "halted by an operator" : "daily loss limit reached";
+    if (e->sm.cur == STATE_HALTED)
+        return op_lifted ? "resumed by an operator" : "new trading day";
+    return NULL;
+}
+
+/* The answer of engine_halt / engine_resume that finds nothing to do, or BW_OK; under lock. */
+static int control_check(const struct engine *e, int want, struct diag *d)
+{
+    const struct engine_stats *p = &e->pub;
+    if (strcmp(p->run_status, "starting") != 0 && strcmp(p->run_status, "running") != 0)
+        return diag_set(d, BW_EBUSY, "the engine is not running (its run %s)", p->run_status);
+    if (want && e->op.want)
+        return diag_set(d, BW_EBUSY, "the engine is already halted by an operator%s",
+                        e->op.done != atomic_load(&e->op.seq) ? " (the halt is being applied)"
+                                                              : "");
+    if (!want && !e->op.want && p->halted_by == ENGINE_HALT_LOSS_LIMIT)
+        return diag_set(d, BW_EBUSY,
+                        "the engine is halted by the daily loss limit, which lifts at the next "
+                        "UTC day; resume lifts only an operator's halt");
+    if (!want && !e->op.want)
+        return diag_set(d, BW_EBUSY, "the engine is not halted by an operator");
+    return BW_OK;
+}
+
+/* Queues an operator's request under lock and wakes a paced engine's wait. */
+static int control(struct engine *e, int want, const char *reason, const char *who, uint64_t *seq,
+                   struct diag *d)
+{
+    pthread_mutex_lock(&e->lock);
+    int rc = control_check(e, want, d);
+    if (rc == BW_OK) {
+        e->op.want = want;
+        snprintf(e->op.reason, sizeof(e->op.reason), "%s", reason ? reason : "");
+        snprintf(e->op.who, sizeof(e->op.who), "%s", who ? who : "");
+        e->op.asked_ms = clock_real_ns() / 1000000;
+        *seq = atomic_load(&e->op.seq) + 1;
+        atomic_store(&e->op.seq, *seq);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return rc;
+}
+
+int engine_halt(struct engine *e, const char *reason, const char *who, uint64_t *seq,
+                struct diag *d)
+{
+    return control(e, 1, reason, who, seq, d);
+}
+
+int engine_resume(struct engine *e, const char *who, uint64_t *seq, struct diag *d)
+{
+    return control(e, 0, NULL, who, seq, d);
+}
+
+int engine_control_wait(struct engine *e, uint64_t seq, int64_t timeout_ms)
+{
+    int64_t due = clock_mono_ns() + timeout_ms * 1000000;
+    pthread_mutex_lock(&e->lock);
+    while (e->op.done < seq && clock_mono_ns() < due) {
+        struct timespec ts = {.tv_sec = due / 1000000000, .tv_nsec = due % 1000000000};
+        pthread_cond_timedwait(&e->applied, &e->lock, &ts);
+    }
+    int done = e->op.done >= seq;
+    pthread_mutex_unlock(&e->lock);
+    return done;
 }
 
 static void scan(struct engine *e)
@@ -251,7 +430,7 @@ static void scan(struct engine *e)
 /* The state the book calls for; pending and open as counted by trade_counts. */
 static enum engine_state derive(const struct engine *e, int pending, int open)
 {
-    if (e->risk.halted)
+    if (e->risk.halted || e->op.halted)
         return STATE_HALTED;
     if (e->sm.cur == STATE_HALTED)
         return STATE_IDLE;
@@ -288,17 +467,20 @@ int engine_cycle(struct engine *e, int64_t start)
     trade_manage(e);
     double equity = trade_equity(e); /* the scan below places orders, it does not fill them */
     check_risk(e, equity);
+    int op_lifted = check_operator(e);
     if (e->market.nfresh > 0) {
         for (size_t i = 0; i < e->market.n && !e->warm; i++)
             e->warm = strategy_ready(&e->market.sym[i].strat, e->cfg.range_lookback);
-        if (e->sm.cur != STATE_IDLE && e->sm.cur != STATE_HALTED && !e->risk.halted)
+        if (e->sm.cur != STATE_IDLE && e->sm.cur != STATE_HALTED && !e->risk.halted &&
+            !e->op.halted)
             scan(e);
     }
     market_cycle_done(&e->market);
     fault_unexpected(e);
     int pending, open;
     trade_counts(e, &pending, &open);
-    engine_state_set(e, derive(e, pending, open));
+    enum engine_state to = derive(e, pending, open);
+    engine_state_set(e, to, transition_why(e, to, op_lifted));
     fault_delay(e);
     e->cycles++;
     publish(e, equity, open);

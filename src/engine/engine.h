@@ -5,8 +5,9 @@
  * runs the state machine idle → scanning → signal_wait → managing (+ halted), a range-breakout
  * strategy with volume and volatility filters, confirmation in signal_wait, a paper broker with
  * simulated latency and slippage, position management (stop, target, trailing stop) and risk
- * (sizing, daily loss limit that flattens and halts until the next trading day). Simulated time
- * runs `speed` times faster than wall time, or as fast as possible when unpaced (tests,
+ * (sizing, daily loss limit that flattens and halts until the next trading day), and an
+ * operator's halt (engine_halt / engine_resume) that flattens and halts until lifted. Simulated
+ * time runs `speed` times faster than wall time, or as fast as possible when unpaced (tests,
  * benchmarks). Everything is deterministic for a seed. */
 #ifndef BW_ENGINE_H
 #define BW_ENGINE_H
@@ -98,6 +99,16 @@ int engine_transition_allowed(enum engine_state from, enum engine_state to);
  * declared. A static string; safe from any thread. */
 const char *engine_transition_meaning(enum engine_state from, enum engine_state to);
 
+/* Why the engine is halted. Both may hold at once; the operator's halt is then the one
+ * reported, since it is the one a person must lift (the loss limit's ends by itself at the
+ * next UTC day). */
+enum engine_halt_by { ENGINE_HALT_NONE, ENGINE_HALT_OPERATOR, ENGINE_HALT_LOSS_LIMIT };
+/* NULL, "operator", "loss_limit". */
+const char *engine_halt_by_name(enum engine_halt_by h);
+
+#define ENGINE_HALT_REASON_MAX 500 /* bytes of an operator's reason */
+#define ENGINE_HALT_WHO_MAX    64  /* bytes of the name of who asked, NUL included */
+
 /* A snapshot for tests and the monitoring API; safe to call from any thread. */
 struct engine_stats {
     enum engine_state state;
@@ -120,7 +131,37 @@ struct engine_stats {
     /* "starting" until engine_run begins, "running", then how the run ended: "completed"
      * (duration reached or replay done), "stopped" (engine_stop) or "failed". Static string. */
     const char *run_status;
+    /* The halt, as the last cycle applied it. halt_reason and halt_who are the operator's
+     * ("" when not given); halt_asked_ms is the wall-clock time the operator asked (0 when
+     * the operator has not halted the engine). */
+    enum engine_halt_by halted_by;
+    char halt_reason[ENGINE_HALT_REASON_MAX + 1];
+    char halt_who[ENGINE_HALT_WHO_MAX];
+    int64_t halt_asked_ms;
+    /* 1 while an operator's halt or resume is asked and no cycle has applied it yet. */
+    int control_pending;
 };
 void engine_stats_get(struct engine *e, struct engine_stats *out);
+
+/* The operator's halt, the kill switch. engine_halt asks the engine to cancel its pending
+ * entries and close its open positions at its next cycle, as the daily loss limit does, then
+ * to stay halted — no scan, no signal — until engine_resume, after which it goes halted → idle
+ * → scanning as after a new trading day. The two halts are independent: a new UTC day does
+ * not lift an operator's halt, and engine_resume does not lift the loss limit's.
+ *
+ * Both are thread-safe and return at once (the engine's thread applies them); reason (may be
+ * NULL: none; at most ENGINE_HALT_REASON_MAX bytes, else cut) and who (may be NULL) are
+ * copied into the journal's event. *seq receives the request's number for
+ * engine_control_wait. BW_OK; BW_EBUSY with d saying why when there is nothing to do: the
+ * engine's run has ended, engine_halt on an engine an operator halted already (or asked to),
+ * engine_resume on one that no operator halted (d names the loss limit's halt if that is the
+ * one in force). */
+int engine_halt(struct engine *e, const char *reason, const char *who, uint64_t *seq,
+                struct diag *d);
+int engine_resume(struct engine *e, const char *who, uint64_t *seq, struct diag *d);
+/* Waits up to timeout_ms of wall-clock time until a cycle has applied request seq (or a
+ * later one) and published its outcome. 1 when it has, 0 when not yet (the engine is not
+ * running yet, or slow: the request stays queued). */
+int engine_control_wait(struct engine *e, uint64_t seq, int64_t timeout_ms);
 
 #endif

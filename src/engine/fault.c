@@ -30,7 +30,7 @@ void fault_unexpected(struct engine *e)
     if (e->fault_every_ms <= 0 || e->now_ms < e->fault_due_ms || e->sm.cur != STATE_SCANNING)
         return;
     e->fault_due_ms = e->now_ms + e->fault_every_ms;
-    engine_state_set(e, STATE_MANAGING); /* undeclared: counted and journaled as unexpected */
+    engine_state_set(e, STATE_MANAGING, NULL); /* undeclared: counted and journaled as unexpected */
 }
 
 void fault_delay(const struct engine *e)

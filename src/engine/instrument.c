@@ -31,6 +31,7 @@ enum family {
     F_EQUITY,
     F_DAILY_PNL,
     F_BUDGET,
+    F_OPERATOR_HALTED,
     F_COUNT
 };
 
@@ -190,6 +191,14 @@ static const struct family_def {
                   0,
                   "Share of today's loss budget (daily_loss_limit × start-of-day equity) still "
                   "unused, from 1 to 0; a ratio."},
+    [F_OPERATOR_HALTED] = {"engine_operator_halted",
+                           BW_GAUGE,
+                           0,
+                           {NULL},
+                           NULL,
+                           0,
+                           "1 while an operator's halt is in force (POST /api/admin/engine/halt "
+                           "until /resume), else 0; a boolean."},
 };
 
 static int declare(bw_registry *reg, const struct family_def *def, bw_family **out)
@@ -252,6 +261,7 @@ int engine_metrics_init(struct engine_metrics *m, bw_registry *reg, const struct
         [F_EQUITY] = &m->equity,
         [F_DAILY_PNL] = &m->daily_pnl,
         [F_BUDGET] = &m->budget,
+        [F_OPERATOR_HALTED] = &m->operator_halted,
     };
     for (enum family id = 0; id < F_COUNT && rc == BW_OK; id++) {
         in.failed = id;

@@ -254,7 +254,7 @@ struct engine_metrics {
     double tick_s; /* clock_tick_seconds(), read once at init */
     bw_histogram *cycle_time, *scan_duration, *message_processing, *execution;
     bw_counter *cycles, *scans, *loss_limit;
-    bw_gauge *last_signal, *positions, *equity, *daily_pnl, *budget;
+    bw_gauge *last_signal, *positions, *equity, *daily_pnl, *budget, *operator_halted;
     bw_counter *signals[ENGINE_MAX_SYMBOLS][SIDE_COUNT][REGIME_COUNT];
     bw_counter *trades[ENGINE_MAX_SYMBOLS][SIDE_COUNT][OUTCOME_COUNT];
     bw_counter *orders[ORDER_STATUS_COUNT];
@@ -328,8 +328,9 @@ void trade_orders(struct engine *e);
 void trade_manage(struct engine *e);
 /* The scan: confirms or drops candidates and looks for new breakouts on fresh candles. */
 void trade_scan(struct engine *e);
-/* Loss limit reached: drops candidates, cancels entries, closes every position. */
-void trade_flatten(struct engine *e);
+/* A halt: drops candidates, cancels entries and closes every position; why goes into the
+ * events ("daily loss limit reached"), exit_reason into the closes ("loss_limit"). */
+void trade_flatten(struct engine *e, const char *why, const char *exit_reason);
 /* Realised balance plus open positions marked at the last price. */
 double trade_equity(const struct engine *e);
 /* Counts of slots in the pending (candidate, entry) and open (open, exit) phases. */
@@ -348,10 +349,11 @@ struct state_machine {
 
 void state_init(struct state_machine *sm, const struct engine_metrics *m, int64_t now_ms);
 /* Moves the engine to `to` (nothing when already there): counts the transition, observes the
- * dwell time, updates the gauges and journals it; a transition outside the declared graph is
- * performed too, counted as unexpected and journaled as an error. Returns 1 when the
+ * dwell time, updates the gauges and journals it with why (NULL: the graph's meaning; for a
+ * pair the graph gives two meanings, the one that applies); a transition outside the declared
+ * graph is performed too, counted as unexpected and journaled as an error. Returns 1 when the
  * transition was expected, 0 when it was not, -1 when there was none. */
-int engine_state_set(struct engine *e, enum engine_state to);
+int engine_state_set(struct engine *e, enum engine_state to, const char *why);
 
 /* ---- fault.c: injected faults, so alert rules can be shown to fire ------------------------ */
 
@@ -399,15 +401,35 @@ struct engine {
     int warm;           /* some symbol has enough history to scan */
     unsigned milestones;
     uint64_t cycles, scans, signals, orders, trades, wins, losses, bad_messages, messages;
+    uint64_t unjournaled; /* events the journal refused (its queue full while the disk fails) */
     char session_id[JOURNAL_ID_LEN];
     engine_trace_fn trace;
     void *trace_ud;
 
+    /* The operator's halt. A request (engine_halt / engine_resume) is written under lock and
+     * numbered by seq, which the cycle reads without the lock; the cycle takes the latest
+     * request, applies it, and its publish() moves `done` to the number it took and signals
+     * `applied`, which engine_control_wait waits for. */
+    struct operator_ctl {
+        /* the request, under lock (seq also read atomically by the engine thread) */
+        int want; /* 1: halt, 0: resume (or nothing asked) */
+        _Atomic uint64_t seq;
+        uint64_t done; /* the last request applied and published */
+        char reason[ENGINE_HALT_REASON_MAX + 1], who[ENGINE_HALT_WHO_MAX];
+        int64_t asked_ms; /* wall clock */
+        /* the engine thread's */
+        int halted;     /* the operator's halt is in force */
+        uint64_t taken; /* the last request applied */
+        char halt_reason[ENGINE_HALT_REASON_MAX + 1], halt_who[ENGINE_HALT_WHO_MAX];
+        int64_t halt_ms;
+    } op;
+
     atomic_int stop;
     int thread_started;
     pthread_t thread;
-    pthread_mutex_t lock; /* guards pub and the pacing wait */
+    pthread_mutex_t lock; /* guards pub, op's requests and the pacing wait */
     pthread_cond_t wake;
+    pthread_cond_t applied; /* a cycle published an operator's request (op.done moved) */
     struct engine_stats pub;
 };
 

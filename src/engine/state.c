@@ -7,7 +7,11 @@
  * even one shorter than a scrape), its dwell time observed in simulated seconds, the
  * engine_state gauges moved, and one outside the graph is also counted in
  * engine_unexpected_transitions_total and journaled as an error — a bug detector that an
- * alert rule can watch. */
+ * alert rule can watch.
+ *
+ * The graph holds one meaning per pair; where two causes share a pair (the daily loss limit
+ * and an operator both halt from signal_wait or managing; a new day and an operator both
+ * lift a halt) the meaning names both, and the engine journals the one that applied. */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,22 +21,31 @@ static const char *const state_names[STATE_COUNT] = {"idle", "scanning", "signal
                                                      "halted"};
 
 /* from → to: what the transition means. NULL: not expected. */
+#define LOSS_OR_OPERATOR "daily loss limit reached, or halted by an operator"
 static const char *const graph[STATE_COUNT][STATE_COUNT] = {
-    [STATE_IDLE] = {[STATE_SCANNING] = "enough history to scan"},
-    [STATE_SCANNING] = {[STATE_SIGNAL_WAIT] = "breakout signal, waiting for confirmation"},
+    [STATE_IDLE] =
+        {
+            [STATE_SCANNING] = "enough history to scan",
+            [STATE_HALTED] = "halted by an operator",
+        },
+    [STATE_SCANNING] =
+        {
+            [STATE_SIGNAL_WAIT] = "breakout signal, waiting for confirmation",
+            [STATE_HALTED] = "halted by an operator",
+        },
     [STATE_SIGNAL_WAIT] =
         {
             [STATE_SCANNING] = "signal dropped, nothing open",
             [STATE_MANAGING] = "no signal pending, managing open positions",
-            [STATE_HALTED] = "daily loss limit reached",
+            [STATE_HALTED] = LOSS_OR_OPERATOR,
         },
     [STATE_MANAGING] =
         {
             [STATE_SCANNING] = "all positions closed",
             [STATE_SIGNAL_WAIT] = "breakout signal while positions are open",
-            [STATE_HALTED] = "daily loss limit reached",
+            [STATE_HALTED] = LOSS_OR_OPERATOR,
         },
-    [STATE_HALTED] = {[STATE_IDLE] = "new trading day"},
+    [STATE_HALTED] = {[STATE_IDLE] = "new trading day, or resumed by an operator"},
 };
 
 const char *engine_state_name(enum engine_state s)
@@ -66,7 +79,7 @@ void state_init(struct state_machine *sm, const struct engine_metrics *m, int64_
         metrics_set(m->state[s], s == STATE_IDLE);
 }
 
-int engine_state_set(struct engine *e, enum engine_state to)
+int engine_state_set(struct engine *e, enum engine_state to, const char *why)
 {
     struct state_machine *sm = &e->sm;
     enum engine_state from = sm->cur;
@@ -83,7 +96,9 @@ int engine_state_set(struct engine *e, enum engine_state to)
     metrics_observe(e->m.dwell[from], dwell);
     metrics_set(e->m.state[from], 0);
     metrics_set(e->m.state[to], 1);
-    const char *meaning = expected ? graph[from][to] : "outside the declared state graph";
+    const char *meaning = !expected ? "outside the declared state graph"
+                          : why     ? why
+                                    : graph[from][to];
     char data[160];
     snprintf(data, sizeof(data), "{\"from\":\"%s\",\"to\":\"%s\",\"dwell_seconds\":%.3f}",
              state_names[from], state_names[to], dwell);

@@ -289,22 +289,24 @@ void trade_manage(struct engine *e)
     }
 }
 
-void trade_flatten(struct engine *e)
+void trade_flatten(struct engine *e, const char *why, const char *exit_reason)
 {
+    char what[96];
     for (size_t i = 0; i < e->market.n; i++) {
         struct trade *t = &e->slot[i];
         switch (t->phase) {
         case TRADE_CANDIDATE:
-            drop(e, (int)i, "daily loss limit reached");
+            drop(e, (int)i, why);
             break;
         case TRADE_ENTRY:
             t->order.status = ORDER_CANCELLED;
             metrics_inc(e->m.orders[ORDER_CANCELLED]);
-            order_event(e, (int)i, t, SEV_INFO, "cancelled: daily loss limit reached");
+            snprintf(what, sizeof(what), "cancelled: %s", why);
+            order_event(e, (int)i, t, SEV_INFO, what);
             drop(e, (int)i, "order cancelled");
             break;
         case TRADE_OPEN:
-            submit_exit(e, (int)i, "loss_limit");
+            submit_exit(e, (int)i, exit_reason);
             break;
         default:
             break;

@@ -104,7 +104,7 @@ sm = get("/state-machine")
 assert sm["session_id"] == SID and sm["current"] in states, sm
 assert [x["name"] for x in sm["states"]] == ["idle", "scanning", "signal_wait", "managing", "halted"]
 declared = [e for e in sm["edges"] if e["declared"]]
-assert len(declared) == 9 and all(e["meaning"] for e in declared), sm["edges"]
+assert len(declared) == 11 and all(e["meaning"] for e in declared), sm["edges"]
 assert sum(e["count"] for e in sm["edges"]) >= len(tl) - 1, (sm["edges"], len(tl))
 for x in sm["states"]:
     assert x["entries"] == 0 and x["dwell_seconds_mean"] is None or \

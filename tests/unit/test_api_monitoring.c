@@ -127,7 +127,7 @@ static void cp(const char *name, const char *corr, const char *symbol, int64_t t
 }
 
 /* The finished session: a trade closed (t1), one abandoned (t2), one open (t3), and an
- * unexpected transition scanning → halted at the end. */
+ * unexpected transition scanning → managing at the end, then managing → halted. */
 static void write_done_session(void)
 {
     assert_int_equal(journal_session_begin(
@@ -157,7 +157,8 @@ static void write_done_session(void)
     cp("confirmed", "t3", "SOLUSDT", T0 + 410000, NULL);
     cp("order_submitted", "t3", "SOLUSDT", T0 + 410000, NULL);
     cp("filled", "t3", "SOLUSDT", T0 + 411000, NULL); /* no latency: the checkpoints' gap */
-    change(s, T0 + 400000, "scanning", "halted", 100);
+    change(s, T0 + 400000, "scanning", "managing", 100);
+    change(s, T0 + 400000, "managing", "halted", 0);
     ev(s, T0 + 400000, "risk", SEV_CRITICAL, NULL, NULL, "{\"daily_pnl\":-400}");
     cp("session_ended", NULL, NULL, T0 + 600000, NULL);
     assert_int_equal(
@@ -371,13 +372,14 @@ static void test_session_detail(void **state)
     assert_string_equal(str(at(j, "session"), "id"), done_id);
 
     const cJSON *tl = at(j, "state_timeline");
-    assert_int_equal(cJSON_GetArraySize(tl), 6);
+    assert_int_equal(cJSON_GetArraySize(tl), 7);
     expect_stay(tl, 0, "idle", T0, T0);
     expect_stay(tl, 1, "scanning", T0, T0 + 60000);
     expect_stay(tl, 2, "signal_wait", T0 + 60000, T0 + 121000);
     expect_stay(tl, 3, "managing", T0 + 121000, T0 + 300000);
     expect_stay(tl, 4, "scanning", T0 + 300000, T0 + 400000);
-    expect_stay(tl, 5, "halted", T0 + 400000, T0 + 600000); /* ends with the session */
+    expect_stay(tl, 5, "managing", T0 + 400000, T0 + 400000);
+    expect_stay(tl, 6, "halted", T0 + 400000, T0 + 600000); /* ends with the session */
 
     const cJSON *stages = at(at(j, "process_flow"), "stages");
     assert_int_equal(cJSON_GetArraySize(stages), 8);
@@ -533,7 +535,7 @@ static void test_state_machine(void **state)
     } want[] = {{"idle", 1, 0},
                 {"scanning", 2, 160},
                 {"signal_wait", 1, 61},
-                {"managing", 1, 179},
+                {"managing", 2, 179},
                 {"halted", 1, 200}};
     const cJSON *states = at(j, "states");
     assert_int_equal(cJSON_GetArraySize(states), 5);
@@ -545,22 +547,22 @@ static void test_state_machine(void **state)
         assert_float_equal(num(s, "dwell_seconds_mean"), want[i].dwell / want[i].entries, 1e-9);
     }
     const cJSON *edges = at(j, "edges");
-    assert_int_equal(cJSON_GetArraySize(edges), 10); /* nine declared, one unexpected */
+    assert_int_equal(cJSON_GetArraySize(edges), 12); /* eleven declared, one unexpected */
     double total = 0;
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 11; i++) {
         const cJSON *e = cJSON_GetArrayItem(edges, i);
         assert_true(cJSON_IsTrue(at(e, "declared")));
         assert_non_null(str(e, "meaning"));
         total += num(e, "count");
     }
-    assert_float_equal(total, 4, 0);
+    assert_float_equal(total, 5, 0);
     const cJSON *first = cJSON_GetArrayItem(edges, 0);
     assert_string_equal(str(first, "from"), "idle");
     assert_string_equal(str(first, "meaning"), "enough history to scan");
     assert_float_equal(num(first, "count"), 1, 0);
-    const cJSON *odd = cJSON_GetArrayItem(edges, 9);
+    const cJSON *odd = cJSON_GetArrayItem(edges, 11);
     assert_string_equal(str(odd, "from"), "scanning");
-    assert_string_equal(str(odd, "to"), "halted");
+    assert_string_equal(str(odd, "to"), "managing");
     assert_true(cJSON_IsFalse(at(odd, "declared")));
     assert_true(is_null(odd, "meaning"));
     assert_float_equal(num(odd, "count"), 1, 0);
@@ -592,7 +594,7 @@ static void test_events(void **state)
 {
     int64_t all[64], ids[64], next;
     int n = page_ids("/api/monitoring/events?limit=1000", all, &next);
-    assert_int_equal(n, 13);
+    assert_int_equal(n, 14);
     assert_int_equal(next, 0);
     for (int i = 1; i < n; i++)
         assert_true(all[i] < all[i - 1]);
@@ -619,7 +621,7 @@ static void test_events(void **state)
     /* Filters. */
     snprintf(target, sizeof(target), "/api/monitoring/events?session=%s&type=state_change",
              done_id);
-    assert_int_equal(page_ids(target, ids, &next), 5);
+    assert_int_equal(page_ids(target, ids, &next), 6);
     assert_int_equal(page_ids("/api/monitoring/events?type=fill,close", ids, &next), 2);
     assert_int_equal(page_ids("/api/monitoring/events?severity=warning", ids, &next), 4);
     assert_int_equal(page_ids("/api/monitoring/events?severity=error", ids, &next), 2);

@@ -39,6 +39,7 @@ static const struct {
     {"equity", "gauge", "USDT"},
     {"daily_pnl", "gauge", "USDT"},
     {"daily_loss_budget_remaining_ratio", "gauge", "ratio"},
+    {"engine_operator_halted", "gauge", "boolean"},
 };
 
 static void test_families_and_series(void **state)

@@ -1,4 +1,5 @@
-/* Tests for src/engine/state.c: the declared graph is exactly the nine expected edges; a
+/* Tests for src/engine/state.c: the declared graph is exactly the eleven expected edges (the
+ * operator's halt from idle and scanning among them); a
  * forced transition outside it is performed, counted in engine_unexpected_transitions_total and
  * journaled as an error; over a long synthetic run every transition taken is in the graph,
  * nothing is unexpected, the transition counters match the engine's own counts, each state's
@@ -24,13 +25,14 @@ static void test_graph(void **state)
         {STATE_SIGNAL_WAIT, STATE_SCANNING}, {STATE_SIGNAL_WAIT, STATE_MANAGING},
         {STATE_SIGNAL_WAIT, STATE_HALTED},   {STATE_MANAGING, STATE_SCANNING},
         {STATE_MANAGING, STATE_SIGNAL_WAIT}, {STATE_MANAGING, STATE_HALTED},
-        {STATE_HALTED, STATE_IDLE},
+        {STATE_HALTED, STATE_IDLE},          {STATE_IDLE, STATE_HALTED},
+        {STATE_SCANNING, STATE_HALTED},
     };
     int n = 0;
     for (int a = 0; a < STATE_COUNT; a++)
         for (int b = 0; b < STATE_COUNT; b++)
             n += engine_transition_allowed(a, b);
-    assert_int_equal(n, 9);
+    assert_int_equal(n, 11);
     for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
         assert_true(engine_transition_allowed(expected[i][0], expected[i][1]));
     assert_false(engine_transition_allowed(STATE_COUNT, STATE_IDLE));
@@ -47,7 +49,12 @@ static void test_graph(void **state)
     /* Every declared edge has a meaning, every other pair none. */
     assert_string_equal(engine_transition_meaning(STATE_IDLE, STATE_SCANNING),
                         "enough history to scan");
-    assert_string_equal(engine_transition_meaning(STATE_HALTED, STATE_IDLE), "new trading day");
+    assert_string_equal(engine_transition_meaning(STATE_HALTED, STATE_IDLE),
+                        "new trading day, or resumed by an operator");
+    assert_string_equal(engine_transition_meaning(STATE_SCANNING, STATE_HALTED),
+                        "halted by an operator");
+    assert_string_equal(engine_transition_meaning(STATE_MANAGING, STATE_HALTED),
+                        "daily loss limit reached, or halted by an operator");
     for (int a = 0; a < STATE_COUNT; a++)
         for (int b = 0; b < STATE_COUNT; b++)
             assert_int_equal(engine_transition_meaning(a, b) != NULL,
@@ -75,8 +82,8 @@ static void test_forced_unexpected(void **state)
     assert_int_equal(engine_new(&c, reg, NULL, &e, &d), BW_OK);
     engine_set_trace(e, recorder_fn, &rec);
     assert_true(series(reg, "engine_state", "state=idle") == 1);
-    assert_int_equal(engine_state_set(e, STATE_IDLE), -1); /* no transition */
-    assert_int_equal(engine_state_set(e, STATE_MANAGING), 0);
+    assert_int_equal(engine_state_set(e, STATE_IDLE, NULL), -1); /* no transition */
+    assert_int_equal(engine_state_set(e, STATE_MANAGING, "ignored: not declared"), 0);
     assert_int_equal(e->sm.cur, STATE_MANAGING);
     assert_int_equal(e->sm.unexpected, 1);
     assert_true(series(reg, "engine_unexpected_transitions_total", "from=idle,to=managing") == 1);
