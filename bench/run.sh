@@ -86,6 +86,12 @@ section_http() {
   echo
 }
 
+section_load() {
+  echo "== load: wrk -c64 on /api/metrics against prometheus_client, and query_range against Prometheus =="
+  "$HERE/load_bench.sh" "$BUILD" "$(awk -v s="$SCALE" 'BEGIN{d=int(10*s); print d < 3 ? 3 : d}')"
+  echo
+}
+
 section_query() {
   echo "== query: /api/v1/query_range latency, breakwatch against Prometheus on the same data =="
   /usr/bin/python3 "$HERE/query_bench.py" "$BUILD/breakwatch" "$TMP/query" \
@@ -158,7 +164,7 @@ section_dashboards() {
   echo
 }
 
-SECTIONS=(metrics engine http query tsdb rules web remote dashboards)
+SECTIONS=(metrics engine http load query tsdb rules web remote dashboards)
 
 for s in "${SECTIONS[@]}"; do
   "section_$s"

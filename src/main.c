@@ -148,6 +148,7 @@ static int run(const struct bw_config *cfg, int no_engine)
                              .registry = reg,
                              .routes = api.routes,
                              .nroutes = api_routes_init(&api),
+                             .limits = cfg->http,
                              .tokens = cfg->tokens,
                              .ntokens = cfg->ntokens,
                              .assets = web_assets,

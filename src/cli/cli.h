@@ -37,6 +37,7 @@ struct bw_config {
     int64_t scrape_interval_ms;  /* the collector's */
     struct tsdb_options storage; /* retention, size cap */
     struct promql_options query; /* limits of one query */
+    struct http_limits http;     /* limits of one client: connections, request sizes */
     struct engine_config engine;
     /* The `alerting:` section (rule files, receivers, routes; see alert/notify.h), NULL when
      * the file has none and no --rule-files was given. Owned; config_fini frees it. */
@@ -60,7 +61,7 @@ struct cli_args {
 };
 
 /* Fills cfg with the defaults (127.0.0.1:8000, ./data, a scrape a second, 15 days of
- * history, Prometheus's query limits, engine defaults). */
+ * history, Prometheus's query limits, the HTTP server's limits, engine defaults). */
 void config_defaults(struct bw_config *cfg);
 
 /* Frees what config_defaults and the loaders allocated (the alerting section). */

@@ -79,6 +79,14 @@ static const struct setting settings[] = {
     {"query.max_samples", T_COUNT, FIELD(query.max_samples),
      "samples one query may hold in memory at once"},
     {"query.timeout", T_DURATION, FIELD(query.timeout_ms), "wall time one query may take"},
+    {"http.max_connections", T_COUNT, FIELD(http.max_connections),
+     "HTTP connections open at once; more wait in the listen queue until one closes"},
+    {"http.max_request_size", T_BYTES, FIELD(http.max_request_size),
+     "largest request body (e.g. 1MB); a larger one gets 413"},
+    {"http.max_header_size", T_BYTES, FIELD(http.max_header_size),
+     "room for a request's line and headers (4KB to 16MB); past it 414 (line) or 431 (headers)"},
+    {"http.idle_timeout", T_DURATION, FIELD(http.idle_timeout_ms),
+     "close a connection silent this long (whole seconds; a live stream is never idle)"},
     {"engine.seed", T_U64, ENG(seed), "seed of the synthetic market and the paper broker"},
     {"engine.speed", T_DOUBLE, ENG(speed), "simulated seconds per wall-clock second"},
     {"engine.symbols", T_SYMBOLS, 0, 0, "the universe, comma-separated (e.g. BTCUSDT,ETHUSDT)"},
@@ -125,6 +133,7 @@ void config_defaults(struct bw_config *cfg)
     cfg->storage.retention_ms = 15 * 86400 * INT64_C(1000);
     cfg->query.max_samples = 50000000;
     cfg->query.timeout_ms = 120000;
+    http_limits_defaults(&cfg->http);
     engine_config_defaults(&cfg->engine);
 }
 
@@ -485,9 +494,9 @@ static int apply_value(const struct setting *s, struct bw_config *cfg, const cha
 }
 
 /* Range and consistency complaints met while settings are applied one by one. The engine's
- * validator runs after each engine setting; a complaint is remembered with the place of the
- * setting that caused it, but only counts if it still holds once every setting is applied (a
- * later setting may mend it: --tick 7 --candle 70). */
+ * validator runs after each engine setting (and the HTTP server's after each http one); a complaint
+ * is remembered with the place of the setting that caused it, but only counts if it still holds
+ * once every setting is applied (a later setting may mend it: --tick 7 --candle 70). */
 #define MAX_COMPLAINTS 8
 
 struct checks {
@@ -498,20 +507,35 @@ struct checks {
     } seen[MAX_COMPLAINTS];
 };
 
-/* After setting s was applied: asks the validator and remembers a new complaint. Returns the
- * remembered diag for the caller to place, or NULL when there is nothing to say. */
+/* The validators of the sections that have one: the engine's, then the HTTP server's
+ * limits. BW_OK, or the first complaint in d. */
+static int config_validate(const struct bw_config *cfg, struct diag *d)
+{
+    int rc = engine_config_validate(&cfg->engine, d);
+    return rc != BW_OK ? rc : http_limits_validate(&cfg->http, d);
+}
+
+/* After setting s was applied: asks the validators and remembers a new complaint. Returns
+ * the remembered diag for the caller to place, or NULL when there is nothing to say. why gets
+ * the complaint without a leading "KEY: " (the HTTP validator names its setting; the caller
+ * names it too). */
 static struct diag *check_setting(struct checks *c, const struct setting *s,
                                   const struct bw_config *cfg, char *why, size_t whylen)
 {
     struct diag d;
-    if (strncmp(s->key, "engine.", 7) != 0 || engine_config_validate(&cfg->engine, &d) == BW_OK)
+    if ((strncmp(s->key, "engine.", 7) != 0 && strncmp(s->key, "http.", 5) != 0) ||
+        config_validate(cfg, &d) == BW_OK)
         return NULL;
     for (size_t k = 0; k < c->n; k++)
         if (strcmp(c->seen[k].msg, d.msg) == 0)
             return NULL; /* an earlier setting caused it */
     size_t i = c->n < MAX_COMPLAINTS ? c->n++ : MAX_COMPLAINTS - 1;
+    size_t kl = strlen(s->key);
+    const char *words = strncmp(d.msg, s->key, kl) == 0 && strncmp(d.msg + kl, ": ", 2) == 0
+                            ? d.msg + kl + 2
+                            : d.msg;
     snprintf(c->seen[i].msg, sizeof(c->seen[i].msg), "%s", d.msg);
-    snprintf(why, whylen, "%s", d.msg);
+    snprintf(why, whylen, "%s", words);
     return &c->seen[i].at;
 }
 
@@ -520,7 +544,7 @@ static struct diag *check_setting(struct checks *c, const struct setting *s,
 static int checks_finish(const struct checks *c, const struct bw_config *cfg, struct diag *d)
 {
     struct diag final;
-    if (engine_config_validate(&cfg->engine, &final) == BW_OK)
+    if (config_validate(cfg, &final) == BW_OK)
         return BW_OK;
     for (size_t i = c->n; i-- > 0;) {
         if (strcmp(c->seen[i].msg, final.msg) == 0) {

@@ -190,6 +190,41 @@ struct http_asset {
 extern const struct http_asset web_assets[];
 extern const size_t web_nassets;
 
+/* What one client may take (the http.* settings). A zero field takes the default below.
+ * Past each limit a client sees:
+ *   max_connections   connections over it wait in the kernel's listen queue (up to 256
+ *                     more; beyond that the kernel refuses them) until one closes;
+ *                     libmicrohttpd stops accepting, nothing is answered
+ *   max_request_size  413 with {"error":"request body too large: over N bytes
+ *                     (http.max_request_size)"}, before the body is read when Content-Length
+ *                     says so
+ *   max_header_size   the request line and headers must fit in this much of the connection's
+ *                     memory (libmicrohttpd's memory pool, which also holds the URL arguments
+ *                     and response headers): 414 when the request line alone does not, 431
+ *                     when the headers do not; the connection is closed after it
+ *   idle_timeout_ms   a connection that sends nothing for this long (whole seconds) is closed
+ *                     without an answer; a parked stream (SSE) is not idle */
+struct http_limits {
+    size_t max_connections;
+    int64_t max_request_size;
+    int64_t max_header_size;
+    int64_t idle_timeout_ms;
+};
+
+#define HTTP_DEFAULT_MAX_CONNECTIONS 256
+#define HTTP_DEFAULT_MAX_BODY        (INT64_C(1) << 20)
+#define HTTP_DEFAULT_MAX_HEADER      (INT64_C(64) << 10)
+#define HTTP_DEFAULT_IDLE_TIMEOUT_MS 60000
+#define HTTP_MIN_HEADER_SIZE         (INT64_C(4) << 10) /* room for a response's headers */
+
+/* Fills the zero fields of l with the defaults. */
+void http_limits_defaults(struct http_limits *l);
+/* Whether l holds usable limits: max_connections 1 to 65536, max_request_size 1 B to 1 GB,
+ * max_header_size HTTP_MIN_HEADER_SIZE to 16 MB, idle_timeout_ms whole seconds from 1 s to a
+ * day (a zero is refused: apply http_limits_defaults first). BW_OK, or BW_EINVAL with the
+ * setting (http.max_connections, ...) and the reason in d. http_server_bind runs both. */
+int http_limits_validate(const struct http_limits *l, struct diag *d);
+
 struct http_config {
     const char *host; /* IPv4 or IPv6 literal */
     int port;
@@ -197,9 +232,8 @@ struct http_config {
     bw_registry *registry; /* request metrics go here; may be NULL */
     const struct http_route *routes;
     size_t nroutes;
-    /* Request bodies larger than this are refused with 413 (before they are read when
-     * Content-Length says so); 0 takes HTTP_DEFAULT_MAX_BODY. */
-    size_t max_body;
+    /* Connection and request limits; a zero field takes its default. */
+    struct http_limits limits;
     /* Bearer tokens. With none, auth is off and every route is open. With some, every route
      * but HTTP_ROLE_PUBLIC ones and the static files needs "Authorization: Bearer <token>"
      * (or, on a query_token route, ?access_token=<token>): 401 without a known token, 403 when
@@ -222,13 +256,12 @@ struct http_config {
     void *audit_ud;
 };
 
-#define HTTP_DEFAULT_MAX_BODY            (1u << 20)
 #define HTTP_DEFAULT_MAX_STREAMS         64
 #define HTTP_DEFAULT_STREAM_KEEPALIVE_MS 15000
 
 /* Binds host:port. Fails with BW_EBUSY when the address is in use, BW_EACCES when not
- * permitted, BW_EINVAL for a bad address — with "host:port" and the reason in d. Nothing is
- * started on failure. */
+ * permitted, BW_EINVAL for a bad address — with "host:port" and the reason in d — or for
+ * limits out of range (see http_limits_validate). Nothing is started on failure. */
 int http_server_bind(const struct http_config *cfg, struct http_server **out, struct diag *d);
 /* Starts serving on the bound socket. */
 int http_server_start(struct http_server *s, struct diag *d);

@@ -43,7 +43,7 @@ struct http_request {
     enum http_verdict verdict;
     enum http_role need;                /* the least role the target takes */
     const struct http_token *principal; /* the request's token, when auth is on and it is known */
-    int body_too_large;                 /* the body passed max_body: the answer is 413 */
+    int body_too_large;                 /* over max_request_size: the answer is 413 */
     struct buf body;                    /* the request body; a form body is decoded in place */
     bool form_body;                     /* body is a form, decoded into args */
     struct http_arg *args;              /* the form body's fields, then the URL's; malloc'ed */

@@ -6,7 +6,7 @@
  * use" and "permission denied" come back as clear errors before anything else starts, and so
  * that port 0 works for tests. Requests run on libmicrohttpd's thread pool; each serving
  * thread owns its response buffers, reused across requests (freed by a thread-key destructor).
- * A request body is collected into a buffer capped at max_body; a form body
+ * A request body is collected into a buffer capped at limits.max_request_size; a form body
  * (application/x-www-form-urlencoded) is decoded in place there, and its fields and the URL's
  * become one argument list, body first, as Go's net/http merges them for Prometheus.
  * Where a request goes, and whether its token may go there, is decided from its headers alone,
@@ -17,6 +17,7 @@
  * from bounded sets, so its cardinality stays small. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -492,7 +493,8 @@ static enum MHD_Result answer(struct http_server *s, struct http_request *req)
     } else if (req->target != TARGET_ROUTE) {
         http_response_error(&res, 404, "not_found", "no such endpoint: %s", req->path);
     } else if (req->body_too_large) {
-        http_response_error(&res, 413, "bad_data", "request body too large: over %zu bytes",
+        http_response_error(&res, 413, "bad_data",
+                            "request body too large: over %zu bytes (http.max_request_size)",
                             req->body.limit);
     } else {
         int rc = collect_args(req, &res);
@@ -531,7 +533,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->conn = conn;
         req->method = method;
         req->path = url;
-        buf_init(&req->body, s->cfg.max_body ? s->cfg.max_body : HTTP_DEFAULT_MAX_BODY);
+        buf_init(&req->body, (size_t)s->cfg.limits.max_request_size);
         *con_cls = req;
         route_request(s, req);
         if (req->verdict != VERDICT_OK)
@@ -678,14 +680,53 @@ static int register_metrics(struct http_server *s)
     return BW_OK;
 }
 
+void http_limits_defaults(struct http_limits *l)
+{
+    if (!l->max_connections)
+        l->max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
+    if (!l->max_request_size)
+        l->max_request_size = HTTP_DEFAULT_MAX_BODY;
+    if (!l->max_header_size)
+        l->max_header_size = HTTP_DEFAULT_MAX_HEADER;
+    if (!l->idle_timeout_ms)
+        l->idle_timeout_ms = HTTP_DEFAULT_IDLE_TIMEOUT_MS;
+}
+
+int http_limits_validate(const struct http_limits *l, struct diag *d)
+{
+    if (l->max_connections < 1 || l->max_connections > 65536)
+        return diag_set(d, BW_EINVAL, "http.max_connections: %zu is not within 1 to 65536",
+                        l->max_connections);
+    if (l->max_request_size < 1 || l->max_request_size > (INT64_C(1) << 30))
+        return diag_set(d, BW_EINVAL,
+                        "http.max_request_size: %" PRId64 " bytes is not within 1 B to 1GB",
+                        l->max_request_size);
+    if (l->max_header_size < HTTP_MIN_HEADER_SIZE || l->max_header_size > (INT64_C(16) << 20))
+        return diag_set(d, BW_EINVAL,
+                        "http.max_header_size: %" PRId64 " bytes is not within 4KB to 16MB",
+                        l->max_header_size);
+    if (l->idle_timeout_ms % 1000 || l->idle_timeout_ms < 1000 || l->idle_timeout_ms > 86400000)
+        return diag_set(d, BW_EINVAL,
+                        "http.idle_timeout: %" PRId64 " ms is not a whole number of seconds "
+                        "from 1s to 1d",
+                        l->idle_timeout_ms);
+    return BW_OK;
+}
+
 int http_server_bind(const struct http_config *cfg, struct http_server **out, struct diag *d)
 {
+    struct http_limits limits = cfg->limits;
+    http_limits_defaults(&limits);
+    int rc = http_limits_validate(&limits, d);
+    if (rc != BW_OK)
+        return rc;
     struct http_server *s = calloc(1, sizeof(*s));
     if (!s)
         return diag_set(d, BW_ENOMEM, "out of memory");
     s->cfg = *cfg;
+    s->cfg.limits = limits;
     s->fd = -1;
-    int rc = http_streams_init(s);
+    rc = http_streams_init(s);
     if (rc != BW_OK) {
         free(s);
         return diag_set(d, rc, "out of memory");
@@ -757,14 +798,23 @@ int http_server_start(struct http_server *s, struct diag *d)
      * pool of 2 served 10-20 % more /api/metrics requests/s than a pool of 4. */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = s->cfg.threads ? s->cfg.threads : ncpu > 0 ? (unsigned)ncpu : 1;
+    const struct http_limits *l = &s->cfg.limits;
+    /* libmicrohttpd splits the connection limit among the pool's threads, and refuses to
+     * start with fewer connections than threads. */
+    if (threads > l->max_connections)
+        threads = (unsigned)l->max_connections;
     /* Suspend and resume park idle streams without holding a thread (stream.c). The logger
-     * comes first: libmicrohttpd prints what it says before it to stderr itself. */
+     * comes first: libmicrohttpd prints what it says before it to stderr itself. The memory
+     * limit is the connection's pool, where the request line and headers must fit; a request
+     * body is handed to on_request in pieces and is capped there. */
     s->daemon = MHD_start_daemon(
         MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
         on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_LISTEN_SOCKET,
-        (MHD_socket)s->fd, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
-        unescape, s, MHD_OPTION_END);
+        (MHD_socket)s->fd, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)l->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)l->max_header_size, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)(l->idle_timeout_ms / 1000), MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, s, MHD_OPTION_END);
     if (!s->daemon)
         return diag_set(d, BW_EIO, "starting the HTTP server on port %d failed", s->port);
     if (http_streams_start(s) != BW_OK)

@@ -527,6 +527,75 @@ static void test_history_settings(void **state)
                       "p.yml:1:10: storage: expected a mapping of storage settings");
 }
 
+/* The http.* limits: defaults, flags, the file, and bad values at their position. */
+static void test_http_limits(void **state)
+{
+    struct bw_config cfg;
+    struct diag d;
+    const char *a0[] = {"breakwatch"};
+    assert_int_equal(parse(&cfg, &d, 1, a0), BW_OK);
+    assert_int_equal(cfg.http.max_connections, 256);
+    assert_int_equal(cfg.http.max_request_size, 1 << 20);
+    assert_int_equal(cfg.http.max_header_size, 64 << 10);
+    assert_int_equal(cfg.http.idle_timeout_ms, 60000);
+
+    const char *a1[] = {"breakwatch", "--http-max-connections", "4",   "--http-max-request-size",
+                        "2MB",        "--http-max-header-size", "8KB", "--http-idle-timeout",
+                        "2m"};
+    assert_int_equal(parse(&cfg, &d, 9, a1), BW_OK);
+    assert_int_equal(cfg.http.max_connections, 4);
+    assert_int_equal(cfg.http.max_request_size, 2 << 20);
+    assert_int_equal(cfg.http.max_header_size, 8 << 10);
+    assert_int_equal(cfg.http.idle_timeout_ms, 120000);
+
+    const char *a2[] = {"breakwatch", "--http-max-connections", "0"};
+    assert_int_equal(parse(&cfg, &d, 3, a2), BW_EINVAL);
+    assert_string_equal(d.msg, "--http-max-connections: expected a positive integer, got '0'");
+    const char *a3[] = {"breakwatch", "--http-max-header-size", "1KB"};
+    assert_int_equal(parse(&cfg, &d, 3, a3), BW_EINVAL);
+    assert_string_equal(d.msg, "--http-max-header-size: 1024 bytes is not within 4KB to 16MB");
+    const char *a4[] = {"breakwatch", "--http-idle-timeout", "1500ms"};
+    assert_int_equal(parse(&cfg, &d, 3, a4), BW_EINVAL);
+    assert_string_equal(
+        d.msg, "--http-idle-timeout: 1500 ms is not a whole number of seconds from 1s to 1d");
+    const char *a5[] = {"breakwatch", "--http-max-request-size", "0"};
+    assert_int_equal(parse(&cfg, &d, 3, a5), BW_EINVAL);
+    assert_string_equal(d.msg, "--http-max-request-size: 0 bytes is not within 1 B to 1GB");
+
+    const char *path = write_file("http.yml", "http:\n  max_connections: 8\n"
+                                              "  max_request_size: 64KB\n"
+                                              "  max_header_size: 16384\n"
+                                              "  idle_timeout: 5s\n");
+    config_defaults(&cfg);
+    assert_int_equal(config_load_file(path, &cfg, &d), BW_OK);
+    assert_int_equal(cfg.http.max_connections, 8);
+    assert_int_equal(cfg.http.max_request_size, 64 << 10);
+    assert_int_equal(cfg.http.max_header_size, 16384);
+    assert_int_equal(cfg.http.idle_timeout_ms, 5000);
+    expect_file_error("h1.yml", "http:\n  max_connections: many\n",
+                      "h1.yml:2:20: http.max_connections: expected a positive integer, got "
+                      "'many'");
+    expect_file_error("h2.yml", "listen: 127.0.0.1:1\nhttp:\n  max_connections: 70000\n",
+                      "h2.yml:3:20: http.max_connections: 70000 is not within 1 to 65536");
+    expect_file_error("h3.yml", "http:\n  idle_timeout: 0.5\n",
+                      "h3.yml:2:17: http.idle_timeout: 500 ms is not a whole number of seconds "
+                      "from 1s to 1d");
+    expect_file_error("h4.yml", "http:\n  max_header_size: 2KB\n",
+                      "h4.yml:2:20: http.max_header_size: 2048 bytes is not within 4KB to 16MB");
+
+    /* The help lists them with their defaults. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cli_usage(f);
+    fclose(f);
+    assert_non_null(strstr(text, "--http-max-connections"));
+    assert_non_null(strstr(text, "--http-max-request-size"));
+    assert_non_null(strstr(text, "--http-max-header-size"));
+    assert_non_null(strstr(text, "--http-idle-timeout"));
+    free(text);
+}
+
 /* Subcommands: their own options, their arguments, and what belongs to which. */
 static void test_subcommands(void **state)
 {
@@ -617,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_replay_dir_checked),
         cmocka_unit_test(test_history_settings),
         cmocka_unit_test(test_subcommands),
+        cmocka_unit_test(test_http_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

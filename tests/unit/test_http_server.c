@@ -1,7 +1,8 @@
 /* Tests for src/http/server.c: routing, path parameters, 404/405, request parameters from the
  * URL and form bodies, the request body as handlers see it, the body cap, JSON string
- * escaping, request metrics, binding errors and listen-address parsing — over real loopback
- * sockets. */
+ * escaping, request metrics, binding errors and listen-address parsing, and the connection
+ * limits (connections, header size, idle timeout) — over real loopback sockets. */
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,8 +64,9 @@ static const struct http_route routes[] = {
 
 static struct http_server *start(size_t max_body)
 {
-    return test_http_start((struct http_config){
-        .routes = routes, .nroutes = BW_ARRAY_LEN(routes), .max_body = max_body});
+    return test_http_start((struct http_config){.routes = routes,
+                                                .nroutes = BW_ARRAY_LEN(routes),
+                                                .limits = {.max_request_size = (int64_t)max_body}});
 }
 
 #define FORM "Content-Type: application/x-www-form-urlencoded\r\n"
@@ -129,9 +131,10 @@ static void test_args(void **state)
              big);
     test_http_roundtrip(port, req, resp, sizeof(resp));
     assert_int_equal(test_http_status(resp), 413);
-    assert_string_equal(test_http_body(resp),
-                        "{\"status\":\"error\",\"errorType\":\"bad_data\","
-                        "\"error\":\"request body too large: over 64 bytes\"}");
+    assert_string_equal(
+        test_http_body(resp),
+        "{\"status\":\"error\",\"errorType\":\"bad_data\","
+        "\"error\":\"request body too large: over 64 bytes (http.max_request_size)\"}");
     snprintf(req, sizeof(req),
              "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" FORM
              "Transfer-Encoding: chunked\r\n\r\n28\r\n%.40s\r\n28\r\n%.40s\r\n0\r\n\r\n",
@@ -302,12 +305,130 @@ static void test_parse_listen(void **state)
     assert_false(http_host_is_loopback("example.org"));
 }
 
+/* The limits' defaults, and what the validator refuses, naming the setting. */
+static void test_limits_validate(void **state)
+{
+    struct http_limits l = {.max_request_size = 5};
+    http_limits_defaults(&l);
+    assert_int_equal(l.max_connections, 256);
+    assert_int_equal(l.max_request_size, 5);
+    assert_int_equal(l.max_header_size, 64 * 1024);
+    assert_int_equal(l.idle_timeout_ms, 60000);
+    struct diag d;
+    assert_int_equal(http_limits_validate(&l, &d), BW_OK);
+    struct {
+        struct http_limits l;
+        const char *msg;
+    } bad[] = {
+        {{0, 1, 4096, 1000}, "http.max_connections: 0 is not within 1 to 65536"},
+        {{65537, 1, 4096, 1000}, "http.max_connections: 65537 is not within 1 to 65536"},
+        {{1, 0, 4096, 1000}, "http.max_request_size: 0 bytes is not within 1 B to 1GB"},
+        {{1, (INT64_C(1) << 30) + 1, 4096, 1000},
+         "http.max_request_size: 1073741825 bytes is not within 1 B to 1GB"},
+        {{1, 1, 4095, 1000}, "http.max_header_size: 4095 bytes is not within 4KB to 16MB"},
+        {{1, 1, (INT64_C(16) << 20) + 1, 1000},
+         "http.max_header_size: 16777217 bytes is not within 4KB to 16MB"},
+        {{1, 1, 4096, 1500},
+         "http.idle_timeout: 1500 ms is not a whole number of seconds from 1s to 1d"},
+        {{1, 1, 4096, 0}, "http.idle_timeout: 0 ms is not a whole number of seconds from 1s to 1d"},
+    };
+    for (size_t i = 0; i < BW_ARRAY_LEN(bad); i++) {
+        assert_int_equal(http_limits_validate(&bad[i].l, &d), BW_EINVAL);
+        assert_string_equal(d.msg, bad[i].msg);
+    }
+    /* Binding refuses them before it touches the network. */
+    struct http_config cfg = {.host = "127.0.0.1", .routes = routes, .nroutes = 1};
+    cfg.limits.max_header_size = 100;
+    struct http_server *s = NULL;
+    assert_int_equal(http_server_bind(&cfg, &s, &d), BW_EINVAL);
+    assert_null(s);
+    assert_string_equal(d.msg, "http.max_header_size: 100 bytes is not within 4KB to 16MB");
+}
+
+/* Waits up to ms for fd to become readable: 1 if it did, 0 if not. */
+static int readable(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, ms) == 1;
+}
+
+/* max_header_size: a request line that does not fit gets 414, headers that do not fit 431;
+ * a request just under it is served. */
+static void test_header_limit(void **state)
+{
+    struct http_server *s = test_http_start((struct http_config){
+        .routes = routes, .nroutes = BW_ARRAY_LEN(routes), .limits = {.max_header_size = 4096}});
+    int port = http_server_port(s);
+    static char req[8192], resp[4096];
+    char pad[6000];
+    memset(pad, 'a', sizeof(pad));
+    snprintf(req, sizeof(req), "GET /hello HTTP/1.0\r\nX-Pad: %.2000s\r\n\r\n", pad);
+    test_http_roundtrip(port, req, resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 200);
+    snprintf(req, sizeof(req), "GET /hello HTTP/1.0\r\nX-Pad: %.5000s\r\n\r\n", pad);
+    test_http_roundtrip(port, req, resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 431);
+    snprintf(req, sizeof(req), "GET /hello?x=%.5000s HTTP/1.0\r\n\r\n", pad);
+    test_http_roundtrip(port, req, resp, sizeof(resp));
+    assert_int_equal(test_http_status(resp), 414);
+    http_server_free(s);
+}
+
+/* max_connections: past it a connection waits unanswered in the listen queue, and is served
+ * as soon as one of the others closes. idle_timeout: a silent connection is closed. */
+static void test_connection_limit_and_idle_timeout(void **state)
+{
+    struct http_server *s = test_http_start(
+        (struct http_config){.routes = routes,
+                             .nroutes = BW_ARRAY_LEN(routes),
+                             .limits = {.max_connections = 2, .idle_timeout_ms = 2000}});
+    int port = http_server_port(s);
+    /* a and b are answered and kept alive: the server holds both, and is at its limit. */
+    int a = test_http_connect(port), b = test_http_connect(port);
+    char resp[512];
+    static const char keep[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (int i = 0; i < 2; i++) {
+        int fd = i ? b : a;
+        assert_int_equal(write(fd, keep, sizeof(keep) - 1), (ssize_t)(sizeof(keep) - 1));
+        assert_true(readable(fd, 5000));
+        ssize_t n = read(fd, resp, sizeof(resp) - 1);
+        assert_true(n > 0);
+        resp[n] = '\0';
+        assert_int_equal(test_http_status(resp), 200);
+    }
+    int c = test_http_connect(port);
+    static const char get[] = "GET /hello HTTP/1.0\r\n\r\n";
+    assert_int_equal(write(c, get, sizeof(get) - 1), (ssize_t)(sizeof(get) - 1));
+    assert_false(readable(c, 400));
+    close(a);
+    assert_true(readable(c, 5000));
+    ssize_t n = read(c, resp, sizeof(resp) - 1);
+    assert_true(n > 0);
+    resp[n] = '\0';
+    assert_int_equal(test_http_status(resp), 200);
+    close(c);
+    /* b has said nothing since its answer: two seconds after it the server hangs up. */
+    int64_t t0 = clock_mono_ns();
+    assert_true(readable(b, 5000));
+    assert_int_equal(read(b, resp, sizeof(resp)), 0);
+    int64_t waited_ms = (clock_mono_ns() - t0) / 1000000;
+    assert_true(waited_ms < 4500);
+    close(b);
+    http_server_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_routing),      cmocka_unit_test(test_args),
-        cmocka_unit_test(test_json_string),  cmocka_unit_test(test_port_in_use),
-        cmocka_unit_test(test_parse_listen), cmocka_unit_test(test_body),
+        cmocka_unit_test(test_routing),
+        cmocka_unit_test(test_args),
+        cmocka_unit_test(test_json_string),
+        cmocka_unit_test(test_port_in_use),
+        cmocka_unit_test(test_parse_listen),
+        cmocka_unit_test(test_body),
+        cmocka_unit_test(test_limits_validate),
+        cmocka_unit_test(test_header_limit),
+        cmocka_unit_test(test_connection_limit_and_idle_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
