@@ -122,7 +122,9 @@ static int run(const struct bw_config *cfg, int no_engine)
     struct api_ctx api = {.started_ns = clock_mono_ns(),
                           .promql = cfg->query,
                           .metrics_open = cfg->metrics_open,
-                          .dashboards_dir = cfg->dashboards_dir};
+                          .dashboards_dir = cfg->dashboards_dir,
+                          .tokens = cfg->tokens,
+                          .ntokens = cfg->ntokens};
     struct tsdb_collector_options co = {.interval_ms = cfg->scrape_interval_ms};
 
     notify_config_init(&no_alerting);

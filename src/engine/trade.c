@@ -15,6 +15,7 @@
  * already open at the candle's start. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "engine/internal.h"
 
@@ -139,7 +140,10 @@ static void new_signal(struct engine *e, int i, const struct signal *sig)
     if (e->m.on)
         metrics_set(e->m.last_signal, (double)clock_real_ns() * 1e-9);
     *t = (struct trade){.phase = TRADE_CANDIDATE, .sig = *sig};
-    snprintf(t->id, sizeof(t->id), "t%06llu-%s", (unsigned long long)++e->trade_seq, name);
+    /* Formatted aside: the name and the id both live in *e, which gcc's -Wrestrict flags. */
+    char id[sizeof(t->id)];
+    snprintf(id, sizeof(id), "t%06llu-%s", (unsigned long long)++e->trade_seq, name);
+    memcpy(t->id, id, sizeof(id));
     char data[320];
     snprintf(data, sizeof(data),
              "{\"side\":\"%s\",\"regime\":\"%s\",\"price\":%.10g,\"range_high\":%.10g,"

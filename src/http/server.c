@@ -278,6 +278,29 @@ static int route_find(const struct http_server *s, struct http_request *req)
     return path_matched ? -2 : -1;
 }
 
+/* Writes the Allow value of the request's path into out: the methods of every route whose
+ * pattern matches it, HEAD beside GET (route_find serves HEAD with GET). Only called when
+ * route_find found the path but not the method, so at least one method is listed. */
+static void allowed_methods(const struct http_server *s, struct http_request *req, char *out,
+                            size_t cap)
+{
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"};
+    size_t k = 0;
+    out[0] = '\0';
+    for (size_t m = 0; m < BW_ARRAY_LEN(known); m++) {
+        const char *want = strcmp(known[m], "HEAD") == 0 ? "GET" : known[m];
+        for (size_t i = 0; i < s->cfg.nroutes; i++) {
+            const struct http_route *rt = &s->cfg.routes[i];
+            if (rt->method && strcmp(rt->method, want) == 0 &&
+                route_match(rt->path, req->path, req)) {
+                int n = snprintf(out + k, cap - k, "%s%s", k ? ", " : "", known[m]);
+                k += n > 0 && (size_t)n < cap - k ? (size_t)n : 0;
+                break;
+            }
+        }
+    }
+}
+
 /* The metrics label of a route index, "other" or "static". */
 static const char *label_name(const struct http_server *s, size_t label)
 {
@@ -359,8 +382,9 @@ static int hexval(char c)
                                   : -1;
 }
 
-/* Decodes one form component s[0..n) in place ('+' is a space, %XX a byte) and
- * NUL-terminates it. Returns NULL, or where a malformed escape starts. */
+/* Decodes one form component s[0..n) in place ('+' is a space, %XX a byte; "%00" stays as it
+ * is, as in the URL: see unescape) and NUL-terminates it. Returns NULL, or where a malformed
+ * escape starts. */
 static const char *form_unescape(char *s, size_t n)
 {
     size_t o = 0;
@@ -373,8 +397,10 @@ static const char *form_unescape(char *s, size_t n)
             int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return s + i;
-            c = (char)(hi << 4 | lo);
-            i += 2;
+            if ((hi | lo) != 0) {
+                c = (char)(hi << 4 | lo);
+                i += 2;
+            }
         }
         s[o++] = c;
     }
@@ -488,8 +514,11 @@ static enum MHD_Result answer(struct http_server *s, struct http_request *req)
     if (req->verdict != VERDICT_OK) {
         http_auth_deny(req, &res);
     } else if (req->target == TARGET_METHOD) {
-        http_response_error(&res, 405, "bad_data", "method %s not allowed on %s", req->method,
-                            req->path);
+        char allow[64];
+        allowed_methods(s, req, allow, sizeof(allow));
+        http_response_error(&res, 405, "bad_data", "method %s not allowed on %s (allowed: %s)",
+                            req->method, req->path, allow);
+        http_response_header(&res, "Allow", allow);
     } else if (req->target != TARGET_ROUTE) {
         http_response_error(&res, 404, "not_found", "no such endpoint: %s", req->path);
     } else if (req->body_too_large) {

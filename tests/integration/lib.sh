@@ -76,3 +76,24 @@ ts = sorted({round(float(t) * 1000) for t in re.findall(r"^\S+ @\[([0-9.]+)\]$",
 print("\n".join(map(str, ts)))
 PY
 }
+
+# make_tokens NAME_FORMAT ROLE...: a token per role from `breakwatch token new`, named by
+# printf NAME_FORMAT ROLE, kept in $WORK/ROLE.tok (its advice on stderr in $WORK/ROLE.err).
+# tok ROLE prints the token, bearer ROLE its Authorization header, token_entries ROLE... the
+# auth.tokens lines to configure.
+make_tokens() {
+  local fmt=$1 role name
+  shift
+  for role in "$@"; do
+    # shellcheck disable=SC2059
+    name=$(printf "$fmt" "$role")
+    "$BREAKWATCH" token new --name "$name" --role "$role" >"$WORK/$role.tok" 2>"$WORK/$role.err" ||
+      fail "token new --role $role"
+  done
+}
+tok() { head -n1 "$WORK/$1.tok"; }
+bearer() { echo "Authorization: Bearer $(tok "$1")"; }
+token_entries() {
+  local role
+  for role in "$@"; do sed -n 2p "$WORK/$role.tok"; done
+}

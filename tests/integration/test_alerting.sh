@@ -20,11 +20,7 @@
 source "$(dirname "$0")/lib.sh"
 command -v prometheus-alertmanager >/dev/null || fail "prometheus-alertmanager is not installed"
 
-for role in viewer editor; do
-  "$BREAKWATCH" token new --name "$role-user" --role "$role" >"$WORK/$role.tok" 2>/dev/null
-done
-tok() { head -n1 "$WORK/$1.tok"; }
-auth() { echo "Authorization: Bearer $(tok "$1")"; }
+make_tokens '%s-user' viewer editor
 
 # ---- the webhook receiver (its first answer is a 500) and Alertmanager ----------------------
 python3 "$SRCDIR/tests/integration/webhook_receiver.py" --port-file "$WORK/hook.port" \
@@ -75,7 +71,7 @@ write_rules 'label_replace(vector(2), "which", "b", "", "")'
 {
   echo "auth:"
   echo "  tokens:"
-  for role in viewer editor; do sed -n 2p "$WORK/$role.tok"; done
+  token_entries viewer editor
   cat <<EOF
 alerting:
   rule_files: [$WORK/rules.yml]
@@ -96,8 +92,8 @@ EOF
 } >"$WORK/bw.yml"
 
 start_breakwatch alerting --data-dir "$WORK/data" --config "$WORK/bw.yml"
-E=(-H "$(auth editor)")
-V=(-H "$(auth viewer)")
+E=(-H "$(bearer editor)")
+V=(-H "$(bearer viewer)")
 get() { curl -fsS "${V[@]}" "$BW_URL$1"; }
 
 # posts ALERTNAME: the notifications the receiver took for that group, one JSON per line.
@@ -114,7 +110,7 @@ PY
 count() { posts "$1" | wc -l; }
 
 # ---- pending before firing, then the grouped first notification ----------------------------
-wait_for 5 sh -c "curl -fsS -H '$(auth viewer)' '$BW_URL/api/alerts?state=pending' | grep -q SlowAlert" ||
+wait_for 5 sh -c "curl -fsS -H '$(bearer viewer)' '$BW_URL/api/alerts?state=pending' | grep -q SlowAlert" ||
   fail "SlowAlert was never pending"
 [ "$(count SlowAlert)" = 0 ] || fail "a pending alert was notified"
 pass "SlowAlert is pending first and not notified"
@@ -166,7 +162,7 @@ print(f"  unchanged group sent again after {gap:.1f} s")' || fail "repeat_interv
 pass "repeat_interval: the unchanged group was sent again after 6 s, not before"
 
 # ---- the history, ALERTS, Prometheus's lists --------------------------------------------------
-wait_for 10 sh -c "curl -fsS -H '$(auth viewer)' '$BW_URL/api/alerts?state=firing' | grep -q SlowAlert" ||
+wait_for 10 sh -c "curl -fsS -H '$(bearer viewer)' '$BW_URL/api/alerts?state=firing' | grep -q SlowAlert" ||
   fail "SlowAlert never fired"
 get "/api/alerts" >"$WORK/alerts.json"
 get "/api/v1/query?query=ALERTS" >"$WORK/ALERTS.json"
@@ -282,7 +278,7 @@ assert h and h[0]["who"] == "editor-user", h' || fail "the ack is not in the his
 kill "$BW_PID"
 wait "$BW_PID" || fail "breakwatch did not stop cleanly"
 start_breakwatch restarted --data-dir "$WORK/data" --config "$WORK/bw.yml"
-wait_for 15 sh -c "curl -fsS -H '$(auth viewer)' '$BW_URL/api/alerts?alertname=SlowAlert&state=firing' | grep -q '\"by\":\"editor-user\"'" ||
+wait_for 15 sh -c "curl -fsS -H '$(bearer viewer)' '$BW_URL/api/alerts?alertname=SlowAlert&state=firing' | grep -q '\"by\":\"editor-user\"'" ||
   { get "/api/alerts?alertname=SlowAlert"; fail "the acknowledgment did not survive the restart"; }
 pass "after a restart SlowAlert fires again still acknowledged by editor-user"
 

@@ -10,11 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 
 # ---- tokens -------------------------------------------------------------------------------
-for role in viewer editor admin; do
-  "$BREAKWATCH" token new --name "$role-user" --role "$role" >"$WORK/$role.tok" 2>"$WORK/$role.err" ||
-    fail "token new --role $role"
-done
-tok() { head -n1 "$WORK/$1.tok"; }
+make_tokens '%s-user' viewer editor admin
 [[ "$(tok viewer)" =~ ^bw_[A-Za-z0-9_-]{43}$ ]] || fail "token new: unexpected token format"
 grep -q "not shown again" "$WORK/viewer.err" || fail "token new: no advice on stderr"
 want=$(sed -n 2p "$WORK/viewer.tok" | grep -o '[0-9a-f]\{64\}')
@@ -26,12 +22,11 @@ pass "token new: bw_ + 43 base64url characters; token hash agrees with the confi
 {
   echo "auth:"
   echo "  tokens:"
-  for role in viewer editor admin; do sed -n 2p "$WORK/$role.tok"; done
+  token_entries viewer editor admin
 } >"$WORK/auth.yml"
 
 # code [CURL ARGS...]: the status; the body in $WORK/body, the headers in $WORK/headers.
 code() { curl -s -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' "$@"; }
-bearer() { echo "Authorization: Bearer $(tok "$1")"; }
 expect() { # expect WANT WHAT CURL ARGS...
   local want=$1 what=$2; shift 2
   local got

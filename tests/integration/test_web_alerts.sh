@@ -46,14 +46,11 @@ groups:
           summary: "late alert at {{ $value }}"
 EOF
 
+make_tokens 'e2e-%s' viewer editor
 {
   echo "auth:"
   echo "  tokens:"
-  for role in viewer editor; do
-    "$BREAKWATCH" token new --name "e2e-$role" --role "$role" >"$WORK/$role.tok" 2>/dev/null ||
-      fail "token new --role $role"
-    sed -n 2p "$WORK/$role.tok"
-  done
+  token_entries viewer editor
   cat <<EOF
 alerting:
   rule_files: [$WORK/rules/base.yml, $WORK/rules/late.yml]
@@ -69,7 +66,6 @@ alerting:
       webhook_configs: [{url: "http://127.0.0.1:$HOOK_PORT/hook"}]
 EOF
 } >"$WORK/bw.yml"
-tok() { head -n1 "$WORK/$1.tok"; }
 [[ "$(tok viewer)" =~ ^bw_ ]] || fail "token new: unexpected output $(head -c 20 "$WORK/viewer.tok")"
 pass "a viewer and an editor token, three rules evaluated every second, a webhook receiver on :$HOOK_PORT"
 

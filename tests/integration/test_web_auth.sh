@@ -7,16 +7,12 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/web_lib.sh"
 
+make_tokens 'e2e-%s' viewer editor
 {
   echo "auth:"
   echo "  tokens:"
-  for role in viewer editor; do
-    "$BREAKWATCH" token new --name "e2e-$role" --role "$role" >"$WORK/$role.tok" 2>/dev/null ||
-      fail "token new --role $role"
-    sed -n 2p "$WORK/$role.tok"
-  done
+  token_entries viewer editor
 } >"$WORK/auth.yml"
-tok() { head -n1 "$WORK/$1.tok"; }
 [[ "$(tok viewer)" =~ ^bw_ ]] || fail "token new: unexpected output $(head -c 20 "$WORK/viewer.tok")"
 pass "a viewer and an editor token (token new), their hashes in the configuration"
 

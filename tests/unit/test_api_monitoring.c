@@ -974,7 +974,7 @@ static void test_annotations(void **state)
     assert_string_equal(str(j, "error"), "no session \"nope\"");
     cJSON_Delete(j);
     bad("/api/monitoring/annotations", 405, "bad_data",
-        "method GET not allowed on /api/monitoring/annotations");
+        "method GET not allowed on /api/monitoring/annotations (allowed: POST)");
 
     /* With tokens: an editor's name is the author; a viewer may not write. */
     struct http_token tokens[2] = {{"ed", HTTP_ROLE_EDITOR, {0}}, {"vi", HTTP_ROLE_VIEWER, {0}}};

@@ -249,6 +249,8 @@ static void test_routing(void **state)
     test_http_roundtrip(port, "POST /hello HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc", resp,
                         sizeof(resp));
     assert_int_equal(test_http_status(resp), 405);
+    assert_non_null(strstr(resp, "Allow: GET, HEAD\r\n")); /* as RFC 9110 asks of a 405 */
+    assert_non_null(strstr(resp, "(allowed: GET, HEAD)"));
 
     test_http_roundtrip(port, "GET /items/ HTTP/1.0\r\n\r\n", resp, sizeof(resp));
     assert_int_equal(test_http_status(resp), 404);
