@@ -121,4 +121,14 @@ static inline double sample_sum(bw_registry *reg, const char *name, const char *
     return q.sum;
 }
 
+/* The value of the one series of name whose labels hold match (NULL: any); fails the test
+ * unless exactly one does. */
+static inline double sample_one(bw_registry *reg, const char *name, const char *match)
+{
+    size_t n;
+    double v = sample_sum(reg, name, match, &n);
+    assert_int_equal(n, 1);
+    return v;
+}
+
 #endif

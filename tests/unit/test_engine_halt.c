@@ -44,14 +44,6 @@ static int phases(const struct engine *e, enum trade_phase p)
     return n;
 }
 
-static double gauge(bw_registry *reg, const char *name)
-{
-    size_t n;
-    double v = sample_sum(reg, name, NULL, &n);
-    assert_int_equal(n, 1);
-    return v;
-}
-
 static void test_halt_flatten_resume(void **state)
 {
     (void)state;
@@ -65,7 +57,7 @@ static void test_halt_flatten_resume(void **state)
     c.reject_rate = 0;
     assert_int_equal(engine_new(&c, reg, NULL, &e, &d), BW_OK);
     engine_set_trace(e, recorder_fn, &rec);
-    assert_true(gauge(reg, "engine_operator_halted") == 0);
+    assert_true(sample_one(reg, "engine_operator_halted", NULL) == 0);
     /* Nothing to resume before any halt. */
     assert_int_equal(engine_resume(e, "alice", &seq, &d), BW_EBUSY);
     assert_non_null(strstr(d.msg, "not halted by an operator"));
@@ -97,7 +89,7 @@ static void test_halt_flatten_resume(void **state)
     assert_string_equal(st.halt_reason, "exchange maintenance");
     assert_string_equal(st.halt_who, "alice");
     assert_true(st.halt_asked_ms > 0);
-    assert_true(gauge(reg, "engine_operator_halted") == 1);
+    assert_true(sample_one(reg, "engine_operator_halted", NULL) == 1);
     /* Nothing pending is left and every open position is being closed. */
     assert_int_equal(phases(e, TRADE_CANDIDATE) + phases(e, TRADE_ENTRY) + phases(e, TRADE_OPEN),
                      0);
@@ -145,7 +137,7 @@ static void test_halt_flatten_resume(void **state)
     assert_int_equal(st.state, STATE_IDLE);
     assert_int_equal(st.halted_by, ENGINE_HALT_NONE);
     assert_string_equal(st.halt_reason, "");
-    assert_true(gauge(reg, "engine_operator_halted") == 0);
+    assert_true(sample_one(reg, "engine_operator_halted", NULL) == 0);
     assert_int_equal(recorder_count(&rec, "risk", "resumed by an operator (bob): trading resumes"),
                      1);
     assert_int_equal(recorder_count(&rec, "checkpoint", "trading_resumed"), 1);

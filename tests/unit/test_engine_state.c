@@ -62,14 +62,6 @@ static void test_graph(void **state)
     assert_null(engine_transition_meaning(STATE_COUNT, STATE_IDLE));
 }
 
-static double series(bw_registry *reg, const char *name, const char *match)
-{
-    size_t n;
-    double v = sample_sum(reg, name, match, &n);
-    assert_int_equal(n, 1);
-    return v;
-}
-
 static void test_forced_unexpected(void **state)
 {
     (void)state;
@@ -81,16 +73,17 @@ static void test_forced_unexpected(void **state)
     test_config(&c, 1, 1);
     assert_int_equal(engine_new(&c, reg, NULL, &e, &d), BW_OK);
     engine_set_trace(e, recorder_fn, &rec);
-    assert_true(series(reg, "engine_state", "state=idle") == 1);
+    assert_true(sample_one(reg, "engine_state", "state=idle") == 1);
     assert_int_equal(engine_state_set(e, STATE_IDLE, NULL), -1); /* no transition */
     assert_int_equal(engine_state_set(e, STATE_MANAGING, "ignored: not declared"), 0);
     assert_int_equal(e->sm.cur, STATE_MANAGING);
     assert_int_equal(e->sm.unexpected, 1);
-    assert_true(series(reg, "engine_unexpected_transitions_total", "from=idle,to=managing") == 1);
-    assert_true(series(reg, "engine_state_transitions_total", "from=idle,to=managing") == 1);
-    assert_true(series(reg, "engine_state", "state=managing") == 1);
-    assert_true(series(reg, "engine_state", "state=idle") == 0);
-    assert_true(series(reg, "engine_state_dwell_seconds_count", "state=idle") == 1);
+    assert_true(sample_one(reg, "engine_unexpected_transitions_total", "from=idle,to=managing") ==
+                1);
+    assert_true(sample_one(reg, "engine_state_transitions_total", "from=idle,to=managing") == 1);
+    assert_true(sample_one(reg, "engine_state", "state=managing") == 1);
+    assert_true(sample_one(reg, "engine_state", "state=idle") == 0);
+    assert_true(sample_one(reg, "engine_state_dwell_seconds_count", "state=idle") == 1);
     assert_int_equal(recorder_count(&rec, "error", "unexpected state transition idle → managing"),
                      1);
     assert_int_equal(rec.ev[rec.n - 1].sev, SEV_ERROR);
@@ -128,9 +121,9 @@ static void test_long_run(void **state)
             char match[64];
             snprintf(match, sizeof(match), "from=%s,to=%s", engine_state_name(a),
                      engine_state_name(b));
-            assert_true(series(reg, "engine_state_transitions_total", match) ==
+            assert_true(sample_one(reg, "engine_state_transitions_total", match) ==
                         (double)st.transitions[a][b]);
-            assert_true(series(reg, "engine_unexpected_transitions_total", match) == 0);
+            assert_true(sample_one(reg, "engine_unexpected_transitions_total", match) == 0);
             if (st.transitions[a][b] && !engine_transition_allowed(a, b))
                 fail_msg("%s → %s taken %llu times", engine_state_name(a), engine_state_name(b),
                          (unsigned long long)st.transitions[a][b]);
@@ -147,8 +140,8 @@ static void test_long_run(void **state)
     for (int s = 0; s < STATE_COUNT; s++) {
         char match[32];
         snprintf(match, sizeof(match), "state=%s", engine_state_name(s));
-        assert_true(series(reg, "engine_state_dwell_seconds_count", match) == (double)out[s]);
-        double g = series(reg, "engine_state", match);
+        assert_true(sample_one(reg, "engine_state_dwell_seconds_count", match) == (double)out[s]);
+        double g = sample_one(reg, "engine_state", match);
         ones += g;
         assert_true(g == (s == (int)st.state));
     }
@@ -164,7 +157,7 @@ static void test_long_run(void **state)
         char match[32];
         snprintf(match, sizeof(match), "state=%s", engine_state_name(s));
         assert_float_equal(st.state_dwell_seconds[s],
-                           series(reg, "engine_state_dwell_seconds_sum", match), 1e-6);
+                           sample_one(reg, "engine_state_dwell_seconds_sum", match), 1e-6);
         held += st.state_dwell_seconds[s];
     }
     /* The stays that ended and the current one cover the run's simulated time. */
