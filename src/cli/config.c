@@ -846,18 +846,24 @@ int config_load_file(const char *path, struct bw_config *cfg, struct diag *d)
     rc = yaml_mapping(&y, root, "");
     if (rc == BW_OK)
         rc = checks_finish(&y.checks, &work, d);
-    if (rc == BW_OK && y.alerting)
-        rc = alerting_load(path, &work.alerting, d);
-    if (rc == BW_OK && y.remote && (rc = remote_load(path, &work.remote_write, d)) != BW_OK &&
-        work.alerting != cfg->alerting)
-        config_alerting_free(work.alerting);
-    if (rc == BW_OK) {
-        if (cfg->alerting != work.alerting)
-            config_alerting_free(cfg->alerting);
-        if (cfg->remote_write != work.remote_write)
-            config_remote_free(cfg->remote_write);
+    /* A section replaces what a dotted key (alerting.rule_files, remote_write.url) made. */
+    struct notify_config *keyed_alerting = work.alerting;
+    struct remote_config *keyed_remote = work.remote_write;
+    if (rc == BW_OK && y.alerting && (rc = alerting_load(path, &work.alerting, d)) == BW_OK &&
+        keyed_alerting != cfg->alerting)
+        config_alerting_free(keyed_alerting);
+    if (rc == BW_OK && y.remote && (rc = remote_load(path, &work.remote_write, d)) == BW_OK &&
+        keyed_remote != cfg->remote_write)
+        config_remote_free(keyed_remote);
+    /* Whichever of the two sections is not going to cfg is freed: work's on a failure (a
+     * dotted key may have made one before a later setting failed), cfg's old ones else. */
+    struct bw_config *drop = rc == BW_OK ? cfg : &work, *keep = rc == BW_OK ? &work : cfg;
+    if (drop->alerting != keep->alerting)
+        config_alerting_free(drop->alerting);
+    if (drop->remote_write != keep->remote_write)
+        config_remote_free(drop->remote_write);
+    if (rc == BW_OK)
         *cfg = work;
-    }
 done:
     if (have_doc)
         yaml_document_delete(&doc);

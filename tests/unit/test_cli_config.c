@@ -474,6 +474,27 @@ static void test_alerting_settings(void **state)
     assert_null(cfg.alerting); /* nothing of a refused file is kept */
     assert_int_equal(cfg.scrape_interval_ms, 1000);
     unlink(path);
+
+    /* Dotted keys make the sections before a later setting fails: the load frees them (the
+     * leak fuzz_config found; the sanitizer build's leak check fails this test otherwise). */
+    config_defaults(&cfg);
+    assert_int_equal(
+        config_load_file(write_file("dotted.yml", "alerting.rule_files: r.yml\n"
+                                                  "remote_write.url: http://127.0.0.1:9/w\n"
+                                                  "retention: forever\n"),
+                         &cfg, &d),
+        BW_EINVAL);
+    assert_int_equal(d.line, 3);
+    assert_null(cfg.alerting);
+    assert_null(cfg.remote_write);
+    /* A section replaces what the dotted key made. */
+    assert_int_equal(config_load_file(write_file("both.yml", "alerting.rule_files: r.yml\n"
+                                                             "alerting:\n"
+                                                             "  rule_files: [s.yml, t.yml]\n"),
+                                      &cfg, &d),
+                     BW_OK);
+    assert_int_equal(cfg.alerting->nrule_files, 2);
+    config_fini(&cfg);
 }
 
 /* History and query settings: defaults, flags, the file's sections, bad values. */
