@@ -574,6 +574,17 @@ static void test_tree_selectors(void **state)
     assert_int_equal(promql_node_type(NULL), PROMQL_NONE);
 }
 
+/* Writes open × reps, mid, close × reps into q (which must have room) as a query. */
+static void nest(char *q, const char *open, const char *mid, const char *close, size_t reps)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < reps; i++)
+        k += (size_t)sprintf(q + k, "%s", open);
+    k += (size_t)sprintf(q + k, "%s", mid);
+    for (size_t i = 0; i < reps; i++)
+        k += (size_t)sprintf(q + k, "%s", close);
+}
+
 /* Deep nesting fails with a message, never with a stack overflow. */
 static void test_depth_limit(void **state)
 {
@@ -595,12 +606,7 @@ static void test_depth_limit(void **state)
         {"", "x", " offset 1m", 3, false},
     };
     for (size_t s = 0; s < BW_ARRAY_LEN(shapes); s++) {
-        size_t k = 0;
-        for (size_t i = 0; i < shapes[s].reps; i++)
-            k += (size_t)sprintf(q + k, "%s", shapes[s].open);
-        k += (size_t)sprintf(q + k, "%s", shapes[s].mid);
-        for (size_t i = 0; i < shapes[s].reps; i++)
-            k += (size_t)sprintf(q + k, "%s", shapes[s].close);
+        nest(q, shapes[s].open, shapes[s].mid, shapes[s].close, shapes[s].reps);
         struct parsed p;
         parse(&p, q, &plain);
         if (shapes[s].ok) {
@@ -632,12 +638,7 @@ static void test_depth_limit_position(void **state)
     char *q = malloc(5 * 5000 + 16);
     assert_non_null(q);
     for (size_t s = 0; s < BW_ARRAY_LEN(shapes); s++) {
-        size_t k = 0;
-        for (size_t i = 0; i < shapes[s].reps; i++)
-            k += (size_t)sprintf(q + k, "%s", shapes[s].open);
-        k += (size_t)sprintf(q + k, "%s", shapes[s].mid);
-        for (size_t i = 0; i < shapes[s].reps; i++)
-            k += (size_t)sprintf(q + k, "%s", shapes[s].close);
+        nest(q, shapes[s].open, shapes[s].mid, shapes[s].close, shapes[s].reps);
         struct parsed p;
         parse(&p, q, &plain);
         assert_int_equal(p.rc, BW_EINVAL);
